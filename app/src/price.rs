@@ -24,19 +24,19 @@ impl From<Kind> for OptionKind {
 #[derive(Args)]
 pub struct PriceArgs {
     /// Spot price of the underlying, in quote units (decimal).
-    #[arg(long, required_unless_present = "batch")]
+    #[arg(long, required_unless_present = "batch", allow_negative_numbers = true)]
     spot: Option<String>,
     /// Strike, in quote units (decimal).
-    #[arg(long, required_unless_present = "batch")]
+    #[arg(long, required_unless_present = "batch", allow_negative_numbers = true)]
     strike: Option<String>,
     /// Implied volatility, 0.2 = 20% a year.
-    #[arg(long, required_unless_present = "batch")]
+    #[arg(long, required_unless_present = "batch", allow_negative_numbers = true)]
     vol: Option<String>,
     /// Continuously compounded risk-free rate, 0.05 = 5% a year.
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_negative_numbers = true)]
     rate: String,
     /// Whole seconds to expiry (a year is 31,536,000 s).
-    #[arg(long, required_unless_present = "batch")]
+    #[arg(long, required_unless_present = "batch", allow_negative_numbers = true)]
     expiry_secs: Option<String>,
     /// Call or put.
     #[arg(long, value_enum, required_unless_present = "batch")]

@@ -1,1 +1,4 @@
+//! Integration tests: one binary, one module per instruction group.
+#![allow(deprecated)]
 
+mod test_program;

@@ -17,6 +17,20 @@ pub(crate) struct Uf {
 
 const TOP: u64 = 1 << 63;
 
+/// The full product of two 64-bit values: the engine's one multiplication primitive, kept in
+/// one place so that a target without a native 64x64->128 multiply (SBF lowers it to a
+/// `__multi3` call) can supply a cheaper one without touching any kernel.
+#[inline(always)]
+pub(crate) fn wide(a: u64, b: u64) -> u128 {
+    a as u128 * b as u128
+}
+
+/// Signed full product of two 64-bit values (exact, like `wide`).
+#[inline(always)]
+pub(crate) fn wide_signed(a: i64, b: i64) -> i128 {
+    a as i128 * b as i128
+}
+
 impl Uf {
     pub const ZERO: Uf = Uf { m: 0, e: 0 };
 
@@ -44,7 +58,7 @@ impl Uf {
     /// Product, truncated to 64 mantissa bits.
     #[inline]
     pub fn mul(self, o: Uf) -> Uf {
-        let p = self.m as u128 * o.m as u128;
+        let p = wide(self.m, o.m);
         if p >> 127 != 0 {
             Uf { m: (p >> 64) as u64, e: self.e + o.e + 1 }
         } else {
@@ -65,10 +79,10 @@ impl Uf {
     pub fn recip(self) -> Uf {
         let m = self.m;
         // y ~ 2^63 / M with M = m / 2^63 in [1, 2); underestimates by < 2^-30 relative.
-        let y0 = ((TOP / ((m >> 32) + 1)) << 31) as u128;
-        let my = (m as u128 * y0) >> 63; // M * y, scaled 2^63, <= 2^63
-        let err = TOP as u128 - my;
-        let y = (y0 + ((y0 * err) >> 63)) as u64; // in (2^62, 2^63]
+        let y0 = (TOP / ((m >> 32) + 1)) << 31;
+        let my = (wide(m, y0) >> 63) as u64; // M * y, scaled 2^63, <= 2^63
+        let err = TOP - my;
+        let y = y0 + (wide(y0, err) >> 63) as u64; // in (2^62, 2^63]
         if y >= TOP {
             Uf { m: y, e: -self.e }
         } else {
@@ -82,14 +96,17 @@ impl Uf {
     pub fn rsqrt(self) -> Uf {
         // Write the value as M2 * 2^e2 with e2 even and M2 in [1, 4), M2 scaled 2^62.
         let (m2, e2) = if self.e & 1 == 0 { (self.m >> 1, self.e) } else { (self.m, self.e - 1) };
-        let mut y = RSQRT_SEED[(m2 >> 56) as usize - 64] as u128; // 1/sqrt(M2), scaled 2^63
+        let mut y = RSQRT_SEED[(m2 >> 56) as usize - 64]; // 1/sqrt(M2), scaled 2^63
         for _ in 0..3 {
-            let y2 = (y * y) >> 63;
-            let t = (m2 as u128 * y2) >> 62; // M2 y^2, scaled 2^63
-            let d = TOP as i128 - t as i128;
-            y = (y as i128 + ((y as i128 * d) >> 64)) as u128;
+            let y2 = (wide(y, y) >> 63) as u64; // <= 2^63 + a few units
+            let t = (wide(m2, y2) >> 62) as u64; // M2 y^2, scaled 2^63, within 1% of 2^63
+                                                 // y += y (1 - M2 y^2) / 2
+            if t <= TOP {
+                y += (wide(y, TOP - t) >> 64) as u64;
+            } else {
+                y -= (wide(y, t - TOP) >> 64) as u64;
+            }
         }
-        let y = y as u64;
         let e = -(e2 >> 1);
         if y >= TOP {
             Uf { m: y, e }

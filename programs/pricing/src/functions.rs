@@ -14,7 +14,7 @@ const NORMAL_CLAMP_Q56: i128 = 100 << 56;
 
 /// x rounded from 2^-64 to 2^-56 and clamped to +-100 (the normal functions are flat there).
 fn to_q56_clamped(x: Fx) -> i64 {
-    let q = (x.to_bits() + (1 << 7)) >> 8;
+    let q = ((x.to_bits() >> 7) + 1) >> 1; // round half up without overflow at Fx::MAX
     q.clamp(-NORMAL_CLAMP_Q56, NORMAL_CLAMP_Q56) as i64
 }
 
@@ -35,18 +35,17 @@ pub fn ln(x: Fx) -> Result<Fx, PricingError> {
 /// Relative error below 2^-51 (the argument is rounded to 2^-53), plus the final rounding.
 pub fn exp(x: Fx) -> Result<Fx, PricingError> {
     let bits = x.to_bits();
+    // Range checks first, so the rounding below cannot overflow.
+    if bits >= 64 << 64 {
+        return Err(PricingError::ExpOverflow);
+    }
+    if bits <= -((EXP_NEG_MAX_Q53 as i128) << 11) {
+        return Ok(Fx::ZERO);
+    }
     let r = if bits >= 0 {
-        let q = (bits + (1 << 10)) >> 11;
-        if q >= 64 << 53 {
-            return Err(PricingError::ExpOverflow);
-        }
-        exp_pos(q as u64)
+        exp_pos((((bits >> 10) + 1) >> 1) as u64)
     } else {
-        let q = ((-bits) + (1 << 10)) >> 11;
-        if q >= EXP_NEG_MAX_Q53 as i128 {
-            return Ok(Fx::ZERO);
-        }
-        exp_neg(q as u64)
+        exp_neg((((-bits >> 10) + 1) >> 1) as u64)
     };
     match r.to_fixed(64) {
         Some(v) if v <= i128::MAX as u128 => Ok(Fx::from_bits(v as i128)),

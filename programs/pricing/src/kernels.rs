@@ -5,7 +5,7 @@
 //! `tests/functions.rs` (where f64 can resolve them) and follow from the table construction in
 //! `build.rs` (truncation terms below 2^-64) plus at most one unit of rounding per Horner step.
 
-use crate::float::Uf;
+use crate::float::{wide, wide_signed, Uf};
 use crate::tables::{
     EXP2_NEG, EXP_POLY, INV_LN2_Q62, INV_SQRT_2PI, LN2_Q120, LN2_Q62, LN_OF_RECIP, LN_POLY,
     LN_RECIP, Q_COEF, Q_DEG, Q_INTERVALS,
@@ -17,7 +17,7 @@ pub(crate) const ONE_Q62: u64 = 1 << 62;
 /// (a * b) / 2^62 for signed values, rounded toward -inf.
 #[inline]
 pub(crate) fn mul_s62(a: i64, b: i64) -> i64 {
-    ((a as i128 * b as i128) >> 62) as i64
+    (wide_signed(a, b) >> 62) as i64
 }
 
 /// ln(M) for a normalised mantissa m (M = m / 2^63 in [1, 2)), scaled 2^62.
@@ -26,7 +26,7 @@ pub(crate) fn mul_s62(a: i64, b: i64) -> i64 {
 #[inline]
 pub(crate) fn ln_mantissa_q62(m: u64) -> i64 {
     let i = ((m >> 57) & 63) as usize;
-    let prod = m as u128 * LN_RECIP[i] as u128; // M * R_i, scaled 2^127
+    let prod = wide(m, LN_RECIP[i]); // M * R_i, scaled 2^127
     let z = ((prod >> 65) as i64) - ONE_Q62 as i64; // scaled 2^62
     let mut acc = LN_POLY[7];
     for k in (0..7).rev() {
@@ -48,12 +48,12 @@ pub(crate) fn ln_q62(x: Uf) -> i128 {
 fn exp2_neg_frac_q63(f: u64) -> u64 {
     let j = (f >> 47) as usize;
     let g = f & ((1u64 << 47) - 1); // scaled 2^53, < 2^-6
-    let w = ((((g << 9) as u128) * LN2_Q62 as u128) >> 62) as i64; // g ln 2, scaled 2^62
+    let w = (wide(g << 9, LN2_Q62) >> 62) as i64; // g ln 2, scaled 2^62
     let mut p = EXP_POLY[7];
     for k in (0..7).rev() {
         p = EXP_POLY[k] + mul_s62(p, w);
     }
-    ((EXP2_NEG[j] as u128 * p as u128) >> 62) as u64
+    (wide(EXP2_NEG[j], p as u64) >> 62) as u64
 }
 
 /// Largest y (scaled 2^53) accepted by `exp_neg`: e^-1024 is far below any output step.
@@ -66,7 +66,7 @@ pub(crate) fn exp_neg(y: u64) -> Uf {
     if y >= EXP_NEG_MAX_Q53 {
         return Uf::ZERO;
     }
-    let yl = (y as u128 * INV_LN2_Q62 as u128) >> 62; // y / ln 2, scaled 2^53
+    let yl = wide(y, INV_LN2_Q62) >> 62; // y / ln 2, scaled 2^53
     let k = (yl >> 53) as i32;
     let f = (yl as u64) & ((1u64 << 53) - 1);
     let mant = exp2_neg_frac_q63(f);
@@ -76,7 +76,7 @@ pub(crate) fn exp_neg(y: u64) -> Uf {
 /// e^x for 0 <= x < 64, x scaled 2^53, as a soft-float; relative error below 2^-59.
 #[inline]
 pub(crate) fn exp_pos(x: u64) -> Uf {
-    let xl = (x as u128 * INV_LN2_Q62 as u128) >> 62; // x / ln 2, scaled 2^53
+    let xl = wide(x, INV_LN2_Q62) >> 62; // x / ln 2, scaled 2^53
     let mask = (1u128 << 53) - 1;
     let k = ((xl + mask) >> 53) as i32; // ceil
     let f = ((k as u128) << 53) - xl; // in [0, 1)
@@ -129,6 +129,6 @@ pub(crate) fn norm_pdf(d: i64) -> Uf {
     if a >= PDF_END_Q56 {
         return Uf::ZERO;
     }
-    let half_sq = ((a as u128 * a as u128) >> 60) as u64; // d^2 / 2, scaled 2^53
+    let half_sq = (wide(a, a) >> 60) as u64; // d^2 / 2, scaled 2^53
     exp_neg(half_sq).mul(INV_SQRT_2PI)
 }

@@ -57,8 +57,12 @@ pub struct Reference {
 
 /// f64 Black-Scholes on exactly the engine's inputs (each converted back from `Fx`).
 pub fn reference(kind: OptionKind, p: &BsParams) -> Reference {
-    let (s, k, sigma, r) = (f(p.spot), f(p.strike), f(p.vol), f(p.rate));
-    let tau = p.expiry_secs as f64 / YEAR;
+    reference_f64(kind, f(p.spot), f(p.strike), f(p.vol), f(p.rate), p.expiry_secs)
+}
+
+/// The same formulas as the engine, in f64 (erfc from libm, a port of musl's).
+pub fn reference_f64(kind: OptionKind, s: f64, k: f64, sigma: f64, r: f64, secs: u64) -> Reference {
+    let tau = secs as f64 / YEAR;
     let sq = tau.sqrt();
     let v = sigma * sq;
     let d1 = ((s / k).ln() + r * tau) / v + 0.5 * v;

@@ -1,4 +1,7 @@
-//! Integration tests: one binary, one module per instruction group.
+//! Integration tests: one binary, one module per instruction group. Every refusal asserts its
+//! named error and that no watched account (balances, market, vaults, mints) changed.
 #![allow(deprecated)]
 
+mod test_governance;
+mod test_lp;
 mod test_program;

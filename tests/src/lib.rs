@@ -1,11 +1,26 @@
 //! Test harness: the options-amm program in solana-program-test's bank, natively compiled, with
-//! the real SPL Token program that solana-program-test loads itself.
+//! the real SPL Token (and Token-2022) programs that solana-program-test loads itself, and Pyth
+//! price accounts in their real layouts, owned by the real Pyth program ids.
 #![allow(deprecated)] // solana-program-test marks its API "Agave Unstable"
 
+pub mod ix;
+pub mod pyth;
+
 use anchor_lang::solana_program::{
-    account_info::AccountInfo, entrypoint::ProgramResult, pubkey::Pubkey,
+    account_info::AccountInfo, entrypoint::ProgramResult, program_pack::Pack, pubkey::Pubkey,
+    system_instruction,
 };
-use solana_program_test::{processor, ProgramTest};
+use anchor_lang::AccountDeserialize;
+use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
+use options_amm::state::{seeds, Market, ORACLE_PYTH_LEGACY, ORACLE_PYTH_PULL};
+use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_sdk::{
+    account::{Account, AccountSharedData},
+    clock::Clock,
+    instruction::{Instruction, InstructionError},
+    signature::{Keypair, Signer},
+    transaction::{Transaction, TransactionError},
+};
 
 /// Anchor's generated `entry` ties all three arguments to the accounts' own lifetime `'info`,
 /// while `processor!` hands shorter-lived borrows: leak copies of the program id, the account
@@ -18,9 +33,388 @@ fn process(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Progra
     options_amm::entry(program_id, accounts, data)
 }
 
-/// A ProgramTest with the options-amm program (native) and the SPL Token program.
+/// A ProgramTest with the options-amm program (native) and the SPL Token programs.
 pub fn program_test() -> ProgramTest {
     let mut pt = ProgramTest::new("options_amm", options_amm::ID, processor!(process));
     pt.prefer_bpf(false);
     pt
+}
+
+/// Unix time the tests start at.
+pub const T0: i64 = 1_800_000_000;
+/// Oracle price the tests start at: 150 quote per underlying, with 8 decimals of exponent.
+pub const PRICE_EXPO: i32 = -8;
+pub const START_PRICE: i64 = 150 * 100_000_000;
+pub const START_CONF: u64 = 5_000_000; // 0.05
+
+/// The program's error code number for a named error.
+pub fn program_error(e: options_amm::error::OptionsAmmError) -> u32 {
+    u32::from(e)
+}
+
+/// Anchor's own error code number (account constraints, signer checks).
+pub fn anchor_error(e: anchor_lang::error::ErrorCode) -> u32 {
+    u32::from(e)
+}
+
+/// Options for a test market.
+#[derive(Clone, Copy)]
+pub struct EnvOptions {
+    pub quote_program: Pubkey,
+    pub underlying_program: Pubkey,
+    pub quote_decimals: u8,
+    pub underlying_decimals: u8,
+    pub oracle_kind: u8,
+}
+
+impl Default for EnvOptions {
+    fn default() -> Self {
+        EnvOptions {
+            quote_program: spl_token::ID,
+            underlying_program: spl_token::ID,
+            quote_decimals: 6,
+            underlying_decimals: 9,
+            oracle_kind: ORACLE_PYTH_LEGACY,
+        }
+    }
+}
+
+/// One market in a fresh bank, ready for deposits.
+pub struct Env {
+    pub ctx: ProgramTestContext,
+    pub opts: EnvOptions,
+    pub authority: Keypair,
+    pub guardian: Keypair,
+    pub quote_mint: Pubkey,
+    pub underlying_mint: Pubkey,
+    pub oracle: Pubkey,
+    pub feed_id: [u8; 32],
+    pub config: Pubkey,
+    pub market: Pubkey,
+    pub quote_vault: Pubkey,
+    pub underlying_vault: Pubkey,
+    pub share_mints: [Pubkey; 2],
+    pub now: i64,
+    unique: u32,
+}
+
+pub fn config_pda(creator: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::CONFIG, creator.as_ref()], &options_amm::ID).0
+}
+
+pub fn market_pda(config: &Pubkey, underlying: &Pubkey, quote: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::MARKET, config.as_ref(), underlying.as_ref(), quote.as_ref()],
+        &options_amm::ID,
+    )
+    .0
+}
+
+pub fn quote_vault_pda(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::QUOTE_VAULT, market.as_ref()], &options_amm::ID).0
+}
+
+pub fn underlying_vault_pda(market: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::UNDERLYING_VAULT, market.as_ref()], &options_amm::ID).0
+}
+
+pub fn shares_pda(market: &Pubkey, tranche: u8) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::SHARES, market.as_ref(), &[tranche]], &options_amm::ID).0
+}
+
+impl Env {
+    /// A market with a legacy Pyth oracle and SPL Token mints (quote 6, underlying 9 decimals).
+    pub async fn new() -> Env {
+        Self::with(EnvOptions::default()).await
+    }
+
+    /// A market with the given options; the config and market are created and checked.
+    pub async fn with(opts: EnvOptions) -> Env {
+        let mut env = Self::bare(opts).await;
+        let ix = ix::initialize_config(&env, &env.authority.pubkey(), &env.guardian.pubkey());
+        let authority = env.authority.insecure_clone();
+        env.send(&[ix], &[&authority]).await.expect("initialize_config");
+        let ix = ix::initialize_market(&env, options_amm::RiskParams::default_for_tests());
+        env.send(&[ix], &[&authority]).await.expect("initialize_market");
+        env
+    }
+
+    /// Mints, oracle and keys, but no config or market yet.
+    pub async fn bare(opts: EnvOptions) -> Env {
+        let ctx = program_test().start_with_context().await;
+        let mut env = Env {
+            ctx,
+            opts,
+            authority: Keypair::new(),
+            guardian: Keypair::new(),
+            quote_mint: Pubkey::default(),
+            underlying_mint: Pubkey::default(),
+            oracle: Pubkey::new_unique(),
+            feed_id: [7; 32],
+            config: Pubkey::default(),
+            market: Pubkey::default(),
+            quote_vault: Pubkey::default(),
+            underlying_vault: Pubkey::default(),
+            share_mints: [Pubkey::default(); 2],
+            now: T0,
+            unique: 0,
+        };
+        env.set_time(T0).await;
+        env.quote_mint = env.create_mint(opts.quote_decimals, opts.quote_program).await;
+        env.underlying_mint =
+            env.create_mint(opts.underlying_decimals, opts.underlying_program).await;
+        env.set_price(START_PRICE, START_CONF, T0);
+        env.config = config_pda(&env.authority.pubkey());
+        env.market = market_pda(&env.config, &env.underlying_mint, &env.quote_mint);
+        env.quote_vault = quote_vault_pda(&env.market);
+        env.underlying_vault = underlying_vault_pda(&env.market);
+        env.share_mints = [shares_pda(&env.market, 0), shares_pda(&env.market, 1)];
+        env
+    }
+
+    pub fn payer(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    /// Sends one transaction paid by the context's payer. Each transaction gets a distinct
+    /// compute-unit limit so that a repeated instruction is never deduplicated by the bank.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TransactionError> {
+        self.unique += 1;
+        let mut all = vec![
+            solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+                1_400_000 - self.unique,
+            ),
+        ];
+        all.extend_from_slice(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        keys.extend_from_slice(signers);
+        let tx = Transaction::new_signed_with_payer(
+            &all,
+            Some(&self.ctx.payer.pubkey()),
+            &keys,
+            blockhash,
+        );
+        self.ctx.banks_client.process_transaction(tx).await.map_err(|e| e.unwrap())
+    }
+
+    /// Moves the bank's clock to `unix_timestamp`.
+    pub async fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+        self.now = unix_timestamp;
+    }
+
+    /// Writes the market's oracle account: price and confidence in units of 10^PRICE_EXPO.
+    pub fn set_price(&mut self, price: i64, conf: u64, publish_time: i64) {
+        let quote =
+            pyth::Quote { price, conf, expo: PRICE_EXPO, publish_time, ..pyth::Quote::default() };
+        self.set_oracle(&quote);
+    }
+
+    /// Writes the market's oracle account from a full quote (status, verification, feed...).
+    pub fn set_oracle(&mut self, q: &pyth::Quote) {
+        let (owner, data) = match self.opts.oracle_kind {
+            ORACLE_PYTH_PULL => (pyth::RECEIVER_PROGRAM, pyth::price_update_v2(q, &self.feed_id)),
+            _ => (pyth::ORACLE_PROGRAM, pyth::legacy_price_account(q)),
+        };
+        self.put_account(self.oracle, owner, data);
+    }
+
+    pub fn put_account(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) {
+        let account =
+            Account { lamports: 1_000_000_000, data, owner, executable: false, rent_epoch: 0 };
+        self.ctx.set_account(&key, &AccountSharedData::from(account));
+    }
+
+    pub async fn create_mint(&mut self, decimals: u8, program: Pubkey) -> Pubkey {
+        let mint = Keypair::new();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let len = spl_token::state::Mint::LEN;
+        let payer = self.payer();
+        let init = if program == spl_token_2022::ID {
+            spl_token_2022::instruction::initialize_mint2(
+                &program,
+                &mint.pubkey(),
+                &payer,
+                None,
+                decimals,
+            )
+        } else {
+            spl_token::instruction::initialize_mint2(
+                &program,
+                &mint.pubkey(),
+                &payer,
+                None,
+                decimals,
+            )
+        }
+        .unwrap();
+        let create = system_instruction::create_account(
+            &payer,
+            &mint.pubkey(),
+            rent.minimum_balance(len),
+            len as u64,
+            &program,
+        );
+        self.send(&[create, init], &[&mint]).await.unwrap();
+        mint.pubkey()
+    }
+
+    /// The token program that owns `mint` in this market.
+    pub fn program_of(&self, mint: &Pubkey) -> Pubkey {
+        if *mint == self.underlying_mint {
+            self.opts.underlying_program
+        } else {
+            self.opts.quote_program
+        }
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub async fn token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
+        let program = self.program_of(mint);
+        let acc = Keypair::new();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let len = spl_token::state::Account::LEN;
+        let payer = self.payer();
+        let create = system_instruction::create_account(
+            &payer,
+            &acc.pubkey(),
+            rent.minimum_balance(len),
+            len as u64,
+            &program,
+        );
+        let init = if program == spl_token_2022::ID {
+            spl_token_2022::instruction::initialize_account3(&program, &acc.pubkey(), mint, owner)
+        } else {
+            spl_token::instruction::initialize_account3(&program, &acc.pubkey(), mint, owner)
+        }
+        .unwrap();
+        self.send(&[create, init], &[&acc]).await.unwrap();
+        acc.pubkey()
+    }
+
+    /// Mints test tokens (the payer is every test mint's authority).
+    pub async fn mint_to(&mut self, mint: &Pubkey, to: &Pubkey, amount: u64) {
+        let program = self.program_of(mint);
+        let payer = self.payer();
+        let ix = if program == spl_token_2022::ID {
+            spl_token_2022::instruction::mint_to(&program, mint, to, &payer, &[], amount)
+        } else {
+            spl_token::instruction::mint_to(&program, mint, to, &payer, &[], amount)
+        }
+        .unwrap();
+        self.send(&[ix], &[]).await.unwrap();
+    }
+
+    /// A user with a funded quote account and an empty share account per tranche.
+    pub async fn lp(&mut self, quote_amount: u64) -> Lp {
+        let key = Keypair::new();
+        let owner = key.pubkey();
+        let quote = self.token_account(&self.quote_mint.clone(), &owner).await;
+        if quote_amount > 0 {
+            self.mint_to(&self.quote_mint.clone(), &quote, quote_amount).await;
+        }
+        let senior = self.token_account(&self.share_mints[0].clone(), &owner).await;
+        let junior = self.token_account(&self.share_mints[1].clone(), &owner).await;
+        Lp { key, quote, shares: [senior, junior] }
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        self.ctx.banks_client.get_account(*key).await.unwrap()
+    }
+
+    pub async fn balance(&mut self, token_account: &Pubkey) -> u64 {
+        let acc = self.account(token_account).await.expect("token account exists");
+        spl_token_2022::state::Account::unpack_from_slice(
+            &acc.data[..spl_token::state::Account::LEN],
+        )
+        .unwrap()
+        .amount
+    }
+
+    pub async fn supply(&mut self, mint: &Pubkey) -> u64 {
+        let acc = self.account(mint).await.expect("mint exists");
+        spl_token_2022::state::Mint::unpack_from_slice(&acc.data[..spl_token::state::Mint::LEN])
+            .unwrap()
+            .supply
+    }
+
+    pub async fn market_state(&mut self) -> Market {
+        let acc = self.account(&self.market.clone()).await.expect("market exists");
+        bytemuck::pod_read_unaligned::<Market>(&acc.data[8..8 + std::mem::size_of::<Market>()])
+    }
+
+    /// Rewrites the market account directly: sets up states that need instructions of later
+    /// issues (for example collateral locked by options sold).
+    pub async fn edit_market(&mut self, f: impl FnOnce(&mut Market)) {
+        let key = self.market;
+        let mut acc = self.account(&key).await.expect("market exists");
+        let mut m = self.market_state().await;
+        f(&mut m);
+        acc.data[8..8 + std::mem::size_of::<Market>()].copy_from_slice(bytemuck::bytes_of(&m));
+        self.ctx.set_account(&key, &AccountSharedData::from(acc));
+    }
+
+    pub async fn config_state(&mut self) -> options_amm::state::Config {
+        let acc = self.account(&self.config.clone()).await.expect("config exists");
+        options_amm::state::Config::try_deserialize(&mut &acc.data[..]).unwrap()
+    }
+
+    /// Every watched account, as it is now.
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<Account>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.account(k).await);
+        }
+        out
+    }
+
+    /// Sends a transaction that must fail with `code` and must leave every watched account
+    /// (and the market's vaults, config and share mints) exactly as it was.
+    pub async fn expect_refusal(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        code: u32,
+        watched: &[Pubkey],
+    ) {
+        let mut keys = watched.to_vec();
+        keys.extend([self.market, self.config, self.quote_vault, self.underlying_vault]);
+        keys.extend(self.share_mints);
+        let before = self.snapshot(&keys).await;
+        let err = self.send(ixs, signers).await.expect_err("the instruction must be refused");
+        // Index 0 is the compute-budget instruction `send` adds.
+        assert_eq!(
+            err,
+            TransactionError::InstructionError(1, InstructionError::Custom(code)),
+            "wrong refusal"
+        );
+        let after = self.snapshot(&keys).await;
+        for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+            assert_eq!(b, a, "refused instruction changed account {}", keys[i]);
+        }
+    }
+}
+
+/// An LP: its key, its quote account and its share accounts (senior, junior).
+pub struct Lp {
+    pub key: Keypair,
+    pub quote: Pubkey,
+    pub shares: [Pubkey; 2],
+}
+
+impl Lp {
+    pub fn pubkey(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+    /// The accounts a refused LP instruction must not change.
+    pub fn accounts(&self) -> Vec<Pubkey> {
+        vec![self.quote, self.shares[0], self.shares[1]]
+    }
 }

@@ -1,14 +1,95 @@
-//! Named errors of the program.
+//! Named errors of the program. Every refusal has its own variant.
 
 use anchor_lang::prelude::*;
 use options_amm_pricing::PricingError;
 
 #[error_code]
 pub enum OptionsAmmError {
+    // -- arithmetic and pricing
+    #[msg("Arithmetic overflow or division by zero")]
+    MathOverflow,
     #[msg("Pricing input outside the engine's domain")]
     PricingDomain,
     #[msg("Pricing result does not fit the fixed-point type")]
     PricingOverflow,
+
+    // -- identity
+    #[msg("Signer is not the configured authority")]
+    NotAuthority,
+    #[msg("Signer is neither the guardian nor the authority")]
+    NotGuardian,
+    #[msg("Account belongs to another config")]
+    WrongConfig,
+    #[msg("Mint does not match the market's mint")]
+    WrongMint,
+    #[msg("Underlying and quote mints must differ")]
+    SameMint,
+    #[msg("Mint has more decimals than the market supports")]
+    MintDecimalsTooLarge,
+    #[msg("Vault token account does not match the market's vault")]
+    WrongVault,
+    #[msg("Token program does not match the market's token program")]
+    WrongTokenProgram,
+    #[msg("Token account is not owned by the signer")]
+    WrongTokenOwner,
+    #[msg("Share mint belongs to another tranche or market")]
+    ForeignTranche,
+    #[msg("Tranche index must be 0 (senior) or 1 (junior)")]
+    InvalidTranche,
+
+    // -- oracle
+    #[msg("Oracle account is not the market's oracle")]
+    WrongOracleAccount,
+    #[msg("Oracle account is not owned by the configured Pyth program")]
+    OracleWrongOwner,
+    #[msg("Oracle account data is not a valid price account of the configured kind")]
+    OracleInvalidData,
+    #[msg("Oracle price update is for another feed")]
+    OracleWrongFeed,
+    #[msg("Oracle price update is not fully verified")]
+    OracleNotFullyVerified,
+    #[msg("Oracle price is not trading")]
+    OracleNotTrading,
+    #[msg("Oracle price is too old for this use")]
+    OracleStale,
+    #[msg("Oracle confidence interval is too wide for this use")]
+    OracleConfidenceTooWide,
+    #[msg("Oracle price is zero or negative")]
+    OracleNonPositivePrice,
+    #[msg("Oracle exponent outside [-18, 18]")]
+    OracleBadExponent,
+    #[msg("Unknown oracle kind")]
+    InvalidOracleKind,
+
+    // -- parameters and state
+    #[msg("Risk parameter outside its hard bounds")]
+    ParamOutOfBounds,
+    #[msg("Unknown pause flag")]
+    InvalidPauseFlags,
+    #[msg("The guardian may pause but not unpause")]
+    GuardianCannotUnpause,
+    #[msg("Deposits are paused")]
+    DepositsPaused,
+    #[msg("Withdrawals are paused")]
+    WithdrawalsPaused,
+    #[msg("Market state failed its invariant check")]
+    InvariantViolated,
+    #[msg("Vault token balance does not match the books after a transfer")]
+    VaultBalanceMismatch,
+
+    // -- amounts
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Slippage bound missed")]
+    SlippageExceeded,
+    #[msg("Deposit too small to mint a share")]
+    DepositTooSmall,
+    #[msg("Withdrawal too small to pay out a token unit")]
+    WithdrawTooSmall,
+    #[msg("Not enough free (unlocked) liquidity for this withdrawal")]
+    InsufficientFreeLiquidity,
+    #[msg("Tranche has shares but no value left; deposits into it are refused")]
+    TrancheWipedOut,
 }
 
 impl From<PricingError> for OptionsAmmError {

@@ -1,16 +1,57 @@
 //! options-amm: European cash-settled options on one underlying, quoted and filled against a
 //! vault of LP capital (the inventory). `lib.rs` only dispatches; instructions live in
-//! `instructions/<caller>/<ix>.rs`, state in `state/`, pure math in the shared
+//! `instructions/<caller>/<ix>.rs`, state in `state/`, pure math in `math/` and in the shared
 //! `options-amm-pricing` crate (re-exported here as [`pricing`]).
 
 use anchor_lang::prelude::*;
 
+pub mod constants;
 pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod oracle;
+pub mod state;
+mod token;
 
+pub use instructions::*;
 /// The fixed-point Black-Scholes engine, the same code the client runs.
 pub use options_amm_pricing as pricing;
+pub use state::RiskParams;
 
 declare_id!("EeJe7rmHYvg4uw411YArCT44a6hBoHfpbhKDEKJuMN2c");
 
 #[program]
-pub mod options_amm {}
+pub mod options_amm {
+    use super::*;
+
+    // -- governance
+    pub fn initialize_config(ctx: Context<InitializeConfig>, guardian: Pubkey) -> Result<()> {
+        instructions::governance::initialize_config::handler(ctx, guardian)
+    }
+
+    pub fn initialize_market(
+        ctx: Context<InitializeMarket>,
+        args: InitializeMarketArgs,
+    ) -> Result<()> {
+        instructions::governance::initialize_market::handler(ctx, args)
+    }
+
+    pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
+        instructions::governance::set_pause::handler(ctx, flags)
+    }
+
+    // -- LPs
+    pub fn deposit(ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: u64) -> Result<()> {
+        instructions::lp::deposit::handler(ctx, tranche, amount, min_shares)
+    }
+
+    pub fn withdraw(
+        ctx: Context<Withdraw>,
+        tranche: u8,
+        shares: u64,
+        min_amount: u64,
+    ) -> Result<()> {
+        instructions::lp::withdraw::handler(ctx, tranche, shares, min_amount)
+    }
+}

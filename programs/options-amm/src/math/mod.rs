@@ -1,0 +1,5 @@
+//! Pure math of the program: no AccountInfo, unit-tested without a runtime.
+
+pub mod safe;
+pub mod tranche;
+pub mod value;

@@ -1,0 +1,81 @@
+//! Conversions between token raw units and prices.
+
+use crate::error::OptionsAmmError;
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+fn pow10(e: u32) -> Result<u128> {
+    10u128.checked_pow(e).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
+/// Value in quote raw units of `amount` raw units of underlying at `price` (quote per whole
+/// underlying), rounded down.
+pub fn underlying_value_in_quote(
+    amount: u64,
+    price: Fx,
+    underlying_decimals: u8,
+    quote_decimals: u8,
+) -> Result<u64> {
+    if amount == 0 {
+        return Ok(0);
+    }
+    require!(price >= 0, OptionsAmmError::MathOverflow);
+    let bits = price.to_bits() as u128;
+    let overflow = || error!(OptionsAmmError::MathOverflow);
+    // One rounding only: amount x 10^qd x price / (10^ud x 2^64), floored once (nested floors
+    // of positive quotients compose exactly).
+    let total = if quote_decimals >= underlying_decimals {
+        let scaled = (amount as u128)
+            .checked_mul(pow10((quote_decimals - underlying_decimals) as u32)?)
+            .ok_or_else(overflow)?;
+        mul_shr64(scaled, bits).ok_or_else(overflow)?
+    } else {
+        mul_shr64(amount as u128, bits).ok_or_else(overflow)?
+            / pow10((underlying_decimals - quote_decimals) as u32)?
+    };
+    u64::try_from(total).map_err(|_| overflow())
+}
+
+/// floor(a * b / 2^64) with a 256-bit intermediate; `None` if it does not fit in u128.
+pub fn mul_shr64(a: u128, b: u128) -> Option<u128> {
+    let (a1, a0) = (a >> 64, a & u64::MAX as u128);
+    let (b1, b0) = (b >> 64, b & u64::MAX as u128);
+    let high = a1 * b1; // weight 2^128, i.e. 2^64 after the shift
+    if high >> 64 != 0 {
+        return None;
+    }
+    (high << 64).checked_add(a1 * b0)?.checked_add(a0 * b1)?.checked_add((a0 * b0) >> 64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sol_at_150_usdc_values_exactly() {
+        // 2.5 SOL (9 decimals) at 150 USDC (6 decimals) = 375 USDC.
+        let v = underlying_value_in_quote(2_500_000_000, Fx::from_num(150), 9, 6).unwrap();
+        assert_eq!(v, 375_000_000);
+    }
+
+    #[test]
+    fn fractional_values_round_down() {
+        // 1 raw unit of a 6-decimal underlying at 1.5 quote (6 decimals) = 1.5 raw -> 1.
+        assert_eq!(underlying_value_in_quote(1, Fx::from_num(1.5), 6, 6).unwrap(), 1);
+        // More quote decimals than underlying decimals.
+        assert_eq!(underlying_value_in_quote(3, Fx::from_num(0.5), 0, 2).unwrap(), 150);
+    }
+
+    #[test]
+    fn wide_multiply_matches_narrow_where_both_fit() {
+        assert_eq!(mul_shr64(3 << 64, 5 << 64), Some(15 << 64));
+        assert_eq!(mul_shr64(u64::MAX as u128, u64::MAX as u128), Some((u64::MAX - 1) as u128));
+        assert_eq!(mul_shr64(u128::MAX, u128::MAX), None);
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        assert!(underlying_value_in_quote(u64::MAX, Fx::from_num(1e9), 0, 12).is_err());
+        assert!(underlying_value_in_quote(1, Fx::from_num(-1), 6, 6).is_err());
+    }
+}

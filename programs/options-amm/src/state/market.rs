@@ -1,0 +1,176 @@
+//! The market: one underlying/quote pair, its vaults, oracle, tranches, books and parameters.
+//! Zero-copy, with reserved space for later fields and a size assertion.
+
+use super::params::RiskParams;
+use super::seeds;
+use crate::error::OptionsAmmError;
+use crate::math::tranche::{accrue_claim, split, TrancheValues};
+use crate::math::value::underlying_value_in_quote;
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+/// Tranche indexes.
+pub const SENIOR: u8 = 0;
+pub const JUNIOR: u8 = 1;
+
+/// Pause flags (bit set = paused).
+pub const PAUSE_TRADING: u8 = 1;
+pub const PAUSE_DEPOSITS: u8 = 1 << 1;
+pub const PAUSE_WITHDRAWALS: u8 = 1 << 2;
+pub const PAUSE_ALL: u8 = PAUSE_TRADING | PAUSE_DEPOSITS | PAUSE_WITHDRAWALS;
+
+/// Oracle kinds a market may be configured with.
+pub const ORACLE_PYTH_LEGACY: u8 = 0;
+pub const ORACLE_PYTH_PULL: u8 = 1;
+
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct TrancheState {
+    /// SPL share mint; its mint authority is the market PDA.
+    pub share_mint: Pubkey,
+    /// Senior only: the accrued claim on pool NAV, quote units (0 for junior, which holds the
+    /// residual).
+    pub claim: u64,
+    pub share_mint_bump: u8,
+    pub padding: [u8; 7],
+}
+
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Market {
+    pub config: Pubkey,
+    pub underlying_mint: Pubkey,
+    pub quote_mint: Pubkey,
+    /// PDA-owned token accounts `[UNDERLYING_VAULT, market]` and `[QUOTE_VAULT, market]`.
+    pub underlying_vault: Pubkey,
+    pub quote_vault: Pubkey,
+    pub underlying_token_program: Pubkey,
+    pub quote_token_program: Pubkey,
+    /// Pyth price account (legacy) or price update account (pull) of the underlying, priced in
+    /// the quote asset.
+    pub oracle: Pubkey,
+    /// Pull oracles: the feed id every update must carry. Zero for legacy accounts.
+    pub oracle_feed_id: [u8; 32],
+    pub tranches: [TrancheState; 2],
+    pub params: RiskParams,
+    /// Quote units the LP pool owns on its books (deposits - withdrawals + P&L). NAV is computed
+    /// from the books, never from the vault's token balance, so donations cannot move it.
+    pub lp_quote: u64,
+    /// Underlying units (raw) the pool owns: its delta hedge.
+    pub lp_underlying: u64,
+    /// Quote units locked to pay the options the vault has sold.
+    pub locked_quote: u64,
+    /// Quote units of trader collateral (owed to traders, not the pool's).
+    pub trader_collateral: u64,
+    /// Accrued protocol fees, quote units (not the pool's).
+    pub protocol_fees: u64,
+    /// Unix time of the last senior-claim accrual.
+    pub last_accrual_ts: i64,
+    pub underlying_decimals: u8,
+    pub quote_decimals: u8,
+    pub oracle_kind: u8,
+    pub paused: u8,
+    pub bump: u8,
+    pub underlying_vault_bump: u8,
+    pub quote_vault_bump: u8,
+    pub padding: u8,
+    pub reserved: [u64; 64],
+}
+
+const _: () = assert!(core::mem::size_of::<Market>() == 992);
+const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
+
+impl Market {
+    pub const SPACE: usize = 8 + core::mem::size_of::<Market>();
+
+    pub fn tranche(&self, index: u8) -> Result<&TrancheState> {
+        self.tranches.get(index as usize).ok_or_else(|| error!(OptionsAmmError::InvalidTranche))
+    }
+
+    pub fn is_paused(&self, flag: u8) -> bool {
+        self.paused & flag != 0
+    }
+
+    /// Quote tokens the quote vault must hold at least: the pool's, the traders' and the fees.
+    pub fn quote_books(&self) -> Result<u64> {
+        self.lp_quote
+            .checked_add(self.trader_collateral)
+            .and_then(|v| v.checked_add(self.protocol_fees))
+            .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    }
+
+    /// Pool NAV in quote units at `price` (quote per whole underlying): pool quote plus its
+    /// underlying at the oracle, minus liabilities (options sold are added with trading).
+    /// Rounds down.
+    pub fn nav(&self, price: Fx) -> Result<i128> {
+        let hedge = underlying_value_in_quote(
+            self.lp_underlying,
+            price,
+            self.underlying_decimals,
+            self.quote_decimals,
+        )?;
+        Ok(self.lp_quote as i128 + hedge as i128)
+    }
+
+    /// Brings the senior claim up to `now` at the target rate.
+    pub fn accrue(&mut self, now: i64) -> Result<()> {
+        let dt = now.saturating_sub(self.last_accrual_ts);
+        if dt > 0 {
+            let claim = self.tranches[SENIOR as usize].claim;
+            self.tranches[SENIOR as usize].claim =
+                accrue_claim(claim, self.params.senior_target_rate_bps, dt)?;
+            self.last_accrual_ts = now;
+        }
+        Ok(())
+    }
+
+    /// NAV and its waterfall split at `price`.
+    pub fn tranche_values(&self, price: Fx) -> Result<(i128, TrancheValues)> {
+        let nav = self.nav(price)?;
+        Ok((nav, split(nav, self.tranches[SENIOR as usize].claim)))
+    }
+
+    /// The seeds the market PDA signs with.
+    pub fn signer_seeds(&self) -> MarketSeeds {
+        MarketSeeds {
+            config: self.config.to_bytes(),
+            underlying: self.underlying_mint.to_bytes(),
+            quote: self.quote_mint.to_bytes(),
+            bump: [self.bump],
+        }
+    }
+
+    /// Free (unlocked) pool quote: what withdrawals may take.
+    pub fn free_quote(&self) -> u64 {
+        self.lp_quote.saturating_sub(self.locked_quote)
+    }
+
+    /// The state's own consistency: called after every change.
+    pub fn invariant(&self) -> Result<()> {
+        let ok = self.locked_quote <= self.lp_quote
+            && self.paused & !PAUSE_ALL == 0
+            && self.oracle_kind <= ORACLE_PYTH_PULL
+            && self.tranches[JUNIOR as usize].claim == 0
+            && self.tranches[0].share_mint != self.tranches[1].share_mint
+            && self.underlying_mint != self.quote_mint
+            && self.params.validate().is_ok();
+        require!(ok, OptionsAmmError::InvariantViolated);
+        self.quote_books()?;
+        Ok(())
+    }
+}
+
+/// Owned copies of the market PDA's seeds, so a CPI can be signed after the account's data
+/// borrow has been released.
+pub struct MarketSeeds {
+    config: [u8; 32],
+    underlying: [u8; 32],
+    quote: [u8; 32],
+    bump: [u8; 1],
+}
+
+impl MarketSeeds {
+    pub fn as_slices(&self) -> [&[u8]; 5] {
+        [seeds::MARKET, &self.config, &self.underlying, &self.quote, &self.bump]
+    }
+}

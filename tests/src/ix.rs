@@ -1,0 +1,137 @@
+//! One builder per instruction: derives the PDAs and fills the accounts from the `Env`.
+
+use crate::{config_pda, Env, Lp};
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{system_program, InstructionData, ToAccountMetas};
+use options_amm::instructions::InitializeMarketArgs;
+use options_amm::RiskParams;
+use solana_sdk::instruction::Instruction;
+
+fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: options_amm::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+pub fn initialize_config(env: &Env, creator: &Pubkey, guardian: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::InitializeConfig {
+            payer: env.payer(),
+            creator: *creator,
+            config: config_pda(creator),
+            system_program: system_program::ID,
+        },
+        options_amm::instruction::InitializeConfig { guardian: *guardian },
+    )
+}
+
+pub fn initialize_market(env: &Env, params: RiskParams) -> Instruction {
+    initialize_market_with(env, env.authority.pubkey_(), params, env.opts.oracle_kind)
+}
+
+pub fn initialize_market_with(
+    env: &Env,
+    authority: Pubkey,
+    params: RiskParams,
+    oracle_kind: u8,
+) -> Instruction {
+    let feed =
+        if oracle_kind == options_amm::state::ORACLE_PYTH_PULL { env.feed_id } else { [0; 32] };
+    ix(
+        options_amm::accounts::InitializeMarket {
+            payer: env.payer(),
+            authority,
+            config: env.config,
+            underlying_mint: env.underlying_mint,
+            quote_mint: env.quote_mint,
+            market: env.market,
+            underlying_vault: env.underlying_vault,
+            quote_vault: env.quote_vault,
+            senior_share_mint: env.share_mints[0],
+            junior_share_mint: env.share_mints[1],
+            oracle: env.oracle,
+            underlying_token_program: env.opts.underlying_program,
+            quote_token_program: env.opts.quote_program,
+            system_program: system_program::ID,
+        },
+        options_amm::instruction::InitializeMarket {
+            args: InitializeMarketArgs { oracle_kind, oracle_feed_id: feed, params },
+        },
+    )
+}
+
+pub fn set_pause(env: &Env, signer: &Pubkey, flags: u8) -> Instruction {
+    ix(
+        options_amm::accounts::SetPause { signer: *signer, config: env.config, market: env.market },
+        options_amm::instruction::SetPause { flags },
+    )
+}
+
+/// The accounts of a deposit, to be changed by substitution tests.
+pub fn deposit_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::accounts::Deposit {
+    let t = (tranche as usize).min(1);
+    options_amm::accounts::Deposit {
+        owner: lp.pubkey(),
+        market: env.market,
+        share_mint: env.share_mints[t],
+        quote_mint: env.quote_mint,
+        quote_vault: env.quote_vault,
+        owner_quote: lp.quote,
+        owner_shares: lp.shares[t],
+        oracle: env.oracle,
+        quote_token_program: env.opts.quote_program,
+    }
+}
+
+pub fn deposit_with(
+    accounts: options_amm::accounts::Deposit,
+    tranche: u8,
+    amount: u64,
+    min_shares: u64,
+) -> Instruction {
+    ix(accounts, options_amm::instruction::Deposit { tranche, amount, min_shares })
+}
+
+pub fn deposit(env: &Env, lp: &Lp, tranche: u8, amount: u64, min_shares: u64) -> Instruction {
+    deposit_with(deposit_accounts(env, lp, tranche), tranche, amount, min_shares)
+}
+
+pub fn withdraw_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::accounts::Withdraw {
+    let t = (tranche as usize).min(1);
+    options_amm::accounts::Withdraw {
+        owner: lp.pubkey(),
+        market: env.market,
+        share_mint: env.share_mints[t],
+        quote_mint: env.quote_mint,
+        quote_vault: env.quote_vault,
+        owner_shares: lp.shares[t],
+        receiver_quote: lp.quote,
+        oracle: env.oracle,
+        quote_token_program: env.opts.quote_program,
+    }
+}
+
+pub fn withdraw_with(
+    accounts: options_amm::accounts::Withdraw,
+    tranche: u8,
+    shares: u64,
+    min_amount: u64,
+) -> Instruction {
+    ix(accounts, options_amm::instruction::Withdraw { tranche, shares, min_amount })
+}
+
+pub fn withdraw(env: &Env, lp: &Lp, tranche: u8, shares: u64, min_amount: u64) -> Instruction {
+    withdraw_with(withdraw_accounts(env, lp, tranche), tranche, shares, min_amount)
+}
+
+/// `Keypair::pubkey` without importing the trait at every call site.
+trait PubkeyOf {
+    fn pubkey_(&self) -> Pubkey;
+}
+impl PubkeyOf for solana_sdk::signature::Keypair {
+    fn pubkey_(&self) -> Pubkey {
+        solana_sdk::signature::Signer::pubkey(self)
+    }
+}

@@ -130,8 +130,9 @@ mod tests {
     #[test]
     fn withdrawal_never_pays_more_than_the_tranche_holds() {
         assert_eq!(amount_for_shares(500, 0, 500).unwrap(), 0);
-        assert_eq!(amount_for_shares(5_000, 10, 5_000).unwrap(), 7); // 5000 x 11 / 6000
-        assert_eq!(amount_for_shares(10_000_000, 10_000, 10_000_000).unwrap(), 9_999);
+        assert_eq!(amount_for_shares(5_000, 10, 5_000).unwrap(), 9); // 5000 x 11 / 6000
+        assert_eq!(amount_for_shares(10_000_000, 10_000, 10_000_000).unwrap(), 10_000);
+        assert_eq!(amount_for_shares(3_333_333, 10_000, 10_000_000).unwrap(), 3_333);
         assert!(amount_for_shares(501, 10, 500).is_err());
     }
 

@@ -27,6 +27,7 @@ mod black_scholes;
 mod float;
 mod functions;
 mod kernels;
+pub mod quote;
 mod tables;
 
 pub use black_scholes::{
@@ -34,6 +35,7 @@ pub use black_scholes::{
     MAX_PRICE, MAX_RATE, MAX_VOL, MIN_PRICE, MIN_VOL, SECONDS_PER_YEAR,
 };
 pub use functions::{exp, ln, norm_cdf, norm_pdf, sqrt};
+pub use quote::{quote, Inventory, Quote, QuoteInputs, QuoteParams, Side};
 
 /// The engine's fixed-point type: signed, 64 integer and 64 fractional bits.
 pub type Fx = fixed::types::I64F64;
@@ -59,6 +61,8 @@ pub enum PricingError {
     ExpOverflow,
     /// A result does not fit in `Fx` (cannot happen inside the documented domain).
     Overflow,
+    /// A quote with a non-positive size or a non-positive normalising cap.
+    InvalidQuoteInput,
 }
 
 impl core::fmt::Display for PricingError {
@@ -73,6 +77,7 @@ impl core::fmt::Display for PricingError {
             PricingError::SqrtOfNegative => "sqrt of a negative number",
             PricingError::ExpOverflow => "exp argument above 43.6",
             PricingError::Overflow => "result does not fit the fixed-point type",
+            PricingError::InvalidQuoteInput => "quote size and caps must be positive",
         };
         f.write_str(s)
     }

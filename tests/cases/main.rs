@@ -5,3 +5,4 @@
 mod test_governance;
 mod test_lp;
 mod test_program;
+mod test_trading;

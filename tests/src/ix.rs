@@ -135,3 +135,117 @@ impl PubkeyOf for solana_sdk::signature::Keypair {
         solana_sdk::signature::Signer::pubkey(self)
     }
 }
+
+pub fn board_pda(market: &Pubkey, expiry_ts: i64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[options_amm::state::seeds::BOARD, market.as_ref(), &expiry_ts.to_le_bytes()],
+        &options_amm::ID,
+    )
+    .0
+}
+
+pub fn position_pda(board: &Pubkey, owner: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[options_amm::state::seeds::POSITION, board.as_ref(), owner.as_ref()],
+        &options_amm::ID,
+    )
+    .0
+}
+
+/// Strikes and base vols in whole units (converted to millionths).
+pub fn create_board(env: &Env, expiry_ts: i64, strikes: &[(u64, u64)]) -> Instruction {
+    let strikes = strikes
+        .iter()
+        .map(|&(strike, vol_pct)| options_amm::instructions::StrikeArgs {
+            strike_micro: strike * 1_000_000,
+            base_vol_micro: vol_pct * 10_000,
+        })
+        .collect();
+    ix(
+        options_amm::accounts::CreateBoard {
+            payer: env.payer(),
+            authority: env.authority.pubkey_(),
+            config: env.config,
+            market: env.market,
+            board: board_pda(&env.market, expiry_ts),
+            system_program: system_program::ID,
+        },
+        options_amm::instruction::CreateBoard { expiry_ts, strikes },
+    )
+}
+
+pub fn refresh_board(env: &Env, board: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::RefreshBoard {
+            keeper: env.payer(),
+            market: env.market,
+            board: *board,
+            oracle: env.oracle,
+        },
+        options_amm::instruction::RefreshBoard {},
+    )
+}
+
+pub fn open_position(env: &Env, board: &Pubkey, owner: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::OpenPosition {
+            owner: *owner,
+            market: env.market,
+            board: *board,
+            position: position_pda(board, owner),
+            system_program: system_program::ID,
+        },
+        options_amm::instruction::OpenPosition {},
+    )
+}
+
+pub fn trade_accounts(env: &Env, board: &Pubkey, trader: &Lp) -> options_amm::accounts::Trade {
+    options_amm::accounts::Trade {
+        trader: trader.pubkey(),
+        market: env.market,
+        board: *board,
+        position: position_pda(board, &trader.pubkey()),
+        quote_mint: env.quote_mint,
+        quote_vault: env.quote_vault,
+        trader_quote: trader.quote,
+        oracle: env.oracle,
+        quote_token_program: env.opts.quote_program,
+    }
+}
+
+pub fn buy_with(
+    accounts: options_amm::accounts::Trade,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+    max_paid: u64,
+) -> Instruction {
+    ix(accounts, options_amm::instruction::Buy { strike_index, kind, size, max_paid })
+}
+
+pub fn buy(
+    env: &Env,
+    board: &Pubkey,
+    trader: &Lp,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+    max_paid: u64,
+) -> Instruction {
+    buy_with(trade_accounts(env, board, trader), strike_index, kind, size, max_paid)
+}
+
+pub fn sell(
+    env: &Env,
+    board: &Pubkey,
+    trader: &Lp,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+    min_received: u64,
+) -> Instruction {
+    ix(
+        trade_accounts(env, board, trader),
+        options_amm::instruction::Sell { strike_index, kind, size, min_received },
+    )
+}

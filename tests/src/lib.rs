@@ -316,6 +316,9 @@ impl Env {
     pub async fn lp(&mut self, quote_amount: u64) -> Lp {
         let key = Keypair::new();
         let owner = key.pubkey();
+        // SOL for the accounts the user pays rent for (positions).
+        let fund = system_instruction::transfer(&self.payer(), &owner, 1_000_000_000);
+        self.send(&[fund], &[]).await.unwrap();
         let quote = self.token_account(&self.quote_mint.clone(), &owner).await;
         if quote_amount > 0 {
             self.mint_to(&self.quote_mint.clone(), &quote, quote_amount).await;
@@ -359,6 +362,20 @@ impl Env {
         f(&mut m);
         acc.data[8..8 + std::mem::size_of::<Market>()].copy_from_slice(bytemuck::bytes_of(&m));
         self.ctx.set_account(&key, &AccountSharedData::from(acc));
+    }
+
+    pub async fn board_state(&mut self, board: &Pubkey) -> options_amm::state::Board {
+        let acc = self.account(board).await.expect("board exists");
+        bytemuck::pod_read_unaligned(
+            &acc.data[8..8 + std::mem::size_of::<options_amm::state::Board>()],
+        )
+    }
+
+    pub async fn position_state(&mut self, position: &Pubkey) -> options_amm::state::Position {
+        let acc = self.account(position).await.expect("position exists");
+        bytemuck::pod_read_unaligned(
+            &acc.data[8..8 + std::mem::size_of::<options_amm::state::Position>()],
+        )
     }
 
     pub async fn config_state(&mut self) -> options_amm::state::Config {

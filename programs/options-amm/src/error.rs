@@ -90,12 +90,47 @@ pub enum OptionsAmmError {
     InsufficientFreeLiquidity,
     #[msg("Tranche has shares but no value left; deposits into it are refused")]
     TrancheWipedOut,
+
+    // -- boards and trading
+    #[msg("Board must hold between 1 and the maximum number of strikes")]
+    InvalidStrikeCount,
+    #[msg("Strikes must be strictly increasing")]
+    StrikesNotIncreasing,
+    #[msg("Board expiry is before the trading cutoff")]
+    BoardExpiryTooSoon,
+    #[msg("Board has expired")]
+    BoardExpired,
+    #[msg("Board is already settled")]
+    BoardSettled,
+    #[msg("Strike index is not on this board")]
+    InvalidStrike,
+    #[msg("Option kind must be 0 (call) or 1 (put)")]
+    InvalidOptionKind,
+    #[msg("Board belongs to another market")]
+    WrongMarket,
+    #[msg("Position belongs to another board or owner")]
+    WrongPosition,
+    #[msg("Trading is paused")]
+    TradingPaused,
+    #[msg("Inside the trading cutoff before expiry")]
+    TradingCutoff,
+    #[msg("Greek cache is stale: refresh the board")]
+    StaleGreekCache,
+    #[msg("Option delta outside the tradable band")]
+    DeltaOutOfBand,
+    #[msg("Trade size above the cap")]
+    TradeTooLarge,
+    #[msg("Trade would take utilisation above its cap")]
+    UtilisationCap,
+    #[msg("Premium does not cover the fees")]
+    PremiumBelowFees,
 }
 
 impl From<PricingError> for OptionsAmmError {
     fn from(e: PricingError) -> Self {
         match e {
             PricingError::Overflow => OptionsAmmError::PricingOverflow,
+            PricingError::InvalidQuoteInput => OptionsAmmError::ZeroAmount,
             _ => OptionsAmmError::PricingDomain,
         }
     }

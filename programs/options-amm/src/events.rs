@@ -60,3 +60,63 @@ pub struct LpWithdrew {
     pub nav: i64,
     pub senior_claim: u64,
 }
+
+#[event]
+pub struct BoardCreated {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub expiry_ts: i64,
+    pub num_strikes: u8,
+}
+
+#[event]
+pub struct BoardRefreshed {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub keeper: Pubkey,
+    /// Oracle spot used (`Fx` bits, quote per underlying).
+    pub spot: i128,
+    /// The board's contribution and the market's aggregates after the refresh (`Fx` bits).
+    pub board_delta: i128,
+    pub board_gamma: i128,
+    pub board_vega: i128,
+    pub net_delta: i128,
+    pub net_gamma: i128,
+    pub net_vega: i128,
+}
+
+#[event]
+pub struct PositionOpened {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub owner: Pubkey,
+    pub position: Pubkey,
+}
+
+#[event]
+pub struct Traded {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub owner: Pubkey,
+    pub strike_index: u8,
+    /// 0 call, 1 put.
+    pub kind: u8,
+    /// 0 trader buys, 1 trader sells.
+    pub side: u8,
+    /// Contracts, underlying raw units.
+    pub size: u64,
+    /// Quote raw units: premium, fees.
+    pub premium: u64,
+    pub fee_protocol: u64,
+    pub fee_lp: u64,
+    /// Collateral the trader posted (+) or got back (-), quote raw units.
+    pub collateral_change: i64,
+    /// Net quote the trader paid (+) or received (-).
+    pub trader_flow: i64,
+    /// `Fx` bits: average vol used (spread included), oracle spot, the vault's aggregates after.
+    pub vol: i128,
+    pub spot: i128,
+    pub net_delta: i128,
+    pub net_gamma: i128,
+    pub net_vega: i128,
+}

@@ -41,6 +41,44 @@ pub mod options_amm {
         instructions::governance::set_pause::handler(ctx, flags)
     }
 
+    pub fn create_board(
+        ctx: Context<CreateBoard>,
+        expiry_ts: i64,
+        strikes: Vec<StrikeArgs>,
+    ) -> Result<()> {
+        instructions::governance::create_board::handler(ctx, expiry_ts, strikes)
+    }
+
+    // -- keepers
+    pub fn refresh_board(ctx: Context<RefreshBoard>) -> Result<()> {
+        instructions::keeper::refresh_board::handler(ctx)
+    }
+
+    // -- traders
+    pub fn open_position(ctx: Context<OpenPosition>) -> Result<()> {
+        instructions::trader::open_position::handler(ctx)
+    }
+
+    pub fn buy(
+        ctx: Context<Trade>,
+        strike_index: u8,
+        kind: u8,
+        size: u64,
+        max_paid: u64,
+    ) -> Result<()> {
+        instructions::trader::buy::handler(ctx, strike_index, kind, size, max_paid)
+    }
+
+    pub fn sell(
+        ctx: Context<Trade>,
+        strike_index: u8,
+        kind: u8,
+        size: u64,
+        min_received: u64,
+    ) -> Result<()> {
+        instructions::trader::sell::handler(ctx, strike_index, kind, size, min_received)
+    }
+
     // -- LPs
     pub fn deposit(ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: u64) -> Result<()> {
         instructions::lp::deposit::handler(ctx, tranche, amount, min_shares)

@@ -1,5 +1,6 @@
 //! Pure math of the program: no AccountInfo, unit-tested without a runtime.
 
+pub mod fill;
 pub mod safe;
 pub mod tranche;
 pub mod value;

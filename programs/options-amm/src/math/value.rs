@@ -36,6 +36,34 @@ pub fn underlying_value_in_quote(
     u64::try_from(total).map_err(|_| overflow())
 }
 
+/// a * b / 2^64 rounded up; `None` if it does not fit in u128.
+pub fn mul_shr64_ceil(a: u128, b: u128) -> Option<u128> {
+    let floor = mul_shr64(a, b)?;
+    // The product's bits below 2^64 are the low half of a0 * b0.
+    let low = ((a & u64::MAX as u128) * (b & u64::MAX as u128)) & u64::MAX as u128;
+    if low == 0 {
+        Some(floor)
+    } else {
+        floor.checked_add(1)
+    }
+}
+
+/// A non-negative amount of whole quote tokens as raw units (x 10^decimals), rounded down or up.
+pub fn quote_raw(amount: Fx, quote_decimals: u8, round_up: bool) -> Result<u64> {
+    require!(amount >= 0, OptionsAmmError::MathOverflow);
+    let bits = amount.to_bits() as u128;
+    let p = pow10(quote_decimals as u32)?;
+    let v = if round_up { mul_shr64_ceil(bits, p) } else { mul_shr64(bits, p) };
+    u64::try_from(v.ok_or_else(|| error!(OptionsAmmError::MathOverflow))?)
+        .map_err(|_| error!(OptionsAmmError::MathOverflow))
+}
+
+/// Raw units of a token with `decimals` as whole units in `Fx` (rounded down).
+pub fn whole_units(raw: u64, decimals: u8) -> Result<Fx> {
+    let p = pow10(decimals as u32)?;
+    Ok(Fx::from_bits((((raw as u128) << 64) / p) as i128))
+}
+
 /// floor(a * b / 2^64) with a 256-bit intermediate; `None` if it does not fit in u128.
 pub fn mul_shr64(a: u128, b: u128) -> Option<u128> {
     let (a1, a0) = (a >> 64, a & u64::MAX as u128);
@@ -71,6 +99,16 @@ mod tests {
         assert_eq!(mul_shr64(3 << 64, 5 << 64), Some(15 << 64));
         assert_eq!(mul_shr64(u64::MAX as u128, u64::MAX as u128), Some((u64::MAX - 1) as u128));
         assert_eq!(mul_shr64(u128::MAX, u128::MAX), None);
+    }
+
+    #[test]
+    fn quote_raw_rounds_as_asked() {
+        let third = Fx::ONE / 3;
+        assert_eq!(quote_raw(third, 6, false).unwrap(), 333_333);
+        assert_eq!(quote_raw(third, 6, true).unwrap(), 333_334);
+        assert_eq!(quote_raw(Fx::from_num(2), 6, true).unwrap(), 2_000_000);
+        assert!(quote_raw(-Fx::ONE, 6, false).is_err());
+        assert_eq!(whole_units(1_500_000_000, 9).unwrap(), Fx::from_num(1.5));
     }
 
     #[test]

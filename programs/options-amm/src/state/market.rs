@@ -2,6 +2,7 @@
 //! Zero-copy, with reserved space for later fields and a size assertion.
 
 use super::params::RiskParams;
+use super::pod::PodFx;
 use super::seeds;
 use crate::error::OptionsAmmError;
 use crate::math::tranche::{accrue_claim, split, TrancheValues};
@@ -74,7 +75,13 @@ pub struct Market {
     pub underlying_vault_bump: u8,
     pub quote_vault_bump: u8,
     pub padding: u8,
-    pub reserved: [u64; 64],
+    /// The vault's aggregate greeks over every board (its own book, + = long): net delta in
+    /// underlying units, net gamma per underlying unit, net vega in quote per 1.00 vol.
+    /// Refreshes replace a board's contribution; trades add theirs incrementally.
+    pub net_delta: PodFx,
+    pub net_gamma: PodFx,
+    pub net_vega: PodFx,
+    pub reserved: [u64; 43],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 992);
@@ -143,6 +150,15 @@ impl Market {
     /// Free (unlocked) pool quote: what withdrawals may take.
     pub fn free_quote(&self) -> u64 {
         self.lp_quote.saturating_sub(self.locked_quote)
+    }
+
+    /// The vault's aggregate greeks as the pricing crate takes them.
+    pub fn inventory(&self) -> options_amm_pricing::Inventory {
+        options_amm_pricing::Inventory {
+            net_delta: self.net_delta.get(),
+            net_gamma: self.net_gamma.get(),
+            net_vega: self.net_vega.get(),
+        }
     }
 
     /// The state's own consistency: called after every change.

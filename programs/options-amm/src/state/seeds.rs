@@ -10,3 +10,7 @@ pub const QUOTE_VAULT: &[u8] = b"quote_vault";
 pub const UNDERLYING_VAULT: &[u8] = b"underlying_vault";
 /// `[SHARES, market, [tranche]]`: a tranche's share mint.
 pub const SHARES: &[u8] = b"shares";
+/// `[BOARD, market, expiry_ts (i64 LE)]`: one expiry with its strikes.
+pub const BOARD: &[u8] = b"board";
+/// `[POSITION, board, owner]`: a trader's positions on one board.
+pub const POSITION: &[u8] = b"position";

@@ -1,11 +1,14 @@
 //! Called by the config's authority (and, for pausing, its guardian).
 
+pub mod create_board;
 pub mod initialize_config;
 pub mod initialize_market;
 pub mod set_pause;
 
 // Each module has its own `handler`; they are always called by full path from lib.rs, and the
 // globs exist so Anchor finds the generated client modules at the crate root.
+#[allow(ambiguous_glob_reexports)]
+pub use create_board::*;
 #[allow(ambiguous_glob_reexports)]
 pub use initialize_config::*;
 #[allow(ambiguous_glob_reexports)]

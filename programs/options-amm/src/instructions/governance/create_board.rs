@@ -1,0 +1,73 @@
+use crate::error::OptionsAmmError;
+use crate::events::BoardCreated;
+use crate::state::{seeds, Board, Config, Market, PodFx, MAX_STRIKES};
+use anchor_lang::prelude::*;
+use options_amm_pricing::{Fx, MAX_PRICE, MAX_VOL, MIN_PRICE, MIN_VOL};
+
+/// One strike of a new board: strike and base vol in millionths (1_000_000 = 1.0).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+pub struct StrikeArgs {
+    pub strike_micro: u64,
+    pub base_vol_micro: u64,
+}
+
+#[derive(Accounts)]
+#[instruction(expiry_ts: i64)]
+pub struct CreateBoard<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub authority: Signer<'info>,
+    #[account(has_one = authority @ OptionsAmmError::NotAuthority)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(has_one = config @ OptionsAmmError::WrongConfig)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(
+        init,
+        payer = payer,
+        space = Board::SPACE,
+        seeds = [seeds::BOARD, market.key().as_ref(), &expiry_ts.to_le_bytes()],
+        bump,
+    )]
+    pub board: AccountLoader<'info, Board>,
+    pub system_program: Program<'info, System>,
+}
+
+fn micro(v: u64) -> Fx {
+    Fx::from_num(v) / 1_000_000
+}
+
+/// Lists an expiry with its strikes. Steps: the expiry must lie beyond the trading cutoff;
+/// 1..=MAX_STRIKES strikes, strictly increasing, each strike and vol inside the engine's
+/// domain; the board starts stale (never refreshed); invariant; event.
+pub fn handler(ctx: Context<CreateBoard>, expiry_ts: i64, strikes: Vec<StrikeArgs>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let cutoff = ctx.accounts.market.load()?.params.trading.trading_cutoff_secs;
+    require!(
+        expiry_ts > now.saturating_add(i64::from(cutoff)),
+        OptionsAmmError::BoardExpiryTooSoon
+    );
+    require!((1..=MAX_STRIKES).contains(&strikes.len()), OptionsAmmError::InvalidStrikeCount);
+    let mut b = ctx.accounts.board.load_init()?;
+    b.market = ctx.accounts.market.key();
+    b.expiry_ts = expiry_ts;
+    b.bump = ctx.bumps.board;
+    b.num_strikes = strikes.len() as u8;
+    let mut previous = Fx::ZERO;
+    for (slot, s) in b.strikes.iter_mut().zip(&strikes) {
+        let (strike, vol) = (micro(s.strike_micro), micro(s.base_vol_micro));
+        require!((MIN_PRICE..=MAX_PRICE).contains(&strike), OptionsAmmError::PricingDomain);
+        require!((MIN_VOL..=MAX_VOL).contains(&vol), OptionsAmmError::PricingDomain);
+        require!(strike > previous, OptionsAmmError::StrikesNotIncreasing);
+        previous = strike;
+        slot.strike = PodFx::of(strike);
+        slot.base_vol = PodFx::of(vol);
+    }
+    b.invariant()?;
+    emit!(BoardCreated {
+        market: b.market,
+        board: ctx.accounts.board.key(),
+        expiry_ts,
+        num_strikes: b.num_strikes,
+    });
+    Ok(())
+}

@@ -1,0 +1,95 @@
+use crate::error::OptionsAmmError;
+use crate::events::BoardRefreshed;
+use crate::math::fill::series_greeks;
+use crate::math::value::whole_units;
+use crate::oracle::{self, OracleUse};
+use crate::state::{Board, Market, PodFx, CALL, PUT};
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+#[derive(Accounts)]
+pub struct RefreshBoard<'info> {
+    pub keeper: Signer<'info>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(mut, constraint = board.load()?.market == market.key() @ OptionsAmmError::WrongMarket)]
+    pub board: AccountLoader<'info, Board>,
+    /// CHECK: `oracle::read` checks that it is the market's, owned by Pyth, valid for trading.
+    pub oracle: UncheckedAccount<'info>,
+}
+
+/// `raw` contracts (underlying raw units, signed) as whole contracts.
+pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
+    let w = whole_units(raw.unsigned_abs(), decimals)?;
+    Ok(if raw < 0 { -w } else { w })
+}
+
+fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
+    let term = position.checked_mul(greek).ok_or(OptionsAmmError::MathOverflow)?;
+    *total = total.checked_add(term).ok_or(OptionsAmmError::MathOverflow)?;
+    Ok(())
+}
+
+fn replace(aggregate: &mut PodFx, old: Fx, new: Fx) -> Result<()> {
+    let v = aggregate.get().checked_sub(old).and_then(|v| v.checked_add(new));
+    aggregate.set(v.ok_or(OptionsAmmError::MathOverflow)?);
+    Ok(())
+}
+
+/// Re-marks every strike of a board at the oracle price and the current time, stores marks and
+/// greeks, and replaces the board's contribution to the market's aggregate greeks. Anyone may
+/// call it. Refused after expiry, once settled, or with an invalid oracle.
+pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut m = ctx.accounts.market.load_mut()?;
+    let mut b = ctx.accounts.board.load_mut()?;
+    require!(b.settled == 0, OptionsAmmError::BoardSettled);
+    require!(now < b.expiry_ts, OptionsAmmError::BoardExpired);
+    let px = oracle::read(&m, &ctx.accounts.oracle, now, OracleUse::Trade)?;
+    let secs = (b.expiry_ts - now) as u64;
+    let (rate, cap, ud) = (
+        m.params.risk_free_rate_bps,
+        m.params.trading.call_cap_multiple_bps,
+        m.underlying_decimals,
+    );
+    let (mut d, mut g, mut v) = (Fx::ZERO, Fx::ZERO, Fx::ZERO);
+    let n = b.num_strikes as usize;
+    for s in b.strikes[..n].iter_mut() {
+        for kind in [CALL, PUT] {
+            let k = kind as usize;
+            let gk =
+                series_greeks(kind, px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
+            s.mark[k] = PodFx::of(gk.price);
+            s.delta[k] = PodFx::of(gk.delta);
+            s.gamma[k] = PodFx::of(gk.gamma);
+            s.vega[k] = PodFx::of(gk.vega);
+            let pos = signed_whole(s.vault_position[k], ud)?;
+            acc(&mut d, pos, gk.delta)?;
+            acc(&mut g, pos, gk.gamma)?;
+            acc(&mut v, pos, gk.vega)?;
+        }
+    }
+    replace(&mut m.net_delta, b.contrib_delta.get(), d)?;
+    replace(&mut m.net_gamma, b.contrib_gamma.get(), g)?;
+    replace(&mut m.net_vega, b.contrib_vega.get(), v)?;
+    b.contrib_delta = PodFx::of(d);
+    b.contrib_gamma = PodFx::of(g);
+    b.contrib_vega = PodFx::of(v);
+    b.refreshed_ts = now;
+    b.refreshed_spot = PodFx::of(px.price);
+    b.invariant()?;
+    m.invariant()?;
+    emit!(BoardRefreshed {
+        market: ctx.accounts.market.key(),
+        board: ctx.accounts.board.key(),
+        keeper: ctx.accounts.keeper.key(),
+        spot: px.price.to_bits(),
+        board_delta: d.to_bits(),
+        board_gamma: g.to_bits(),
+        board_vega: v.to_bits(),
+        net_delta: m.net_delta.get().to_bits(),
+        net_gamma: m.net_gamma.get().to_bits(),
+        net_vega: m.net_vega.get().to_bits(),
+    });
+    Ok(())
+}

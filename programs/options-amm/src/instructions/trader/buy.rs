@@ -1,0 +1,15 @@
+use super::trade::{execute, Trade};
+use anchor_lang::prelude::*;
+use options_amm_pricing::Side;
+
+/// Buys `size` contracts of a series (closing a short first), paying at most `max_paid` quote
+/// raw units, premium and fees included (collateral released by a closed short is returned).
+pub fn handler(
+    ctx: Context<Trade>,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+    max_paid: u64,
+) -> Result<()> {
+    execute(ctx, Side::Buy, strike_index, kind, size, max_paid)
+}

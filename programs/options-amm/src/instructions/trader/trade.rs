@@ -1,0 +1,265 @@
+//! What `buy` and `sell` share: their accounts and the fill.
+
+use crate::error::OptionsAmmError;
+use crate::events::Traded;
+use crate::instructions::keeper::refresh_board::signed_whole;
+use crate::math::fill::{collateral_for, fill, max_payoff, FillInputs};
+use crate::oracle::{self, OracleUse};
+use crate::state::{Board, Market, PodFx, Position, PAUSE_TRADING, PUT};
+use crate::token;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use options_amm_pricing::{Fx, Side};
+
+#[derive(Accounts)]
+pub struct Trade<'info> {
+    pub trader: Signer<'info>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(mut, constraint = board.load()?.market == market.key() @ OptionsAmmError::WrongMarket)]
+    pub board: AccountLoader<'info, Board>,
+    #[account(
+        mut,
+        constraint = position.load()?.owner == trader.key() @ OptionsAmmError::WrongPosition,
+        constraint = position.load()?.board == board.key() @ OptionsAmmError::WrongPosition,
+    )]
+    pub position: AccountLoader<'info, Position>,
+    #[account(address = market.load()?.quote_mint @ OptionsAmmError::WrongMint)]
+    pub quote_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = market.load()?.quote_vault @ OptionsAmmError::WrongVault)]
+    pub quote_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = trader_quote.mint == quote_mint.key() @ OptionsAmmError::WrongMint,
+        constraint = trader_quote.owner == trader.key() @ OptionsAmmError::WrongTokenOwner,
+    )]
+    pub trader_quote: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: `oracle::read` checks that it is the market's, owned by Pyth, valid for trading.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(address = market.load()?.quote_token_program @ OptionsAmmError::WrongTokenProgram)]
+    pub quote_token_program: Interface<'info, TokenInterface>,
+}
+
+fn checked(v: Option<i128>) -> Result<i128> {
+    v.ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
+fn add_signed(v: u64, d: i128) -> Result<u64> {
+    u64::try_from(checked((v as i128).checked_add(d))?)
+        .map_err(|_| error!(OptionsAmmError::MathOverflow))
+}
+
+fn add_fx(p: &mut PodFx, d: Fx) -> Result<()> {
+    p.set(p.get().checked_add(d).ok_or(OptionsAmmError::MathOverflow)?);
+    Ok(())
+}
+
+/// Short contracts in a signed position.
+fn short(p: i64) -> u64 {
+    if p < 0 {
+        p.unsigned_abs()
+    } else {
+        0
+    }
+}
+
+/// Fills a trade of `size` contracts (underlying raw units) of one series.
+///
+/// Steps: refuse bad input, pause, the cutoff, an invalid oracle or a stale greek cache; price
+/// with the shared fill (`math::fill`), refuse outside the delta band or the slippage bound;
+/// net the trader's position (a sell beyond a long opens a short that locks its maximum payoff
+/// as collateral; a buy that closes a short releases it); move the vault's position and its own
+/// lock the other way (utilisation capped); book premium, LP and protocol fees; update the
+/// aggregate greeks incrementally; transfer the net amount; reconcile; check invariants; emit.
+pub fn execute(
+    mut ctx: Context<Trade>,
+    side: Side,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+    limit: u64,
+) -> Result<()> {
+    let a = &ctx.accounts;
+    require!(size > 0, OptionsAmmError::ZeroAmount);
+    require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
+    let now = Clock::get()?.unix_timestamp;
+
+    let (flow, event, seeds) = {
+        let mut m = a.market.load_mut()?;
+        let mut b = a.board.load_mut()?;
+        let mut pos = a.position.load_mut()?;
+        let t = m.params.trading;
+        require!(size <= t.max_trade_size, OptionsAmmError::TradeTooLarge);
+        require!(!m.is_paused(PAUSE_TRADING), OptionsAmmError::TradingPaused);
+        require!(b.settled == 0, OptionsAmmError::BoardSettled);
+        let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
+        require!(now < cutoff, OptionsAmmError::TradingCutoff);
+        let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
+        require!(
+            !b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps),
+            OptionsAmmError::StaleGreekCache
+        );
+        let st = *b.strike(strike_index)?;
+        let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
+        let f = fill(
+            &FillInputs {
+                kind,
+                side,
+                size,
+                strike: st.strike.get(),
+                base_vol: st.base_vol.get(),
+                spot: px.price,
+                spot_conf: px.conf,
+                now,
+                expiry_ts: b.expiry_ts,
+                inventory: m.inventory(),
+                rate_bps: m.params.risk_free_rate_bps,
+                underlying_decimals: ud,
+                quote_decimals: qd,
+            },
+            &t,
+        )?;
+        let abs_delta = f.greeks.delta.abs();
+        let band = (Fx::from_num(t.min_abs_delta_bps) / 10_000)
+            ..=(Fx::from_num(t.max_abs_delta_bps) / 10_000);
+        require!(band.contains(&abs_delta), OptionsAmmError::DeltaOutOfBand);
+
+        // Money from the trader's point of view (+ = trader pays the vault).
+        let fees = f.fee_protocol.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
+        let premium_flow: i128 = match side {
+            Side::Buy => {
+                let paid = f.premium.checked_add(fees).ok_or(OptionsAmmError::MathOverflow)?;
+                require!(paid <= limit, OptionsAmmError::SlippageExceeded);
+                paid as i128
+            }
+            Side::Sell => {
+                require!(f.premium >= fees, OptionsAmmError::PremiumBelowFees);
+                let received = f.premium - fees;
+                require!(received >= limit, OptionsAmmError::SlippageExceeded);
+                -(received as i128)
+            }
+        };
+
+        // Positions: the trader's and the vault's move in opposite directions.
+        let (i, k) = (strike_index as usize, kind as usize);
+        let signed = i64::try_from(size).map_err(|_| OptionsAmmError::MathOverflow)?;
+        let signed = if side == Side::Buy { signed } else { -signed };
+        let old_t = pos.sizes[i][k];
+        let new_t = old_t.checked_add(signed).ok_or(OptionsAmmError::MathOverflow)?;
+        let old_v = st.vault_position[k];
+        let new_v = old_v.checked_sub(signed).ok_or(OptionsAmmError::MathOverflow)?;
+        let payoff = max_payoff(kind, st.strike.get(), t.call_cap_multiple_bps)?;
+        let lock = |p: i64| collateral_for(short(p), payoff, ud, qd).map(|v| v as i128);
+        let trader_lock = lock(new_t)? - lock(old_t)?;
+        let vault_lock = lock(new_v)? - lock(old_v)?;
+        let flow = checked(premium_flow.checked_add(trader_lock))?;
+
+        // Books.
+        match side {
+            Side::Buy => {
+                m.lp_quote = m
+                    .lp_quote
+                    .checked_add(f.premium + f.fee_lp)
+                    .ok_or(OptionsAmmError::MathOverflow)?;
+            }
+            Side::Sell => {
+                require!(f.premium <= m.free_quote(), OptionsAmmError::InsufficientFreeLiquidity);
+                m.lp_quote = (m.lp_quote - f.premium)
+                    .checked_add(f.fee_lp)
+                    .ok_or(OptionsAmmError::MathOverflow)?;
+            }
+        }
+        m.protocol_fees =
+            m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
+        m.trader_collateral = add_signed(m.trader_collateral, trader_lock)?;
+        pos.collateral = add_signed(pos.collateral, trader_lock)?;
+        m.locked_quote = add_signed(m.locked_quote, vault_lock)?;
+        if vault_lock > 0 {
+            let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
+            require!((m.locked_quote as u128) * 10_000 <= cap, OptionsAmmError::UtilisationCap);
+        }
+
+        // Aggregates: the market's become the quote's post-trade inventory; the board's
+        // contribution moves by the same amounts.
+        let dpos = signed_whole(-signed, ud)?;
+        let post = f.quote.post;
+        add_fx(
+            &mut b.contrib_delta,
+            dpos.checked_mul(f.greeks.delta).ok_or(OptionsAmmError::MathOverflow)?,
+        )?;
+        add_fx(
+            &mut b.contrib_gamma,
+            dpos.checked_mul(f.greeks.gamma).ok_or(OptionsAmmError::MathOverflow)?,
+        )?;
+        add_fx(
+            &mut b.contrib_vega,
+            dpos.checked_mul(f.greeks.vega).ok_or(OptionsAmmError::MathOverflow)?,
+        )?;
+        m.net_delta = PodFx::of(post.net_delta);
+        m.net_gamma = PodFx::of(post.net_gamma);
+        m.net_vega = PodFx::of(post.net_vega);
+
+        pos.sizes[i][k] = new_t;
+        let s = &mut b.strikes[i];
+        s.vault_position[k] = new_v;
+        let long = |p: i64| p.max(0) as i128;
+        s.open_interest[k] = add_signed(s.open_interest[k], long(new_t) - long(old_t))?;
+
+        let event = Traded {
+            market: a.market.key(),
+            board: a.board.key(),
+            owner: a.trader.key(),
+            strike_index,
+            kind,
+            side: if side == Side::Buy { 0 } else { 1 },
+            size,
+            premium: f.premium,
+            fee_protocol: f.fee_protocol,
+            fee_lp: f.fee_lp,
+            collateral_change: i64::try_from(trader_lock)
+                .map_err(|_| OptionsAmmError::MathOverflow)?,
+            trader_flow: i64::try_from(flow).map_err(|_| OptionsAmmError::MathOverflow)?,
+            vol: f.quote.vol.to_bits(),
+            spot: px.price.to_bits(),
+            net_delta: post.net_delta.to_bits(),
+            net_gamma: post.net_gamma.to_bits(),
+            net_vega: post.net_vega.to_bits(),
+        };
+        (flow, event, m.signer_seeds())
+    };
+
+    let vault_before = a.quote_vault.amount;
+    let amount = u64::try_from(flow.unsigned_abs()).map_err(|_| OptionsAmmError::MathOverflow)?;
+    if flow > 0 {
+        token::transfer(
+            &a.quote_token_program,
+            &a.quote_mint,
+            &a.trader_quote,
+            &a.quote_vault,
+            a.trader.to_account_info(),
+            amount,
+            &[],
+        )?;
+    } else if flow < 0 {
+        let slices = seeds.as_slices();
+        token::transfer(
+            &a.quote_token_program,
+            &a.quote_mint,
+            &a.quote_vault,
+            &a.trader_quote,
+            a.market.to_account_info(),
+            amount,
+            &[&slices],
+        )?;
+    }
+
+    let a = &mut ctx.accounts;
+    a.quote_vault.reload()?;
+    let m = a.market.load()?;
+    let expected = add_signed(vault_before, flow)?;
+    token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
+    m.invariant()?;
+    a.board.load()?.invariant()?;
+    emit!(event);
+    Ok(())
+}

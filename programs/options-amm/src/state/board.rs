@@ -1,0 +1,99 @@
+//! A board: one expiry of a market with up to `MAX_STRIKES` strikes, each listing a call and a
+//! put, with their base vol, the vault's net position, open interest and cached marks and
+//! greeks. A trade touches one board, so its cost does not grow with the number of boards.
+
+use super::pod::PodFx;
+use crate::error::OptionsAmmError;
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+/// Strikes per board (bounded so that a refresh of a full board fits the compute budget).
+pub const MAX_STRIKES: usize = 8;
+
+/// Option kinds, as indexes into the per-kind arrays.
+pub const CALL: u8 = 0;
+pub const PUT: u8 = 1;
+
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct StrikeState {
+    /// Strike, quote per whole underlying.
+    pub strike: PodFx,
+    /// Governance's base implied vol (1.00 = 100%).
+    pub base_vol: PodFx,
+    /// Per kind (call, put), per whole contract, at the last refresh: mark at the base vol and
+    /// its greeks (calls are capped; see `TradingParams::call_cap_multiple_bps`).
+    pub mark: [PodFx; 2],
+    pub delta: [PodFx; 2],
+    pub gamma: [PodFx; 2],
+    pub vega: [PodFx; 2],
+    /// The vault's net position per kind, underlying raw units (+ long, - short).
+    pub vault_position: [i64; 2],
+    /// Contracts held long by traders per kind, underlying raw units.
+    pub open_interest: [u64; 2],
+}
+
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Board {
+    pub market: Pubkey,
+    /// Expiry, unix seconds.
+    pub expiry_ts: i64,
+    /// Unix time and oracle spot of the last refresh (0 = never refreshed: stale).
+    pub refreshed_ts: i64,
+    pub refreshed_spot: PodFx,
+    /// This board's contribution to the market's aggregates, as last added there.
+    pub contrib_delta: PodFx,
+    pub contrib_gamma: PodFx,
+    pub contrib_vega: PodFx,
+    pub num_strikes: u8,
+    pub bump: u8,
+    pub settled: u8,
+    pub padding: [u8; 5],
+    /// Settlement price, quote per underlying (set once after expiry).
+    pub settlement_price: PodFx,
+    pub strikes: [StrikeState; MAX_STRIKES],
+    pub reserved: [u64; 16],
+}
+
+const _: () = assert!(core::mem::size_of::<StrikeState>() == 192);
+const _: () = assert!(core::mem::size_of::<Board>() == 1800);
+
+impl Board {
+    pub const SPACE: usize = 8 + core::mem::size_of::<Board>();
+
+    pub fn strike(&self, index: u8) -> Result<&StrikeState> {
+        require!((index as usize) < self.num_strikes as usize, OptionsAmmError::InvalidStrike);
+        Ok(&self.strikes[index as usize])
+    }
+
+    /// Stale when never refreshed, older than `max_age`, or spot moved more than `max_move_bps`
+    /// since the refresh.
+    pub fn cache_is_stale(&self, now: i64, spot: Fx, max_age: u32, max_move_bps: u32) -> bool {
+        let then = self.refreshed_spot.get();
+        if self.refreshed_ts == 0 || then <= 0 {
+            return true;
+        }
+        if now.saturating_sub(self.refreshed_ts) > i64::from(max_age) {
+            return true;
+        }
+        let moved = (spot - then).abs();
+        // moved / then > bps / 10_000, without dividing.
+        match (moved.checked_mul_int(10_000), then.checked_mul_int(i128::from(max_move_bps))) {
+            (Some(m), Some(limit)) => m > limit,
+            _ => true,
+        }
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        let n = self.num_strikes as usize;
+        let ok = (1..=MAX_STRIKES).contains(&n)
+            && self.settled <= 1
+            && self.strikes[..n].windows(2).all(|w| w[0].strike.get() < w[1].strike.get())
+            && self.strikes[n..]
+                .iter()
+                .all(|s| s.vault_position == [0, 0] && s.open_interest == [0, 0]);
+        require!(ok, OptionsAmmError::InvariantViolated);
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! `Fx` stored in zero-copy accounts as 16 little-endian bytes: alignment 1, so account layouts
+//! never depend on how a target aligns i128 (SBF and x86-64 differ).
+
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct PodFx {
+    pub bits: [u8; 16],
+}
+
+impl PodFx {
+    pub fn of(v: Fx) -> Self {
+        PodFx { bits: v.to_bits().to_le_bytes() }
+    }
+    pub fn get(&self) -> Fx {
+        Fx::from_bits(i128::from_le_bytes(self.bits))
+    }
+    pub fn set(&mut self, v: Fx) {
+        self.bits = v.to_bits().to_le_bytes();
+    }
+}

@@ -1,0 +1,25 @@
+//! A trader's positions on one board, and the collateral locked for its shorts.
+
+use super::board::MAX_STRIKES;
+use anchor_lang::prelude::*;
+
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Position {
+    pub owner: Pubkey,
+    pub market: Pubkey,
+    pub board: Pubkey,
+    /// Per strike, per kind (call, put): contracts in underlying raw units (+ long, - short).
+    pub sizes: [[i64; 2]; MAX_STRIKES],
+    /// Quote raw units locked for this position's shorts (each short locks its maximum payoff).
+    pub collateral: u64,
+    pub bump: u8,
+    pub padding: [u8; 7],
+    pub reserved: [u64; 8],
+}
+
+const _: () = assert!(core::mem::size_of::<Position>() == 304);
+
+impl Position {
+    pub const SPACE: usize = 8 + core::mem::size_of::<Position>();
+}

@@ -1,0 +1,366 @@
+use anchor_lang::prelude::Pubkey;
+use options_amm::error::OptionsAmmError as E;
+use options_amm::math::fill::{fill, FillInputs};
+use options_amm::oracle;
+use options_amm::state::{Board, CALL, JUNIOR, MAX_STRIKES, PAUSE_TRADING, PUT, SENIOR};
+use options_amm_pricing::{Fx, Side};
+use options_amm_tests::{ix, program_error, Env, Lp, START_CONF, START_PRICE, T0};
+use solana_sdk::signature::Signer;
+
+const USDC: u64 = 1_000_000;
+const CONTRACT: u64 = 1_000_000_000; // one whole underlying (9 decimals)
+const DAY: i64 = 86_400;
+const EXPIRY: i64 = T0 + 14 * DAY;
+/// Strikes (quote) and base vols (%) of the test board; index 2 is at the money.
+const STRIKES: [(u64, u64); 5] = [(120, 85), (140, 80), (150, 80), (160, 80), (180, 85)];
+
+struct Setup {
+    env: Env,
+    board: Pubkey,
+    trader: Lp,
+}
+
+async fn setup() -> Setup {
+    let mut env = Env::new().await;
+    let lp = env.lp(1_000_000 * USDC).await;
+    for (tranche, amount) in [(SENIOR, 500_000 * USDC), (JUNIOR, 200_000 * USDC)] {
+        let ix = ix::deposit(&env, &lp, tranche, amount, 0);
+        env.send(&[ix], &[&lp.key]).await.unwrap();
+    }
+    let authority = env.authority.insecure_clone();
+    env.send(&[ix::create_board(&env, EXPIRY, &STRIKES)], &[&authority]).await.unwrap();
+    let board = ix::board_pda(&env.market, EXPIRY);
+    env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
+    let trader = env.lp(100_000 * USDC).await;
+    let open = ix::open_position(&env, &board, &trader.pubkey());
+    env.send(&[open], &[&trader.key]).await.unwrap();
+    Setup { env, board, trader }
+}
+
+/// What the client computes from the accounts it can read: the same fill the program makes.
+async fn client_fill(
+    env: &mut Env,
+    board: &Pubkey,
+    strike: u8,
+    kind: u8,
+    side: Side,
+    size: u64,
+) -> options_amm::math::fill::Fill {
+    let m = env.market_state().await;
+    let b: Board = env.board_state(board).await;
+    let oracle_acc = env.account(&env.oracle.clone()).await.unwrap();
+    let raw = oracle::parse(m.oracle_kind, &oracle_acc.data, &m.oracle_feed_id).unwrap();
+    let px = oracle::validate(&raw, env.now, &m.params.oracle_trade).unwrap();
+    let s = b.strikes[strike as usize];
+    let inputs = FillInputs {
+        kind,
+        side,
+        size,
+        strike: s.strike.get(),
+        base_vol: s.base_vol.get(),
+        spot: px.price,
+        spot_conf: px.conf,
+        now: env.now,
+        expiry_ts: b.expiry_ts,
+        inventory: m.inventory(),
+        rate_bps: m.params.risk_free_rate_bps,
+        underlying_decimals: m.underlying_decimals,
+        quote_decimals: m.quote_decimals,
+    };
+    fill(&inputs, &m.params.trading).unwrap()
+}
+
+async fn send_ok(env: &mut Env, ix: solana_sdk::instruction::Instruction, trader: &Lp) {
+    env.send(&[ix], &[&trader.key]).await.expect("trade");
+}
+
+#[tokio::test]
+async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
+    let Setup { mut env, board, trader } = setup().await;
+    let expected = client_fill(&mut env, &board, 2, CALL, Side::Buy, 2 * CONTRACT).await;
+    let before = env.market_state().await;
+    let paid_before = env.balance(&trader.quote).await;
+    {
+        let i = ix::buy(&env, &board, &trader, 2, CALL, 2 * CONTRACT, u64::MAX);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let paid = paid_before - env.balance(&trader.quote).await;
+    assert_eq!(
+        paid,
+        expected.premium + expected.fee_protocol + expected.fee_lp,
+        "on-chain fill = client quote, to the unit"
+    );
+    assert!(expected.premium > 0 && expected.fee_lp > 0 && expected.fee_protocol > 0);
+    let m = env.market_state().await;
+    assert_eq!(m.lp_quote, before.lp_quote + expected.premium + expected.fee_lp);
+    assert_eq!(m.protocol_fees, before.protocol_fees + expected.fee_protocol);
+    // The vault sold 2 capped calls (payoff at most 2 x 150): it locks 600 quote.
+    assert_eq!(m.locked_quote, 600 * USDC);
+    assert_eq!(m.net_delta.get(), expected.quote.post.net_delta);
+    assert!(
+        m.net_delta.get() < 0 && m.net_vega.get() < 0,
+        "vault short calls: short delta and vega"
+    );
+    let b = env.board_state(&board).await;
+    assert_eq!(b.strikes[2].vault_position[CALL as usize], -2 * CONTRACT as i64);
+    assert_eq!(b.strikes[2].open_interest[CALL as usize], 2 * CONTRACT);
+    let p = env.position_state(&ix::position_pda(&board, &trader.pubkey())).await;
+    assert_eq!(p.sizes[2][CALL as usize], 2 * CONTRACT as i64);
+    assert_eq!(env.balance(&env.quote_vault.clone()).await, m.quote_books().unwrap());
+}
+
+#[tokio::test]
+async fn selling_a_long_back_returns_less_than_it_cost() {
+    let Setup { mut env, board, trader } = setup().await;
+    let start = env.balance(&trader.quote).await;
+    {
+        let i = ix::buy(&env, &board, &trader, 2, PUT, CONTRACT, u64::MAX);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let expected = client_fill(&mut env, &board, 2, PUT, Side::Sell, CONTRACT).await;
+    {
+        let i = ix::sell(&env, &board, &trader, 2, PUT, CONTRACT, 0);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let end = env.balance(&trader.quote).await;
+    assert!(end < start, "a round trip pays the spread and fees");
+    let m = env.market_state().await;
+    assert_eq!(m.locked_quote, 0, "the vault's short is closed, its lock released");
+    assert_eq!(m.trader_collateral, 0);
+    let p = env.position_state(&ix::position_pda(&board, &trader.pubkey())).await;
+    assert_eq!(p.sizes[2][PUT as usize], 0);
+    assert!(expected.premium > expected.fee_lp + expected.fee_protocol);
+}
+
+#[tokio::test]
+async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
+    let Setup { mut env, board, trader } = setup().await;
+    let expected = client_fill(&mut env, &board, 1, PUT, Side::Sell, 3 * CONTRACT).await;
+    let before = env.balance(&trader.quote).await;
+    {
+        let i = ix::sell(&env, &board, &trader, 1, PUT, 3 * CONTRACT, 0);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let after = env.balance(&trader.quote).await;
+    // Short 3 puts struck at 140: 420 locked; the premium after fees comes back.
+    let received = expected.premium - expected.fee_lp - expected.fee_protocol;
+    assert_eq!(before - after, 420 * USDC - received);
+    let m = env.market_state().await;
+    assert_eq!(m.trader_collateral, 420 * USDC);
+    assert_eq!(m.locked_quote, 0, "the vault is long: it locks nothing");
+    let p = env.position_state(&ix::position_pda(&board, &trader.pubkey())).await;
+    assert_eq!((p.sizes[1][PUT as usize], p.collateral), (-3 * CONTRACT as i64, 420 * USDC));
+    // Buying them back releases the collateral.
+    {
+        let i = ix::buy(&env, &board, &trader, 1, PUT, 3 * CONTRACT, u64::MAX);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let m = env.market_state().await;
+    assert_eq!(m.trader_collateral, 0);
+    assert_eq!(env.balance(&env.quote_vault.clone()).await, m.quote_books().unwrap());
+}
+
+#[tokio::test]
+async fn one_trade_of_ten_costs_the_same_as_ten_trades_of_one_to_rounding() {
+    let Setup { mut env, board, trader } = setup().await;
+    let Setup { env: mut env2, board: board2, trader: trader2 } = setup().await;
+    let start = env.balance(&trader.quote).await;
+    {
+        let i = ix::buy(&env, &board, &trader, 3, CALL, 10 * CONTRACT, u64::MAX);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let one_shot = start - env.balance(&trader.quote).await;
+    let start2 = env2.balance(&trader2.quote).await;
+    for _ in 0..10 {
+        {
+            let i = ix::buy(&env2, &board2, &trader2, 3, CALL, CONTRACT, u64::MAX);
+            send_ok(&mut env2, i, &trader2).await;
+        }
+    }
+    let split = start2 - env2.balance(&trader2.quote).await;
+    // Each of the ten fills rounds its premium and fees up by less than one unit each.
+    assert!(split >= one_shot && split - one_shot <= 20, "one shot {one_shot}, split {split}");
+    let (m1, m2) = (env.market_state().await, env2.market_state().await);
+    assert_eq!(m1.net_vega, m2.net_vega);
+}
+
+#[tokio::test]
+async fn adding_to_the_vaults_risk_costs_more_than_reducing_it() {
+    let Setup { mut env, board, trader } = setup().await;
+    let flat_buy = client_fill(&mut env, &board, 2, PUT, Side::Buy, CONTRACT).await;
+    let flat_sell = client_fill(&mut env, &board, 2, PUT, Side::Sell, CONTRACT).await;
+    // The vault sells 20 puts: now short vega and gamma.
+    {
+        let i = ix::buy(&env, &board, &trader, 2, PUT, 20 * CONTRACT, u64::MAX);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let more_buy = client_fill(&mut env, &board, 2, PUT, Side::Buy, CONTRACT).await;
+    let more_sell = client_fill(&mut env, &board, 2, PUT, Side::Sell, CONTRACT).await;
+    assert!(more_buy.premium > flat_buy.premium, "buying into a short vault costs more");
+    assert!(
+        more_sell.premium > flat_sell.premium,
+        "selling to a short vault (counter-flow) earns more"
+    );
+    assert!(more_buy.quote.vol > flat_buy.quote.vol);
+    // The same holds for calls: the skew acts through the vault's aggregate vega and gamma.
+    let call_buy = client_fill(&mut env, &board, 2, CALL, Side::Buy, CONTRACT).await;
+    {
+        let i = ix::sell(&env, &board, &trader, 2, PUT, 20 * CONTRACT, 0);
+        send_ok(&mut env, i, &trader).await;
+    }
+    let call_buy_flat = client_fill(&mut env, &board, 2, CALL, Side::Buy, CONTRACT).await;
+    assert!(call_buy.premium > call_buy_flat.premium);
+}
+
+#[tokio::test]
+async fn a_trade_touches_one_board_whatever_the_number_of_boards_and_strikes() {
+    let mut env = Env::new().await;
+    let lp = env.lp(1_000_000 * USDC).await;
+    let ix = ix::deposit(&env, &lp, JUNIOR, 500_000 * USDC, 0);
+    env.send(&[ix], &[&lp.key]).await.unwrap();
+    let authority = env.authority.insecure_clone();
+    let full: Vec<(u64, u64)> = (0..MAX_STRIKES as u64).map(|i| (110 + 10 * i, 80)).collect();
+    let mut boards = Vec::new();
+    for week in 1..=4 {
+        let expiry = T0 + week * 7 * DAY;
+        env.send(&[ix::create_board(&env, expiry, &full)], &[&authority]).await.unwrap();
+        let board = ix::board_pda(&env.market, expiry);
+        env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
+        boards.push(board);
+    }
+    let trader = env.lp(10_000 * USDC).await;
+    let last = *boards.last().unwrap();
+    env.send(&[ix::open_position(&env, &last, &trader.pubkey())], &[&trader.key]).await.unwrap();
+    let trade =
+        ix::buy(&env, &last, &trader, (MAX_STRIKES - 1) as u8, CALL, CONTRACT / 10, u64::MAX);
+    // Fixed accounts: trader, market, board, position, mint, vault, trader account, oracle,
+    // token program. Nothing from the other boards.
+    assert_eq!(trade.accounts.len(), 9);
+    assert!(boards[..3].iter().all(|b| trade.accounts.iter().all(|a| a.pubkey != *b)));
+    env.send(&[trade], &[&trader.key]).await.unwrap();
+    // Too many strikes is refused by name.
+    let too_many: Vec<(u64, u64)> = (0..=MAX_STRIKES as u64).map(|i| (110 + 10 * i, 80)).collect();
+    let ix = ix::create_board(&env, T0 + 60 * DAY, &too_many);
+    env.expect_refusal(&[ix], &[&authority], program_error(E::InvalidStrikeCount), &[]).await;
+}
+
+// -- refusals: named error, nothing changed
+
+async fn refuse(s: &mut Setup, ix: solana_sdk::instruction::Instruction, e: E) {
+    let position = ix::position_pda(&s.board, &s.trader.pubkey());
+    let watched = [s.trader.quote, s.board, position];
+    let key = s.trader.key.insecure_clone();
+    s.env.expect_refusal(&[ix], &[&key], program_error(e), &watched).await;
+}
+
+#[tokio::test]
+async fn trade_failure_stale_cache_by_age_or_spot_move() {
+    let mut s = setup().await;
+    // 121 s after the refresh with a fresh oracle: the cache is too old.
+    s.env.set_time(T0 + 121).await;
+    s.env.set_price(START_PRICE, START_CONF, T0 + 121);
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::StaleGreekCache).await;
+    // Refreshed, then spot moves 1.01%: stale again.
+    s.env.send(&[ix::refresh_board(&s.env, &s.board)], &[]).await.unwrap();
+    s.env.set_price(START_PRICE + START_PRICE / 99, START_CONF, T0 + 121);
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::StaleGreekCache).await;
+}
+
+#[tokio::test]
+async fn trade_failure_invalid_oracle() {
+    let mut s = setup().await;
+    s.env.set_price(START_PRICE, START_PRICE as u64 / 50, T0);
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::OracleConfidenceTooWide).await;
+}
+
+#[tokio::test]
+async fn trade_failure_delta_outside_the_band() {
+    let mut s = setup().await;
+    // A 180 call 14 days out at spot 150 with a 2% band floor: fine; make the floor 30%.
+    s.env.edit_market(|m| m.params.trading.min_abs_delta_bps = 2_500).await;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 4, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::DeltaOutOfBand).await;
+}
+
+#[tokio::test]
+async fn trade_failure_inside_the_cutoff_before_expiry() {
+    let mut s = setup().await;
+    let near = EXPIRY - 3_599;
+    s.env.set_time(near).await;
+    s.env.set_price(START_PRICE, START_CONF, near);
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::TradingCutoff).await;
+}
+
+#[tokio::test]
+async fn trade_failure_bad_sizes_kinds_and_strikes() {
+    let mut s = setup().await;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 0, u64::MAX);
+    refuse(&mut s, ix, E::ZeroAmount).await;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 1_000 * CONTRACT + 1, u64::MAX);
+    refuse(&mut s, ix, E::TradeTooLarge).await;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, 2, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::InvalidOptionKind).await;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 5, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::InvalidStrike).await;
+}
+
+#[tokio::test]
+async fn trade_failure_paused_or_slippage_bound_missed() {
+    let mut s = setup().await;
+    let quote = client_fill(&mut s.env, &s.board, 2, CALL, Side::Buy, CONTRACT).await;
+    let cost = quote.premium + quote.fee_lp + quote.fee_protocol;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, cost - 1);
+    refuse(&mut s, ix, E::SlippageExceeded).await;
+    let ix = ix::sell(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::SlippageExceeded).await;
+    let guardian = s.env.guardian.insecure_clone();
+    s.env
+        .send(&[ix::set_pause(&s.env, &guardian.pubkey(), PAUSE_TRADING)], &[&guardian])
+        .await
+        .unwrap();
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::TradingPaused).await;
+}
+
+#[tokio::test]
+async fn trade_failure_utilisation_cap() {
+    let mut s = setup().await;
+    // Cap at 10% of the 700k pool: 70k lockable. 200 capped calls lock 60k: allowed.
+    s.env.edit_market(|m| m.params.max_utilisation_bps = 1_000).await;
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 200 * CONTRACT, u64::MAX);
+    s.env.send(&[ix], &[&s.trader.key.insecure_clone()]).await.unwrap();
+    s.env.send(&[ix::refresh_board(&s.env, &s.board)], &[]).await.unwrap();
+    // 40 more lock 12k: 72k > 70.x k.
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 40 * CONTRACT, u64::MAX);
+    refuse(&mut s, ix, E::UtilisationCap).await;
+}
+
+#[tokio::test]
+async fn trade_failure_someone_elses_position() {
+    let mut s = setup().await;
+    let thief = s.env.lp(10_000 * USDC).await;
+    let mut a = ix::trade_accounts(&s.env, &s.board, &thief);
+    a.position = ix::position_pda(&s.board, &s.trader.pubkey());
+    let ix = ix::buy_with(a, 2, CALL, CONTRACT, u64::MAX);
+    let watched = [thief.quote, s.board, ix::position_pda(&s.board, &s.trader.pubkey())];
+    s.env.expect_refusal(&[ix], &[&thief.key], program_error(E::WrongPosition), &watched).await;
+}
+
+#[tokio::test]
+async fn refresh_failure_after_expiry_and_create_failure_too_soon() {
+    let mut s = setup().await;
+    s.env.set_time(EXPIRY).await;
+    s.env.set_price(START_PRICE, START_CONF, EXPIRY);
+    let ix = ix::refresh_board(&s.env, &s.board);
+    s.env.expect_refusal(&[ix], &[], program_error(E::BoardExpired), &[s.board]).await;
+    let authority = s.env.authority.insecure_clone();
+    let ix = ix::create_board(&s.env, EXPIRY + 3_600, &STRIKES);
+    s.env.expect_refusal(&[ix], &[&authority], program_error(E::BoardExpiryTooSoon), &[]).await;
+    let ix = ix::create_board(&s.env, EXPIRY + 30 * DAY, &[(150, 80), (140, 80)]);
+    s.env.expect_refusal(&[ix], &[&authority], program_error(E::StrikesNotIncreasing), &[]).await;
+    let _ = Fx::ZERO;
+}

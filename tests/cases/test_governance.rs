@@ -28,7 +28,7 @@ async fn initialize_market_success_creates_pda_owned_vaults_and_share_mints() {
     assert_eq!(m.tranches[0].share_mint, env.share_mints[0]);
     assert_eq!(m.tranches[1].share_mint, env.share_mints[1]);
     assert_eq!((m.quote_decimals, m.underlying_decimals), (6, 9));
-    assert_eq!(m.params, RiskParams::default_for_tests());
+    assert_eq!(m.params, RiskParams::reference());
     assert_eq!(m.paused, 0);
     assert_eq!(m.last_accrual_ts, options_amm_tests::T0);
     let c = env.config_state().await;
@@ -69,8 +69,7 @@ async fn initialize_market_success_with_token_2022_quote_and_pull_oracle() {
 async fn initialize_market_failure_non_authority_signer() {
     let mut env = with_config(EnvOptions::default()).await;
     let stranger = Keypair::new();
-    let ix =
-        ix::initialize_market_with(&env, stranger.pubkey(), RiskParams::default_for_tests(), 0);
+    let ix = ix::initialize_market_with(&env, stranger.pubkey(), RiskParams::reference(), 0);
     let watched = [env.oracle];
     env.expect_refusal(&[ix], &[&stranger], program_error(E::NotAuthority), &watched).await;
 }
@@ -79,7 +78,7 @@ async fn initialize_market_failure_non_authority_signer() {
 async fn initialize_market_failure_params_outside_hard_bounds() {
     let mut env = with_config(EnvOptions::default()).await;
     let authority = env.authority.insecure_clone();
-    let mut params = RiskParams::default_for_tests();
+    let mut params = RiskParams::reference();
     params.max_utilisation_bps = 9_999;
     let ix = ix::initialize_market_with(&env, authority.pubkey(), params, 0);
     env.expect_refusal(&[ix], &[&authority], program_error(E::ParamOutOfBounds), &[]).await;
@@ -91,8 +90,7 @@ async fn initialize_market_failure_oracle_not_owned_by_pyth() {
     let authority = env.authority.insecure_clone();
     let data = pyth::legacy_price_account(&pyth::Quote::default());
     env.put_account(env.oracle, anchor_lang::system_program::ID, data);
-    let ix =
-        ix::initialize_market_with(&env, authority.pubkey(), RiskParams::default_for_tests(), 0);
+    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
     env.expect_refusal(&[ix], &[&authority], program_error(E::OracleWrongOwner), &[]).await;
 }
 
@@ -104,18 +102,16 @@ async fn initialize_market_failure_oracle_of_the_other_kind() {
     let ix = ix::initialize_market_with(
         &env,
         authority.pubkey(),
-        RiskParams::default_for_tests(),
+        RiskParams::reference(),
         ORACLE_PYTH_PULL,
     );
     env.expect_refusal(&[ix], &[&authority], program_error(E::OracleWrongOwner), &[]).await;
     // Garbage owned by the Pyth program: not a price account.
     env.put_account(env.oracle, pyth::ORACLE_PROGRAM, vec![1; 3312]);
-    let ix =
-        ix::initialize_market_with(&env, authority.pubkey(), RiskParams::default_for_tests(), 0);
+    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
     env.expect_refusal(&[ix], &[&authority], program_error(E::OracleInvalidData), &[]).await;
     // An unknown kind.
-    let ix =
-        ix::initialize_market_with(&env, authority.pubkey(), RiskParams::default_for_tests(), 9);
+    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 9);
     env.expect_refusal(&[ix], &[&authority], program_error(E::InvalidOracleKind), &[]).await;
 }
 
@@ -131,8 +127,7 @@ async fn initialize_market_failure_same_mint_for_underlying_and_quote() {
         options_amm_tests::shares_pda(&env.market, 0),
         options_amm_tests::shares_pda(&env.market, 1),
     ];
-    let ix =
-        ix::initialize_market_with(&env, authority.pubkey(), RiskParams::default_for_tests(), 0);
+    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
     env.expect_refusal(&[ix], &[&authority], program_error(E::SameMint), &[]).await;
 }
 
@@ -141,15 +136,14 @@ async fn initialize_market_failure_mint_with_too_many_decimals() {
     let opts = EnvOptions { underlying_decimals: 13, ..EnvOptions::default() };
     let mut env = with_config(opts).await;
     let authority = env.authority.insecure_clone();
-    let ix =
-        ix::initialize_market_with(&env, authority.pubkey(), RiskParams::default_for_tests(), 0);
+    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
     env.expect_refusal(&[ix], &[&authority], program_error(E::MintDecimalsTooLarge), &[]).await;
 }
 
 #[tokio::test]
 async fn initialize_market_failure_missing_authority_signature() {
     let mut env = with_config(EnvOptions::default()).await;
-    let mut ix = ix::initialize_market(&env, RiskParams::default_for_tests());
+    let mut ix = ix::initialize_market(&env, RiskParams::reference());
     ix.accounts[1].is_signer = false;
     env.expect_refusal(&[ix], &[], anchor_error(ErrorCode::AccountNotSigner), &[]).await;
 }
@@ -158,7 +152,7 @@ async fn initialize_market_failure_missing_authority_signature() {
 async fn initialize_market_failure_twice_for_the_same_pair() {
     let mut env = Env::new().await;
     let authority = env.authority.insecure_clone();
-    let ix = ix::initialize_market(&env, RiskParams::default_for_tests());
+    let ix = ix::initialize_market(&env, RiskParams::reference());
     let err = env.send(&[ix], &[&authority]).await.unwrap_err();
     // The market PDA already exists: the system program refuses to create it again.
     assert!(

@@ -18,6 +18,7 @@ struct Setup {
     env: Env,
     board: Pubkey,
     trader: Lp,
+    lp: Lp,
 }
 
 async fn setup() -> Setup {
@@ -34,7 +35,7 @@ async fn setup() -> Setup {
     let trader = env.lp(100_000 * USDC).await;
     let open = ix::open_position(&env, &board, &trader.pubkey());
     env.send(&[open], &[&trader.key]).await.unwrap();
-    Setup { env, board, trader }
+    Setup { env, board, trader, lp }
 }
 
 /// What the client computes from the accounts it can read: the same fill the program makes.
@@ -76,7 +77,7 @@ async fn send_ok(env: &mut Env, ix: solana_sdk::instruction::Instruction, trader
 
 #[tokio::test]
 async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
-    let Setup { mut env, board, trader } = setup().await;
+    let Setup { mut env, board, trader, .. } = setup().await;
     let expected = client_fill(&mut env, &board, 2, CALL, Side::Buy, 2 * CONTRACT).await;
     let before = env.market_state().await;
     let paid_before = env.balance(&trader.quote).await;
@@ -111,7 +112,7 @@ async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
 
 #[tokio::test]
 async fn selling_a_long_back_returns_less_than_it_cost() {
-    let Setup { mut env, board, trader } = setup().await;
+    let Setup { mut env, board, trader, .. } = setup().await;
     let start = env.balance(&trader.quote).await;
     {
         let i = ix::buy(&env, &board, &trader, 2, PUT, CONTRACT, u64::MAX);
@@ -134,7 +135,7 @@ async fn selling_a_long_back_returns_less_than_it_cost() {
 
 #[tokio::test]
 async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
-    let Setup { mut env, board, trader } = setup().await;
+    let Setup { mut env, board, trader, .. } = setup().await;
     let expected = client_fill(&mut env, &board, 1, PUT, Side::Sell, 3 * CONTRACT).await;
     let before = env.balance(&trader.quote).await;
     {
@@ -162,8 +163,8 @@ async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
 
 #[tokio::test]
 async fn one_trade_of_ten_costs_the_same_as_ten_trades_of_one_to_rounding() {
-    let Setup { mut env, board, trader } = setup().await;
-    let Setup { env: mut env2, board: board2, trader: trader2 } = setup().await;
+    let Setup { mut env, board, trader, .. } = setup().await;
+    let Setup { env: mut env2, board: board2, trader: trader2, .. } = setup().await;
     let start = env.balance(&trader.quote).await;
     {
         let i = ix::buy(&env, &board, &trader, 3, CALL, 10 * CONTRACT, u64::MAX);
@@ -186,7 +187,7 @@ async fn one_trade_of_ten_costs_the_same_as_ten_trades_of_one_to_rounding() {
 
 #[tokio::test]
 async fn adding_to_the_vaults_risk_costs_more_than_reducing_it() {
-    let Setup { mut env, board, trader } = setup().await;
+    let Setup { mut env, board, trader, .. } = setup().await;
     let flat_buy = client_fill(&mut env, &board, 2, PUT, Side::Buy, CONTRACT).await;
     let flat_sell = client_fill(&mut env, &board, 2, PUT, Side::Sell, CONTRACT).await;
     // The vault sells 20 puts: now short vega and gamma.
@@ -363,4 +364,32 @@ async fn refresh_failure_after_expiry_and_create_failure_too_soon() {
     let ix = ix::create_board(&s.env, EXPIRY + 30 * DAY, &[(150, 80), (140, 80)]);
     s.env.expect_refusal(&[ix], &[&authority], program_error(E::StrikesNotIncreasing), &[]).await;
     let _ = Fx::ZERO;
+}
+
+#[tokio::test]
+async fn lp_nav_marks_the_vaults_options_at_the_cached_marks() {
+    let Setup { mut env, board, trader, lp } = setup().await;
+    let i = ix::buy(&env, &board, &trader, 2, CALL, 10 * CONTRACT, u64::MAX);
+    env.send(&[i], &[&trader.key]).await.unwrap();
+    let m = env.market_state().await;
+    let b = env.board_state(&board).await;
+    // The vault is short 10 capped ATM calls worth their mark.
+    let mark = b.strikes[2].mark[CALL as usize].get();
+    assert!(m.options_value.get() < 0);
+    assert!(
+        (m.options_value.get() + mark * 10).abs() < Fx::from_num(0.5),
+        "fresh mark vs cached mark"
+    );
+    let nav = m.nav(Fx::from_num(150)).unwrap();
+    assert!(nav < m.lp_quote as i128, "NAV subtracts what the vault owes on its options");
+    // A junior LP withdrawing all gets exactly its waterfall share of that NAV.
+    let values = options_amm::math::tranche::split(nav, m.tranches[0].claim);
+    let supply = env.supply(&env.share_mints[1].clone()).await;
+    let expected =
+        options_amm::math::tranche::amount_for_shares(supply / 2, values.junior, supply).unwrap();
+    assert!(expected < (m.lp_quote - m.tranches[0].claim) / 2);
+    let before = env.balance(&lp.quote).await;
+    let w = ix::withdraw(&env, &lp, JUNIOR, supply / 2, expected);
+    env.send(&[w], &[&lp.key]).await.unwrap();
+    assert_eq!(env.balance(&lp.quote).await - before, expected);
 }

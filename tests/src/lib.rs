@@ -134,7 +134,7 @@ impl Env {
         let ix = ix::initialize_config(&env, &env.authority.pubkey(), &env.guardian.pubkey());
         let authority = env.authority.insecure_clone();
         env.send(&[ix], &[&authority]).await.expect("initialize_config");
-        let ix = ix::initialize_market(&env, options_amm::RiskParams::default_for_tests());
+        let ix = ix::initialize_market(&env, options_amm::RiskParams::reference());
         env.send(&[ix], &[&authority]).await.expect("initialize_market");
         env
     }

@@ -46,6 +46,8 @@ pub struct Board {
     pub contrib_delta: PodFx,
     pub contrib_gamma: PodFx,
     pub contrib_vega: PodFx,
+    /// This board's part of the market's `options_value`, quote whole units.
+    pub contrib_value: PodFx,
     pub num_strikes: u8,
     pub bump: u8,
     pub settled: u8,
@@ -53,7 +55,7 @@ pub struct Board {
     /// Settlement price, quote per underlying (set once after expiry).
     pub settlement_price: PodFx,
     pub strikes: [StrikeState; MAX_STRIKES],
-    pub reserved: [u64; 16],
+    pub reserved: [u64; 14],
 }
 
 const _: () = assert!(core::mem::size_of::<StrikeState>() == 192);

@@ -6,7 +6,7 @@ use super::pod::PodFx;
 use super::seeds;
 use crate::error::OptionsAmmError;
 use crate::math::tranche::{accrue_claim, split, TrancheValues};
-use crate::math::value::underlying_value_in_quote;
+use crate::math::value::{quote_raw, underlying_value_in_quote};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
@@ -81,7 +81,11 @@ pub struct Market {
     pub net_delta: PodFx,
     pub net_gamma: PodFx,
     pub net_vega: PodFx,
-    pub reserved: [u64; 43],
+    /// Value of the vault's option positions at the cached marks, quote whole units (+ = the
+    /// vault is long value). Maintained like the greeks: refreshes replace a board's part,
+    /// trades add theirs.
+    pub options_value: PodFx,
+    pub reserved: [u64; 41],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 992);
@@ -106,9 +110,9 @@ impl Market {
             .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
     }
 
-    /// Pool NAV in quote units at `price` (quote per whole underlying): pool quote plus its
-    /// underlying at the oracle, minus liabilities (options sold are added with trading).
-    /// Rounds down.
+    /// Pool NAV in quote raw units at `price` (quote per whole underlying): pool quote, plus
+    /// its underlying at the oracle, plus the vault's option positions at the cached marks
+    /// (negative when it is net short). Rounds down.
     pub fn nav(&self, price: Fx) -> Result<i128> {
         let hedge = underlying_value_in_quote(
             self.lp_underlying,
@@ -116,7 +120,8 @@ impl Market {
             self.underlying_decimals,
             self.quote_decimals,
         )?;
-        Ok(self.lp_quote as i128 + hedge as i128)
+        let options = signed_quote_raw_floor(self.options_value.get(), self.quote_decimals)?;
+        Ok(self.lp_quote as i128 + hedge as i128 + options)
     }
 
     /// Brings the senior claim up to `now` at the target rate.
@@ -188,5 +193,14 @@ pub struct MarketSeeds {
 impl MarketSeeds {
     pub fn as_slices(&self) -> [&[u8]; 5] {
         [seeds::MARKET, &self.config, &self.underlying, &self.quote, &self.bump]
+    }
+}
+
+/// A signed amount of whole quote tokens as raw units, rounded toward minus infinity.
+fn signed_quote_raw_floor(v: Fx, decimals: u8) -> Result<i128> {
+    if v >= 0 {
+        Ok(quote_raw(v, decimals, false)? as i128)
+    } else {
+        Ok(-(quote_raw(-v, decimals, true)? as i128))
     }
 }

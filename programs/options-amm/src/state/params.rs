@@ -155,8 +155,9 @@ impl RiskParams {
         Ok(())
     }
 
-    /// A conservative default set, inside every bound.
-    pub fn default_for_tests() -> Self {
+    /// The reference parameter set (inside every bound) used by the tests, the client and the
+    /// deploy defaults.
+    pub fn reference() -> Self {
         RiskParams {
             oracle_trade: OracleLimits { max_age_secs: 60, max_conf_bps: 100 },
             oracle_margin: OracleLimits { max_age_secs: 600, max_conf_bps: 500 },
@@ -197,12 +198,12 @@ mod tests {
 
     #[test]
     fn defaults_are_inside_every_bound() {
-        assert!(RiskParams::default_for_tests().validate().is_ok());
+        assert!(RiskParams::reference().validate().is_ok());
     }
 
     #[test]
     fn each_parameter_outside_its_bound_is_refused() {
-        let base = RiskParams::default_for_tests();
+        let base = RiskParams::reference();
         let cases: Vec<fn(&mut RiskParams)> = vec![
             |p| p.oracle_trade.max_age_secs = 301,
             |p| p.oracle_trade.max_age_secs = 4,

@@ -52,7 +52,7 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
         m.params.trading.call_cap_multiple_bps,
         m.underlying_decimals,
     );
-    let (mut d, mut g, mut v) = (Fx::ZERO, Fx::ZERO, Fx::ZERO);
+    let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;
     for s in b.strikes[..n].iter_mut() {
         for kind in [CALL, PUT] {
@@ -67,14 +67,17 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
             acc(&mut d, pos, gk.delta)?;
             acc(&mut g, pos, gk.gamma)?;
             acc(&mut v, pos, gk.vega)?;
+            acc(&mut value, pos, gk.price)?;
         }
     }
     replace(&mut m.net_delta, b.contrib_delta.get(), d)?;
     replace(&mut m.net_gamma, b.contrib_gamma.get(), g)?;
     replace(&mut m.net_vega, b.contrib_vega.get(), v)?;
+    replace(&mut m.options_value, b.contrib_value.get(), value)?;
     b.contrib_delta = PodFx::of(d);
     b.contrib_gamma = PodFx::of(g);
     b.contrib_vega = PodFx::of(v);
+    b.contrib_value = PodFx::of(value);
     b.refreshed_ts = now;
     b.refreshed_spot = PodFx::of(px.price);
     b.invariant()?;

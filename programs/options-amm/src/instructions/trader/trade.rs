@@ -195,6 +195,9 @@ pub fn execute(
             &mut b.contrib_vega,
             dpos.checked_mul(f.greeks.vega).ok_or(OptionsAmmError::MathOverflow)?,
         )?;
+        let dvalue = dpos.checked_mul(f.greeks.price).ok_or(OptionsAmmError::MathOverflow)?;
+        add_fx(&mut b.contrib_value, dvalue)?;
+        add_fx(&mut m.options_value, dvalue)?;
         m.net_delta = PodFx::of(post.net_delta);
         m.net_gamma = PodFx::of(post.net_gamma);
         m.net_vega = PodFx::of(post.net_vega);

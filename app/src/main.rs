@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod decimal;
 mod price;
+mod quote;
 
 #[derive(Parser)]
 #[command(name = "options-amm", version, about = "options-amm client")]
@@ -19,6 +20,9 @@ struct Cli {
 enum Command {
     /// Black-Scholes price and greeks (fixed-point engine; theta per year, vega per 1.00 vol).
     Price(price::PriceArgs),
+    /// What the AMM charges or pays for a trade: the program's own fill, inventory-skewed,
+    /// spread and fees included, to the token unit (reference parameters).
+    Quote(quote::QuoteArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
             let stdout = std::io::stdout();
             price::run(&args, &mut stdin.lock().lines(), &mut stdout.lock())
         }
+        Command::Quote(args) => quote::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -103,3 +103,100 @@ fn bad_arguments_exit_non_zero_with_a_clear_message() {
         .stderr(predicates::str::contains("required"));
     cli().args(["price", "--batch", "--spot", "1"]).assert().failure();
 }
+
+#[test]
+fn quote_json_is_the_programs_own_fill_to_the_unit() {
+    use options_amm::math::fill::{fill, FillInputs};
+    use options_amm::state::{RiskParams, PUT};
+    use options_amm_pricing::{Inventory, Side};
+    let out = cli()
+        .args([
+            "quote",
+            "--spot",
+            "150",
+            "--conf",
+            "0.05",
+            "--strike",
+            "140",
+            "--vol",
+            "0.8",
+            "--rate",
+            "0.05",
+            "--expiry-secs",
+            "1209600",
+            "--kind",
+            "put",
+            "--side",
+            "sell",
+            "--size",
+            "3",
+            "--net-vega",
+            "-300",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let inputs = FillInputs {
+        kind: PUT,
+        side: Side::Sell,
+        size: 3_000_000_000,
+        strike: Fx::from_num(140),
+        base_vol: "0.8".parse().unwrap(),
+        spot: Fx::from_num(150),
+        spot_conf: "0.05".parse().unwrap(),
+        now: 0,
+        expiry_ts: 1_209_600,
+        inventory: Inventory { net_vega: Fx::from_num(-300), ..Inventory::default() },
+        rate_bps: 500,
+        underlying_decimals: 9,
+        quote_decimals: 6,
+    };
+    let f = fill(&inputs, &RiskParams::reference().trading).unwrap();
+    assert_eq!(v["premium"].as_u64().unwrap(), f.premium);
+    assert_eq!(v["fee_protocol"].as_u64().unwrap(), f.fee_protocol);
+    assert_eq!(v["fee_lp"].as_u64().unwrap(), f.fee_lp);
+    assert_eq!(v["total_received"].as_u64().unwrap(), f.premium - f.fee_protocol - f.fee_lp);
+    let vol: Fx = v["vol"].to_string().parse().unwrap();
+    assert_eq!(vol, f.quote.vol);
+}
+
+#[test]
+fn quote_refuses_bad_arguments_with_a_message() {
+    let base = [
+        "quote",
+        "--spot",
+        "150",
+        "--strike",
+        "140",
+        "--vol",
+        "0.8",
+        "--expiry-secs",
+        "1209600",
+        "--kind",
+        "put",
+        "--side",
+        "buy",
+    ];
+    cli()
+        .args(base)
+        .args(["--size", "0"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("size must be positive"));
+    cli()
+        .args(base)
+        .args(["--size", "0.0000000001"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("whole number of raw units"));
+    cli()
+        .args(base)
+        .args(["--size", "1", "--rate", "0.00001"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("basis points"));
+}

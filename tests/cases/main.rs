@@ -5,4 +5,5 @@
 mod test_governance;
 mod test_lp;
 mod test_program;
+mod test_settlement;
 mod test_trading;

@@ -2,40 +2,16 @@ use anchor_lang::prelude::Pubkey;
 use options_amm::error::OptionsAmmError as E;
 use options_amm::math::fill::{fill, FillInputs};
 use options_amm::oracle;
-use options_amm::state::{Board, CALL, JUNIOR, MAX_STRIKES, PAUSE_TRADING, PUT, SENIOR};
+use options_amm::state::{Board, CALL, JUNIOR, MAX_STRIKES, PAUSE_TRADING, PUT};
 use options_amm_pricing::{Fx, Side};
-use options_amm_tests::{ix, program_error, Env, Lp, START_CONF, START_PRICE, T0};
+use options_amm_tests::{
+    ix, program_error, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF, START_PRICE, STRIKES,
+    T0, USDC,
+};
 use solana_sdk::signature::Signer;
 
-const USDC: u64 = 1_000_000;
-const CONTRACT: u64 = 1_000_000_000; // one whole underlying (9 decimals)
-const DAY: i64 = 86_400;
-const EXPIRY: i64 = T0 + 14 * DAY;
-/// Strikes (quote) and base vols (%) of the test board; index 2 is at the money.
-const STRIKES: [(u64, u64); 5] = [(120, 85), (140, 80), (150, 80), (160, 80), (180, 85)];
-
-struct Setup {
-    env: Env,
-    board: Pubkey,
-    trader: Lp,
-    lp: Lp,
-}
-
-async fn setup() -> Setup {
-    let mut env = Env::new().await;
-    let lp = env.lp(1_000_000 * USDC).await;
-    for (tranche, amount) in [(SENIOR, 500_000 * USDC), (JUNIOR, 200_000 * USDC)] {
-        let ix = ix::deposit(&env, &lp, tranche, amount, 0);
-        env.send(&[ix], &[&lp.key]).await.unwrap();
-    }
-    let authority = env.authority.insecure_clone();
-    env.send(&[ix::create_board(&env, EXPIRY, &STRIKES)], &[&authority]).await.unwrap();
-    let board = ix::board_pda(&env.market, EXPIRY);
-    env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
-    let trader = env.lp(100_000 * USDC).await;
-    let open = ix::open_position(&env, &board, &trader.pubkey());
-    env.send(&[open], &[&trader.key]).await.unwrap();
-    Setup { env, board, trader, lp }
+async fn setup() -> Trading {
+    Trading::new().await
 }
 
 /// What the client computes from the accounts it can read: the same fill the program makes.
@@ -77,7 +53,7 @@ async fn send_ok(env: &mut Env, ix: solana_sdk::instruction::Instruction, trader
 
 #[tokio::test]
 async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
-    let Setup { mut env, board, trader, .. } = setup().await;
+    let Trading { mut env, board, trader, .. } = setup().await;
     let expected = client_fill(&mut env, &board, 2, CALL, Side::Buy, 2 * CONTRACT).await;
     let before = env.market_state().await;
     let paid_before = env.balance(&trader.quote).await;
@@ -112,7 +88,7 @@ async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
 
 #[tokio::test]
 async fn selling_a_long_back_returns_less_than_it_cost() {
-    let Setup { mut env, board, trader, .. } = setup().await;
+    let Trading { mut env, board, trader, .. } = setup().await;
     let start = env.balance(&trader.quote).await;
     {
         let i = ix::buy(&env, &board, &trader, 2, PUT, CONTRACT, u64::MAX);
@@ -135,7 +111,7 @@ async fn selling_a_long_back_returns_less_than_it_cost() {
 
 #[tokio::test]
 async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
-    let Setup { mut env, board, trader, .. } = setup().await;
+    let Trading { mut env, board, trader, .. } = setup().await;
     let expected = client_fill(&mut env, &board, 1, PUT, Side::Sell, 3 * CONTRACT).await;
     let before = env.balance(&trader.quote).await;
     {
@@ -163,8 +139,8 @@ async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
 
 #[tokio::test]
 async fn one_trade_of_ten_costs_the_same_as_ten_trades_of_one_to_rounding() {
-    let Setup { mut env, board, trader, .. } = setup().await;
-    let Setup { env: mut env2, board: board2, trader: trader2, .. } = setup().await;
+    let Trading { mut env, board, trader, .. } = setup().await;
+    let Trading { env: mut env2, board: board2, trader: trader2, .. } = setup().await;
     let start = env.balance(&trader.quote).await;
     {
         let i = ix::buy(&env, &board, &trader, 3, CALL, 10 * CONTRACT, u64::MAX);
@@ -187,7 +163,7 @@ async fn one_trade_of_ten_costs_the_same_as_ten_trades_of_one_to_rounding() {
 
 #[tokio::test]
 async fn adding_to_the_vaults_risk_costs_more_than_reducing_it() {
-    let Setup { mut env, board, trader, .. } = setup().await;
+    let Trading { mut env, board, trader, .. } = setup().await;
     let flat_buy = client_fill(&mut env, &board, 2, PUT, Side::Buy, CONTRACT).await;
     let flat_sell = client_fill(&mut env, &board, 2, PUT, Side::Sell, CONTRACT).await;
     // The vault sells 20 puts: now short vega and gamma.
@@ -247,7 +223,7 @@ async fn a_trade_touches_one_board_whatever_the_number_of_boards_and_strikes() {
 
 // -- refusals: named error, nothing changed
 
-async fn refuse(s: &mut Setup, ix: solana_sdk::instruction::Instruction, e: E) {
+async fn refuse(s: &mut Trading, ix: solana_sdk::instruction::Instruction, e: E) {
     let position = ix::position_pda(&s.board, &s.trader.pubkey());
     let watched = [s.trader.quote, s.board, position];
     let key = s.trader.key.insecure_clone();
@@ -368,7 +344,7 @@ async fn refresh_failure_after_expiry_and_create_failure_too_soon() {
 
 #[tokio::test]
 async fn lp_nav_marks_the_vaults_options_at_the_cached_marks() {
-    let Setup { mut env, board, trader, lp } = setup().await;
+    let Trading { mut env, board, trader, lp } = setup().await;
     let i = ix::buy(&env, &board, &trader, 2, CALL, 10 * CONTRACT, u64::MAX);
     env.send(&[i], &[&trader.key]).await.unwrap();
     let m = env.market_state().await;

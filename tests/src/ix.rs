@@ -249,3 +249,32 @@ pub fn sell(
         options_amm::instruction::Sell { strike_index, kind, size, min_received },
     )
 }
+
+pub fn settle_board(env: &Env, board: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::SettleBoard {
+            keeper: env.payer(),
+            market: env.market,
+            board: *board,
+            oracle: env.oracle,
+        },
+        options_amm::instruction::SettleBoard {},
+    )
+}
+
+pub fn settle_position(env: &Env, board: &Pubkey, owner: &Lp) -> Instruction {
+    ix(
+        options_amm::accounts::SettlePosition {
+            keeper: env.payer(),
+            market: env.market,
+            board: *board,
+            position: position_pda(board, &owner.pubkey()),
+            owner: owner.pubkey(),
+            owner_quote: owner.quote,
+            quote_mint: env.quote_mint,
+            quote_vault: env.quote_vault,
+            quote_token_program: env.opts.quote_program,
+        },
+        options_amm::instruction::SettlePosition {},
+    )
+}

@@ -435,3 +435,49 @@ impl Lp {
         vec![self.quote, self.shares[0], self.shares[1]]
     }
 }
+
+/// USDC-like quote raw units per whole token (6 decimals).
+pub const USDC: u64 = 1_000_000;
+/// One whole contract: one unit of the 9-decimal underlying.
+pub const CONTRACT: u64 = 1_000_000_000;
+pub const DAY: i64 = 86_400;
+/// The test board's expiry, and its strikes (quote) with base vols (%); index 2 is at the money.
+pub const EXPIRY: i64 = T0 + 14 * DAY;
+pub const STRIKES: [(u64, u64); 5] = [(120, 85), (140, 80), (150, 80), (160, 80), (180, 85)];
+
+/// A market with 700k of LP capital (500k senior, 200k junior from `lp`), one refreshed board
+/// and a funded trader with an open position on it.
+pub struct Trading {
+    pub env: Env,
+    pub board: Pubkey,
+    pub trader: Lp,
+    pub lp: Lp,
+}
+
+impl Trading {
+    pub async fn new() -> Trading {
+        let mut env = Env::new().await;
+        let lp = env.lp(1_000_000 * USDC).await;
+        for (tranche, amount) in [
+            (options_amm::state::SENIOR, 500_000 * USDC),
+            (options_amm::state::JUNIOR, 200_000 * USDC),
+        ] {
+            let ix = ix::deposit(&env, &lp, tranche, amount, 0);
+            env.send(&[ix], &[&lp.key]).await.unwrap();
+        }
+        let authority = env.authority.insecure_clone();
+        env.send(&[ix::create_board(&env, EXPIRY, &STRIKES)], &[&authority]).await.unwrap();
+        let board = ix::board_pda(&env.market, EXPIRY);
+        env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
+        let trader = Self::trader_on(&mut env, &board).await;
+        Trading { env, board, trader, lp }
+    }
+
+    /// Another funded trader with a position on `board`.
+    pub async fn trader_on(env: &mut Env, board: &Pubkey) -> Lp {
+        let trader = env.lp(100_000 * USDC).await;
+        let open = ix::open_position(env, board, &trader.pubkey());
+        env.send(&[open], &[&trader.key]).await.unwrap();
+        trader
+    }
+}

@@ -21,6 +21,8 @@ pub struct Quote {
     pub conf: u64,
     pub expo: i32,
     pub publish_time: i64,
+    /// The previous price's publish time (default: one second earlier).
+    pub prev_publish_time: Option<i64>,
     /// Legacy: aggregate status Trading (else Halted).
     pub trading: bool,
     /// Pull: verification level Full (else Partial).
@@ -36,6 +38,7 @@ impl Default for Quote {
             conf: crate::START_CONF,
             expo: crate::PRICE_EXPO,
             publish_time: crate::T0,
+            prev_publish_time: None,
             trading: true,
             fully_verified: true,
             other_feed: false,
@@ -55,7 +58,7 @@ pub fn legacy_price_account(q: &Quote) -> Vec<u8> {
     a.num = 1;
     a.num_qt = 1;
     a.timestamp = q.publish_time;
-    a.prev_timestamp = q.publish_time;
+    a.prev_timestamp = q.prev_publish_time.unwrap_or(q.publish_time - 1);
     a.prev_price = q.price;
     a.prev_conf = q.conf;
     a.agg.price = q.price;
@@ -82,7 +85,7 @@ pub fn price_update_v2(q: &Quote, feed_id: &[u8; 32]) -> Vec<u8> {
             conf: q.conf,
             exponent: q.expo,
             publish_time: q.publish_time,
-            prev_publish_time: q.publish_time - 1,
+            prev_publish_time: q.prev_publish_time.unwrap_or(q.publish_time - 1),
             ema_price: q.price,
             ema_conf: q.conf,
         },

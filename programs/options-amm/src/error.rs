@@ -124,6 +124,16 @@ pub enum OptionsAmmError {
     UtilisationCap,
     #[msg("Premium does not cover the fees")]
     PremiumBelowFees,
+
+    // -- settlement
+    #[msg("Board has not expired yet")]
+    BoardNotExpired,
+    #[msg("Board is not settled yet")]
+    BoardNotSettled,
+    #[msg("No oracle price published at or after expiry within the settlement window")]
+    SettlementPriceOutsideWindow,
+    #[msg("Oracle price is not the first one published at or after expiry")]
+    SettlementPriceNotFirst,
 }
 
 impl From<PricingError> for OptionsAmmError {

@@ -120,3 +120,29 @@ pub struct Traded {
     pub net_gamma: i128,
     pub net_vega: i128,
 }
+
+#[event]
+pub struct BoardSettled {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub keeper: Pubkey,
+    /// `Fx` bits, quote per underlying.
+    pub settlement_price: i128,
+    pub publish_time: i64,
+    /// Quote raw units reserved for longs, and taken from shorts' collateral into the pool.
+    pub payable: u64,
+    pub receivable: u64,
+    /// The vault's lock released.
+    pub released: u64,
+}
+
+#[event]
+pub struct PositionSettled {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub owner: Pubkey,
+    /// Quote raw units: paid for longs, kept from shorts' collateral, collateral returned.
+    pub payout: u64,
+    pub owed: u64,
+    pub collateral_returned: u64,
+}

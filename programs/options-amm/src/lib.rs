@@ -54,6 +54,14 @@ pub mod options_amm {
         instructions::keeper::refresh_board::handler(ctx)
     }
 
+    pub fn settle_board(ctx: Context<SettleBoard>) -> Result<()> {
+        instructions::keeper::settle_board::handler(ctx)
+    }
+
+    pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
+        instructions::keeper::settle_position::handler(ctx)
+    }
+
     // -- traders
     pub fn open_position(ctx: Context<OpenPosition>) -> Result<()> {
         instructions::trader::open_position::handler(ctx)

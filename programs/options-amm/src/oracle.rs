@@ -41,6 +41,9 @@ pub struct RawPrice {
     pub conf: u64,
     pub expo: i32,
     pub publish_time: i64,
+    /// Publish time of the previous valid price (so "the first price at or after t" is
+    /// recognisable: prev < t <= publish_time).
+    pub prev_publish_time: i64,
     pub trading: bool,
 }
 
@@ -122,6 +125,7 @@ pub fn parse(
                 conf: acc.agg.conf,
                 expo: acc.expo,
                 publish_time: acc.timestamp,
+                prev_publish_time: acc.prev_timestamp,
                 trading: acc.agg.status == PriceStatus::Trading,
             })
         }
@@ -140,6 +144,7 @@ pub fn parse(
                 conf: m.conf,
                 expo: m.exponent,
                 publish_time: m.publish_time,
+                prev_publish_time: m.prev_publish_time,
                 trading: true,
             })
         }
@@ -147,19 +152,48 @@ pub fn parse(
     }
 }
 
-/// Identity checks (the market's account, owned by the kind's Pyth program), layout, validity.
+/// Identity checks (the market's account, owned by the kind's Pyth program) and layout.
+fn load(market: &Market, account: &AccountInfo) -> Result<RawPrice> {
+    require_keys_eq!(account.key(), market.oracle, OptionsAmmError::WrongOracleAccount);
+    let owner = owner_of_kind(market.oracle_kind).map_err(|e| error!(e))?;
+    require_keys_eq!(*account.owner, owner, OptionsAmmError::OracleWrongOwner);
+    let data = account.try_borrow_data()?;
+    parse(market.oracle_kind, &data, &market.oracle_feed_id).map_err(|e| error!(e))
+}
+
+/// Identity, layout and validity for `use_` at `now`.
 pub fn read(
     market: &Market,
     account: &AccountInfo,
     now: i64,
     use_: OracleUse,
 ) -> Result<OraclePrice> {
-    require_keys_eq!(account.key(), market.oracle, OptionsAmmError::WrongOracleAccount);
-    let owner = owner_of_kind(market.oracle_kind).map_err(|e| error!(e))?;
-    require_keys_eq!(*account.owner, owner, OptionsAmmError::OracleWrongOwner);
-    let data = account.try_borrow_data()?;
-    let raw = parse(market.oracle_kind, &data, &market.oracle_feed_id).map_err(|e| error!(e))?;
+    let raw = load(market, account)?;
     validate(&raw, now, &use_.limits(market)).map_err(|e| error!(e))
+}
+
+/// The settlement price of an expiry: the first valid price published at or after it (its
+/// previous publish time is before the expiry), within the settlement window.
+pub fn check_settlement(
+    raw: &RawPrice,
+    expiry: i64,
+    limits: &OracleLimits,
+) -> core::result::Result<OraclePrice, OptionsAmmError> {
+    let window_end = expiry.saturating_add(i64::from(limits.max_age_secs));
+    if raw.publish_time < expiry || raw.publish_time > window_end {
+        return Err(OptionsAmmError::SettlementPriceOutsideWindow);
+    }
+    if raw.prev_publish_time >= expiry {
+        return Err(OptionsAmmError::SettlementPriceNotFirst);
+    }
+    // Age is measured from the publish time itself: the window replaces the staleness limit.
+    validate(raw, raw.publish_time, limits)
+}
+
+/// `check_settlement` on the market's oracle account.
+pub fn read_settlement(market: &Market, account: &AccountInfo, expiry: i64) -> Result<OraclePrice> {
+    let raw = load(market, account)?;
+    check_settlement(&raw, expiry, &OracleUse::Settlement.limits(market)).map_err(|e| error!(e))
 }
 
 #[cfg(test)]
@@ -167,7 +201,14 @@ mod tests {
     use super::*;
 
     fn raw() -> RawPrice {
-        RawPrice { price: 150_000_000, conf: 50_000, expo: -6, publish_time: 1_000, trading: true }
+        RawPrice {
+            price: 150_000_000,
+            conf: 50_000,
+            expo: -6,
+            publish_time: 1_000,
+            prev_publish_time: 999,
+            trading: true,
+        }
     }
     const LIMITS: OracleLimits = OracleLimits { max_age_secs: 60, max_conf_bps: 100 };
 
@@ -257,6 +298,33 @@ mod tests {
         assert!(p.conf > "0.05".parse::<Fx>().unwrap() - Fx::DELTA);
         let r = RawPrice { price: 15, conf: 0, expo: 1, ..raw() };
         assert_eq!(validate(&r, 1_000, &LIMITS).unwrap().price, Fx::from_num(150));
+    }
+
+    #[test]
+    fn settlement_takes_the_first_price_at_or_after_expiry_within_the_window() {
+        let limits = OracleLimits { max_age_secs: 600, max_conf_bps: 100 };
+        let at =
+            |publish_time, prev_publish_time| RawPrice { publish_time, prev_publish_time, ..raw() };
+        assert!(check_settlement(&at(1_000, 999), 1_000, &limits).is_ok());
+        assert!(check_settlement(&at(1_600, 900), 1_000, &limits).is_ok());
+        let code = |r: core::result::Result<OraclePrice, OptionsAmmError>| r.unwrap_err() as u32;
+        assert_eq!(
+            code(check_settlement(&at(999, 998), 1_000, &limits)),
+            OptionsAmmError::SettlementPriceOutsideWindow as u32
+        );
+        assert_eq!(
+            code(check_settlement(&at(1_601, 900), 1_000, &limits)),
+            OptionsAmmError::SettlementPriceOutsideWindow as u32
+        );
+        assert_eq!(
+            code(check_settlement(&at(1_010, 1_000), 1_000, &limits)),
+            OptionsAmmError::SettlementPriceNotFirst as u32
+        );
+        let wide = RawPrice { conf: 10_000_000, ..at(1_000, 999) };
+        assert_eq!(
+            code(check_settlement(&wide, 1_000, &limits)),
+            OptionsAmmError::OracleConfidenceTooWide as u32
+        );
     }
 
     #[test]

@@ -2,5 +2,6 @@
 
 pub mod fill;
 pub mod safe;
+pub mod settle;
 pub mod tranche;
 pub mod value;

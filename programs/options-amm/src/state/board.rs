@@ -54,8 +54,12 @@ pub struct Board {
     pub padding: [u8; 5],
     /// Settlement price, quote per underlying (set once after expiry).
     pub settlement_price: PodFx,
+    /// After settlement: quote still reserved for this board's unpaid longs, and still owed by
+    /// its unsettled shorts (each series rounded in the vault's favour).
+    pub payable: u64,
+    pub receivable: u64,
     pub strikes: [StrikeState; MAX_STRIKES],
-    pub reserved: [u64; 14],
+    pub reserved: [u64; 12],
 }
 
 const _: () = assert!(core::mem::size_of::<StrikeState>() == 192);

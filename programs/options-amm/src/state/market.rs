@@ -85,7 +85,11 @@ pub struct Market {
     /// vault is long value). Maintained like the greeks: refreshes replace a board's part,
     /// trades add theirs.
     pub options_value: PodFx,
-    pub reserved: [u64; 41],
+    /// Quote reserved at settlement for expired longs not yet paid (owed to traders).
+    pub settlement_payable: u64,
+    /// Quote owed to the pool by expired shorts not yet settled (held in their collateral).
+    pub settlement_receivable: u64,
+    pub reserved: [u64; 39],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 992);
@@ -102,17 +106,19 @@ impl Market {
         self.paused & flag != 0
     }
 
-    /// Quote tokens the quote vault must hold at least: the pool's, the traders' and the fees.
+    /// Quote tokens the quote vault must hold at least: the pool's, the traders' collateral,
+    /// the fees and the payouts reserved for expired longs.
     pub fn quote_books(&self) -> Result<u64> {
         self.lp_quote
             .checked_add(self.trader_collateral)
             .and_then(|v| v.checked_add(self.protocol_fees))
+            .and_then(|v| v.checked_add(self.settlement_payable))
             .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
     }
 
     /// Pool NAV in quote raw units at `price` (quote per whole underlying): pool quote, plus
     /// its underlying at the oracle, plus the vault's option positions at the cached marks
-    /// (negative when it is net short). Rounds down.
+    /// (negative when it is net short), plus what expired shorts still owe it. Rounds down.
     pub fn nav(&self, price: Fx) -> Result<i128> {
         let hedge = underlying_value_in_quote(
             self.lp_underlying,
@@ -121,7 +127,7 @@ impl Market {
             self.quote_decimals,
         )?;
         let options = signed_quote_raw_floor(self.options_value.get(), self.quote_decimals)?;
-        Ok(self.lp_quote as i128 + hedge as i128 + options)
+        Ok(self.lp_quote as i128 + hedge as i128 + options + self.settlement_receivable as i128)
     }
 
     /// Brings the senior claim up to `now` at the target rate.

@@ -1,0 +1,56 @@
+//! Expiry payoffs, pure.
+
+use crate::error::OptionsAmmError;
+use crate::math::fill::max_payoff;
+use crate::math::value::{quote_raw, whole_units};
+use crate::state::{CALL, PUT};
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+/// Payoff of one whole contract at settlement price `s`: a put pays (K - s)+, a (capped) call
+/// pays min((s - K)+, (cap - 1) K).
+pub fn payoff(kind: u8, strike: Fx, s: Fx, cap_bps: u32) -> Result<Fx> {
+    match kind {
+        PUT => Ok((strike - s).max(Fx::ZERO)),
+        CALL => Ok((s - strike).max(Fx::ZERO).min(max_payoff(CALL, strike, cap_bps)?)),
+        _ => err!(OptionsAmmError::InvalidOptionKind),
+    }
+}
+
+/// Quote raw units for `contracts` (underlying raw) at `payoff` per whole contract: rounded
+/// down when the vault pays (longs), up when it is paid (shorts).
+pub fn amount(
+    contracts: u64,
+    payoff: Fx,
+    underlying_decimals: u8,
+    quote_decimals: u8,
+    round_up: bool,
+) -> Result<u64> {
+    let v = whole_units(contracts, underlying_decimals)?
+        .checked_mul(payoff)
+        .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+    quote_raw(v, quote_decimals, round_up)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payoffs_at_expiry() {
+        let k = Fx::from_num(100);
+        assert_eq!(payoff(PUT, k, Fx::from_num(80), 30_000).unwrap(), Fx::from_num(20));
+        assert_eq!(payoff(PUT, k, Fx::from_num(120), 30_000).unwrap(), Fx::ZERO);
+        assert_eq!(payoff(CALL, k, Fx::from_num(130), 30_000).unwrap(), Fx::from_num(30));
+        assert_eq!(payoff(CALL, k, Fx::from_num(90), 30_000).unwrap(), Fx::ZERO);
+        // Capped at (3 - 1) x 100.
+        assert_eq!(payoff(CALL, k, Fx::from_num(1_000), 30_000).unwrap(), Fx::from_num(200));
+    }
+
+    #[test]
+    fn amounts_round_in_the_vaults_favour() {
+        let third = Fx::ONE / 3;
+        assert_eq!(amount(1_000_000_000, third, 9, 6, false).unwrap(), 333_333);
+        assert_eq!(amount(1_000_000_000, third, 9, 6, true).unwrap(), 333_334);
+    }
+}

@@ -278,3 +278,38 @@ pub fn settle_position(env: &Env, board: &Pubkey, owner: &Lp) -> Instruction {
         options_amm::instruction::SettlePosition {},
     )
 }
+
+pub fn propose_params(env: &Env, authority: &Pubkey, params: RiskParams) -> Instruction {
+    ix(
+        options_amm::accounts::ProposeParams {
+            authority: *authority,
+            config: env.config,
+            market: env.market,
+        },
+        options_amm::instruction::ProposeParams { params },
+    )
+}
+
+pub fn execute_params(env: &Env) -> Instruction {
+    ix(
+        options_amm::accounts::ExecuteParams { executor: env.payer(), market: env.market },
+        options_amm::instruction::ExecuteParams {},
+    )
+}
+
+pub fn propose_authority(env: &Env, authority: &Pubkey, new_authority: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::ProposeAuthority { authority: *authority, config: env.config },
+        options_amm::instruction::ProposeAuthority { new_authority: *new_authority },
+    )
+}
+
+pub fn accept_authority(env: &Env, new_authority: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::AcceptAuthority {
+            new_authority: *new_authority,
+            config: env.config,
+        },
+        options_amm::instruction::AcceptAuthority {},
+    )
+}

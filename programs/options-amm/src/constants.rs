@@ -28,3 +28,6 @@ pub const SHARE_DECIMALS_OFFSET: u8 = 3;
 /// holder keeps from the last one (at most about one quote unit).
 pub const VIRTUAL_SHARES: u64 = 1_000;
 pub const VIRTUAL_ASSETS: u64 = 1;
+
+/// How long a proposed parameter change stays executable after its timelock, seconds.
+pub const PROPOSAL_TTL_SECS: i64 = 7 * 86_400;

@@ -134,6 +134,18 @@ pub enum OptionsAmmError {
     SettlementPriceOutsideWindow,
     #[msg("Oracle price is not the first one published at or after expiry")]
     SettlementPriceNotFirst,
+
+    // -- governance
+    #[msg("A parameter moves by more than its maximum step")]
+    ParamStepTooLarge,
+    #[msg("No parameter change is pending")]
+    NoPendingProposal,
+    #[msg("The timelock has not elapsed")]
+    TimelockNotElapsed,
+    #[msg("The proposal has expired")]
+    ProposalExpired,
+    #[msg("Signer is not the proposed authority")]
+    NotPendingAuthority,
 }
 
 impl From<PricingError> for OptionsAmmError {

@@ -146,3 +146,33 @@ pub struct PositionSettled {
     pub owed: u64,
     pub collateral_returned: u64,
 }
+
+#[event]
+pub struct ParamsProposed {
+    pub market: Pubkey,
+    pub authority: Pubkey,
+    pub eta: i64,
+    pub expiry: i64,
+    pub params: crate::state::RiskParams,
+}
+
+#[event]
+pub struct ParamsExecuted {
+    pub market: Pubkey,
+    pub executor: Pubkey,
+    pub params: crate::state::RiskParams,
+}
+
+#[event]
+pub struct AuthorityProposed {
+    pub config: Pubkey,
+    pub authority: Pubkey,
+    pub pending_authority: Pubkey,
+}
+
+#[event]
+pub struct AuthorityAccepted {
+    pub config: Pubkey,
+    pub old_authority: Pubkey,
+    pub new_authority: Pubkey,
+}

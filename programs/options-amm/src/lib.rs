@@ -49,6 +49,22 @@ pub mod options_amm {
         instructions::governance::create_board::handler(ctx, expiry_ts, strikes)
     }
 
+    pub fn propose_params(ctx: Context<ProposeParams>, params: RiskParams) -> Result<()> {
+        instructions::governance::propose_params::handler(ctx, params)
+    }
+
+    pub fn execute_params(ctx: Context<ExecuteParams>) -> Result<()> {
+        instructions::governance::execute_params::handler(ctx)
+    }
+
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        instructions::governance::propose_authority::handler(ctx, new_authority)
+    }
+
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::governance::accept_authority::handler(ctx)
+    }
+
     // -- keepers
     pub fn refresh_board(ctx: Context<RefreshBoard>) -> Result<()> {
         instructions::keeper::refresh_board::handler(ctx)

@@ -12,8 +12,10 @@ pub struct Config {
     /// May pause, never move funds or unpause.
     pub guardian: Pubkey,
     pub bump: u8,
-    /// Room for later fields (timelock, pending authority).
-    pub reserved: [u8; 128],
+    /// Proposed next authority (default: none); it takes over by signing `accept_authority`.
+    pub pending_authority: Pubkey,
+    /// Room for later fields.
+    pub reserved: [u8; 96],
 }
 
 impl Config {

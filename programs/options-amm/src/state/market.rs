@@ -89,7 +89,12 @@ pub struct Market {
     pub settlement_payable: u64,
     /// Quote owed to the pool by expired shorts not yet settled (held in their collateral).
     pub settlement_receivable: u64,
-    pub reserved: [u64; 39],
+    /// A proposed parameter change: executable from `pending_eta` until `pending_expiry`
+    /// (both 0 when none is pending). A newer proposal replaces it.
+    pub pending_eta: i64,
+    pub pending_expiry: i64,
+    pub pending_params: RiskParams,
+    pub reserved: [u64; 11],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 992);
@@ -180,7 +185,8 @@ impl Market {
             && self.tranches[JUNIOR as usize].claim == 0
             && self.tranches[0].share_mint != self.tranches[1].share_mint
             && self.underlying_mint != self.quote_mint
-            && self.params.validate().is_ok();
+            && self.params.validate().is_ok()
+            && (self.pending_eta == 0 || self.pending_params.validate().is_ok());
         require!(ok, OptionsAmmError::InvariantViolated);
         self.quote_books()?;
         Ok(())

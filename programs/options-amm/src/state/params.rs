@@ -1,5 +1,10 @@
-//! Risk parameters and their hard bounds. A market cannot be created, and (later) a parameter
-//! cannot be changed, outside these bounds.
+//! Risk parameters, their hard bounds and their maximum change per governance step.
+//!
+//! Every parameter is listed once in `FIELDS` with its bounds; `RiskParams::values` lists the
+//! values in the same order. A market cannot be created, and a change cannot be proposed,
+//! outside the bounds; a proposal may move each parameter by at most
+//! max(|old| / 2, span / 10) per step (span = max - min), so a captured authority still needs
+//! several timelocked steps to move anything far.
 
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
@@ -30,8 +35,11 @@ pub struct RiskParams {
     pub risk_free_rate_bps: u32,
     /// Cap on locked collateral over pool assets, basis points.
     pub max_utilisation_bps: u32,
-    pub reserved: u32,
+    /// Delay between proposing a parameter change and executing it, seconds. It changes through
+    /// the same timelocked path as every other parameter.
+    pub timelock_secs: u32,
     pub trading: TradingParams,
+    pub hedge: HedgeParams,
 }
 
 /// Quoting and trading parameters. `_micro` values are millionths (1_000_000 = 1.0).
@@ -72,87 +80,128 @@ pub struct TradingParams {
     pub cache_max_spot_move_bps: u32,
 }
 
-/// (min, max) of one parameter.
-type Bound = (u32, u32);
-
-pub const BOUND_TRADE_AGE: Bound = (5, 300);
-pub const BOUND_TRADE_CONF: Bound = (1, 500);
-pub const BOUND_MARGIN_AGE: Bound = (5, 3_600);
-pub const BOUND_MARGIN_CONF: Bound = (1, 2_000);
-pub const BOUND_SETTLE_WINDOW: Bound = (60, 86_400);
-pub const BOUND_SETTLE_CONF: Bound = (1, 1_000);
-pub const BOUND_SENIOR_RATE: Bound = (0, 2_000);
-pub const BOUND_RISK_FREE_RATE: Bound = (0, 2_000);
-pub const BOUND_UTILISATION: Bound = (1_000, 9_500);
-
-pub const BOUND_CALL_CAP: Bound = (15_000, 100_000);
-pub const BOUND_NEAR_EXPIRY: Bound = (0, 7 * 86_400);
-pub const BOUND_CUTOFF: Bound = (60, 86_400);
-pub const BOUND_MIN_DELTA: Bound = (0, 2_500);
-pub const BOUND_MAX_DELTA: Bound = (7_500, 10_000);
-pub const BOUND_FEE_SPOT: Bound = (0, 100);
-pub const BOUND_FEE_PREMIUM: Bound = (0, 2_000);
-pub const BOUND_PROTOCOL_SHARE: Bound = (0, 5_000);
-pub const BOUND_CACHE_AGE: Bound = (10, 3_600);
-pub const BOUND_CACHE_MOVE: Bound = (10, 2_000);
-
-/// (min, max) of a `_micro` or size parameter.
-type Bound64 = (u64, u64);
-pub const BOUND_CAP_MICRO: Bound64 = (1_000, 1_000_000_000_000_000);
-pub const BOUND_SKEW_MICRO: Bound64 = (0, 2_000_000);
-pub const BOUND_MAX_SKEW_MICRO: Bound64 = (0, 900_000);
-pub const BOUND_SPREAD_MICRO: Bound64 = (0, 200_000);
-pub const BOUND_MAX_TRADE: Bound64 = (1, u64::MAX / 4);
-
-fn within(v: u32, (lo, hi): Bound) -> bool {
-    (lo..=hi).contains(&v)
+/// Delta-hedging (`rebalance`) parameters.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct HedgeParams {
+    /// Rebalancing is allowed only when |net delta| exceeds this (millionths of underlying).
+    pub delta_band_micro: u64,
+    /// Largest rebalance, underlying raw units.
+    pub max_rebalance_size: u64,
+    /// The keeper's price improvement on the oracle price, basis points.
+    pub keeper_discount_bps: u32,
+    pub reserved: u32,
 }
 
-fn within64(v: u64, (lo, hi): Bound64) -> bool {
-    (lo..=hi).contains(&v)
-}
-
-impl TradingParams {
-    pub fn validate(&self) -> bool {
-        within64(self.vega_cap_micro, BOUND_CAP_MICRO)
-            && within64(self.gamma_cap_micro, BOUND_CAP_MICRO)
-            && within64(self.delta_cap_micro, BOUND_CAP_MICRO)
-            && within64(self.skew_vega_micro, BOUND_SKEW_MICRO)
-            && within64(self.skew_gamma_micro, BOUND_SKEW_MICRO)
-            && within64(self.max_skew_micro, BOUND_MAX_SKEW_MICRO)
-            && within64(self.spread_vol_micro, BOUND_SPREAD_MICRO)
-            && within64(self.spread_delta_vol_micro, BOUND_SPREAD_MICRO)
-            && within64(self.spread_expiry_vol_micro, BOUND_SPREAD_MICRO)
-            && within64(self.max_trade_size, BOUND_MAX_TRADE)
-            && within(self.call_cap_multiple_bps, BOUND_CALL_CAP)
-            && within(self.near_expiry_secs, BOUND_NEAR_EXPIRY)
-            && within(self.trading_cutoff_secs, BOUND_CUTOFF)
-            && within(self.min_abs_delta_bps, BOUND_MIN_DELTA)
-            && within(self.max_abs_delta_bps, BOUND_MAX_DELTA)
-            && within(self.fee_spot_bps, BOUND_FEE_SPOT)
-            && within(self.fee_premium_bps, BOUND_FEE_PREMIUM)
-            && within(self.protocol_fee_share_bps, BOUND_PROTOCOL_SHARE)
-            && within(self.cache_max_age_secs, BOUND_CACHE_AGE)
-            && within(self.cache_max_spot_move_bps, BOUND_CACHE_MOVE)
-    }
-}
+/// (name, min, max) of every parameter, in `RiskParams::values` order.
+pub const FIELDS: [(&str, u64, u64); 35] = [
+    ("oracle_trade.max_age_secs", 5, 300),
+    ("oracle_trade.max_conf_bps", 1, 500),
+    ("oracle_margin.max_age_secs", 5, 3_600),
+    ("oracle_margin.max_conf_bps", 1, 2_000),
+    ("oracle_settle.max_age_secs", 60, 86_400),
+    ("oracle_settle.max_conf_bps", 1, 1_000),
+    ("senior_target_rate_bps", 0, 2_000),
+    ("risk_free_rate_bps", 0, 2_000),
+    ("max_utilisation_bps", 1_000, 9_500),
+    ("timelock_secs", 3_600, 14 * 86_400),
+    ("trading.vega_cap_micro", 1_000, 1_000_000_000_000_000),
+    ("trading.gamma_cap_micro", 1_000, 1_000_000_000_000_000),
+    ("trading.delta_cap_micro", 1_000, 1_000_000_000_000_000),
+    ("trading.skew_vega_micro", 0, 2_000_000),
+    ("trading.skew_gamma_micro", 0, 2_000_000),
+    ("trading.max_skew_micro", 0, 900_000),
+    ("trading.spread_vol_micro", 0, 200_000),
+    ("trading.spread_delta_vol_micro", 0, 200_000),
+    ("trading.spread_expiry_vol_micro", 0, 200_000),
+    ("trading.max_trade_size", 1, u64::MAX / 4),
+    ("trading.call_cap_multiple_bps", 15_000, 100_000),
+    ("trading.near_expiry_secs", 0, 7 * 86_400),
+    ("trading.trading_cutoff_secs", 60, 86_400),
+    ("trading.min_abs_delta_bps", 0, 2_500),
+    ("trading.max_abs_delta_bps", 7_500, 10_000),
+    ("trading.fee_spot_bps", 0, 100),
+    ("trading.fee_premium_bps", 0, 2_000),
+    ("trading.protocol_fee_share_bps", 0, 5_000),
+    ("trading.cache_max_age_secs", 10, 3_600),
+    ("trading.cache_max_spot_move_bps", 10, 2_000),
+    ("hedge.delta_band_micro", 0, 1_000_000_000_000_000),
+    ("hedge.max_rebalance_size", 1, u64::MAX / 4),
+    ("hedge.keeper_discount_bps", 0, 100),
+    ("hedge.reserved", 0, 0),
+    ("(end)", 0, 0),
+];
 
 impl RiskParams {
+    /// Every parameter, widened to u64, in `FIELDS` order (the last entry is a fixed zero).
+    pub fn values(&self) -> [u64; 35] {
+        let t = &self.trading;
+        let h = &self.hedge;
+        [
+            self.oracle_trade.max_age_secs as u64,
+            self.oracle_trade.max_conf_bps as u64,
+            self.oracle_margin.max_age_secs as u64,
+            self.oracle_margin.max_conf_bps as u64,
+            self.oracle_settle.max_age_secs as u64,
+            self.oracle_settle.max_conf_bps as u64,
+            self.senior_target_rate_bps as u64,
+            self.risk_free_rate_bps as u64,
+            self.max_utilisation_bps as u64,
+            self.timelock_secs as u64,
+            t.vega_cap_micro,
+            t.gamma_cap_micro,
+            t.delta_cap_micro,
+            t.skew_vega_micro,
+            t.skew_gamma_micro,
+            t.max_skew_micro,
+            t.spread_vol_micro,
+            t.spread_delta_vol_micro,
+            t.spread_expiry_vol_micro,
+            t.max_trade_size,
+            t.call_cap_multiple_bps as u64,
+            t.near_expiry_secs as u64,
+            t.trading_cutoff_secs as u64,
+            t.min_abs_delta_bps as u64,
+            t.max_abs_delta_bps as u64,
+            t.fee_spot_bps as u64,
+            t.fee_premium_bps as u64,
+            t.protocol_fee_share_bps as u64,
+            t.cache_max_age_secs as u64,
+            t.cache_max_spot_move_bps as u64,
+            h.delta_band_micro,
+            h.max_rebalance_size,
+            h.keeper_discount_bps as u64,
+            h.reserved as u64,
+            0,
+        ]
+    }
+
+    /// The first parameter outside its hard bounds, if any.
+    pub fn out_of_bounds(&self) -> Option<&'static str> {
+        let values = self.values();
+        FIELDS
+            .iter()
+            .zip(values)
+            .find(|((_, lo, hi), v)| !(*lo..=*hi).contains(v))
+            .map(|((n, _, _), _)| *n)
+    }
+
     /// Every parameter inside its hard bounds.
     pub fn validate(&self) -> Result<()> {
-        let ok = within(self.oracle_trade.max_age_secs, BOUND_TRADE_AGE)
-            && within(self.oracle_trade.max_conf_bps, BOUND_TRADE_CONF)
-            && within(self.oracle_margin.max_age_secs, BOUND_MARGIN_AGE)
-            && within(self.oracle_margin.max_conf_bps, BOUND_MARGIN_CONF)
-            && within(self.oracle_settle.max_age_secs, BOUND_SETTLE_WINDOW)
-            && within(self.oracle_settle.max_conf_bps, BOUND_SETTLE_CONF)
-            && within(self.senior_target_rate_bps, BOUND_SENIOR_RATE)
-            && within(self.risk_free_rate_bps, BOUND_RISK_FREE_RATE)
-            && within(self.max_utilisation_bps, BOUND_UTILISATION)
-            && self.reserved == 0
-            && self.trading.validate();
-        require!(ok, OptionsAmmError::ParamOutOfBounds);
+        if let Some(name) = self.out_of_bounds() {
+            msg!("parameter out of bounds: {}", name);
+            return err!(OptionsAmmError::ParamOutOfBounds);
+        }
         Ok(())
+    }
+
+    /// The first parameter that moves by more than max(|old| / 2, span / 10), if any.
+    pub fn too_large_step(&self, new: &RiskParams) -> Option<&'static str> {
+        let (old, new) = (self.values(), new.values());
+        FIELDS.iter().zip(old.iter().zip(new)).find_map(|((name, lo, hi), (o, n))| {
+            let max_step = (o / 2).max((hi - lo) / 10);
+            (o.abs_diff(n) > max_step).then_some(*name)
+        })
     }
 
     /// The reference parameter set (inside every bound) used by the tests, the client and the
@@ -165,7 +214,7 @@ impl RiskParams {
             senior_target_rate_bps: 500,
             risk_free_rate_bps: 500,
             max_utilisation_bps: 8_000,
-            reserved: 0,
+            timelock_secs: 86_400,
             trading: TradingParams {
                 vega_cap_micro: 10_000_000_000, // 10,000 quote per vol
                 gamma_cap_micro: 100_000_000,   // 100 per underlying
@@ -188,6 +237,12 @@ impl RiskParams {
                 cache_max_age_secs: 120,
                 cache_max_spot_move_bps: 100,
             },
+            hedge: HedgeParams {
+                delta_band_micro: 5_000_000,         // 5 underlying
+                max_rebalance_size: 100_000_000_000, // 100 underlying at 9 decimals
+                keeper_discount_bps: 10,
+                reserved: 0,
+            },
         }
     }
 }
@@ -197,40 +252,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_are_inside_every_bound() {
-        assert!(RiskParams::reference().validate().is_ok());
+    fn reference_is_inside_every_bound() {
+        assert_eq!(RiskParams::reference().out_of_bounds(), None);
     }
 
     #[test]
-    fn each_parameter_outside_its_bound_is_refused() {
+    fn each_parameter_outside_its_bound_is_refused_by_name() {
         let base = RiskParams::reference();
-        let cases: Vec<fn(&mut RiskParams)> = vec![
-            |p| p.oracle_trade.max_age_secs = 301,
-            |p| p.oracle_trade.max_age_secs = 4,
-            |p| p.oracle_trade.max_conf_bps = 0,
-            |p| p.oracle_margin.max_age_secs = 3_601,
-            |p| p.oracle_margin.max_conf_bps = 2_001,
-            |p| p.oracle_settle.max_age_secs = 59,
-            |p| p.oracle_settle.max_conf_bps = 1_001,
-            |p| p.senior_target_rate_bps = 2_001,
-            |p| p.risk_free_rate_bps = 2_001,
-            |p| p.max_utilisation_bps = 999,
-            |p| p.max_utilisation_bps = 9_501,
-            |p| p.reserved = 1,
-            |p| p.trading.vega_cap_micro = 0,
-            |p| p.trading.max_skew_micro = 900_001,
-            |p| p.trading.call_cap_multiple_bps = 14_999,
-            |p| p.trading.trading_cutoff_secs = 59,
-            |p| p.trading.max_abs_delta_bps = 10_001,
-            |p| p.trading.fee_premium_bps = 2_001,
-            |p| p.trading.protocol_fee_share_bps = 5_001,
-            |p| p.trading.cache_max_age_secs = 9,
-            |p| p.trading.max_trade_size = 0,
+        let cases: Vec<(&str, fn(&mut RiskParams))> = vec![
+            ("oracle_trade.max_age_secs", |p| p.oracle_trade.max_age_secs = 301),
+            ("oracle_trade.max_age_secs", |p| p.oracle_trade.max_age_secs = 4),
+            ("oracle_trade.max_conf_bps", |p| p.oracle_trade.max_conf_bps = 0),
+            ("oracle_margin.max_age_secs", |p| p.oracle_margin.max_age_secs = 3_601),
+            ("oracle_margin.max_conf_bps", |p| p.oracle_margin.max_conf_bps = 2_001),
+            ("oracle_settle.max_age_secs", |p| p.oracle_settle.max_age_secs = 59),
+            ("oracle_settle.max_conf_bps", |p| p.oracle_settle.max_conf_bps = 1_001),
+            ("senior_target_rate_bps", |p| p.senior_target_rate_bps = 2_001),
+            ("risk_free_rate_bps", |p| p.risk_free_rate_bps = 2_001),
+            ("max_utilisation_bps", |p| p.max_utilisation_bps = 999),
+            ("max_utilisation_bps", |p| p.max_utilisation_bps = 9_501),
+            ("timelock_secs", |p| p.timelock_secs = 3_599),
+            ("trading.vega_cap_micro", |p| p.trading.vega_cap_micro = 0),
+            ("trading.max_skew_micro", |p| p.trading.max_skew_micro = 900_001),
+            ("trading.call_cap_multiple_bps", |p| p.trading.call_cap_multiple_bps = 14_999),
+            ("trading.trading_cutoff_secs", |p| p.trading.trading_cutoff_secs = 59),
+            ("trading.max_abs_delta_bps", |p| p.trading.max_abs_delta_bps = 10_001),
+            ("trading.fee_premium_bps", |p| p.trading.fee_premium_bps = 2_001),
+            ("trading.protocol_fee_share_bps", |p| p.trading.protocol_fee_share_bps = 5_001),
+            ("trading.cache_max_age_secs", |p| p.trading.cache_max_age_secs = 9),
+            ("trading.max_trade_size", |p| p.trading.max_trade_size = 0),
+            ("hedge.keeper_discount_bps", |p| p.hedge.keeper_discount_bps = 101),
+            ("hedge.reserved", |p| p.hedge.reserved = 1),
         ];
-        for (i, change) in cases.iter().enumerate() {
+        for (name, change) in cases {
             let mut p = base;
             change(&mut p);
-            assert!(p.validate().is_err(), "case {i} accepted");
+            assert_eq!(p.out_of_bounds(), Some(name));
+            assert!(p.validate().is_err());
         }
+    }
+
+    #[test]
+    fn steps_are_limited_to_half_the_value_or_a_tenth_of_the_span() {
+        let old = RiskParams::reference();
+        let mut new = old;
+        new.trading.fee_premium_bps = 150; // +50: within max(50, 200)
+        assert_eq!(old.too_large_step(&new), None);
+        new.trading.fee_premium_bps = 301; // +201 > max(50, 200)
+        assert_eq!(old.too_large_step(&new), Some("trading.fee_premium_bps"));
+        let mut new = old;
+        new.timelock_secs = 86_400 + 120_600; // span/10 = 120,600
+        assert_eq!(old.too_large_step(&new), None);
+        new.timelock_secs = 86_400 + 120_601;
+        assert_eq!(old.too_large_step(&new), Some("timelock_secs"));
+        let mut new = old;
+        new.max_utilisation_bps = 4_000; // -4,000 = half of 8,000: allowed
+        assert_eq!(old.too_large_step(&new), None);
+        new.max_utilisation_bps = 3_999;
+        assert_eq!(old.too_large_step(&new), Some("max_utilisation_bps"));
     }
 }

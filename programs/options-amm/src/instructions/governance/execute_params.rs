@@ -1,0 +1,32 @@
+use crate::error::OptionsAmmError;
+use crate::events::ParamsExecuted;
+use crate::state::{Market, RiskParams};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct ExecuteParams<'info> {
+    /// Anyone may execute a proposal once its timelock has passed.
+    pub executor: Signer<'info>,
+    #[account(mut)]
+    pub market: AccountLoader<'info, Market>,
+}
+
+/// Applies the pending parameter change: not before its time, not after it expires, once.
+pub fn handler(ctx: Context<ExecuteParams>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut m = ctx.accounts.market.load_mut()?;
+    require!(m.pending_eta != 0, OptionsAmmError::NoPendingProposal);
+    require!(now >= m.pending_eta, OptionsAmmError::TimelockNotElapsed);
+    require!(now <= m.pending_expiry, OptionsAmmError::ProposalExpired);
+    m.params = m.pending_params;
+    m.pending_params = RiskParams::default();
+    m.pending_eta = 0;
+    m.pending_expiry = 0;
+    m.invariant()?;
+    emit!(ParamsExecuted {
+        market: ctx.accounts.market.key(),
+        executor: ctx.accounts.executor.key(),
+        params: m.params
+    });
+    Ok(())
+}

@@ -259,7 +259,8 @@ mod tests {
     #[test]
     fn each_parameter_outside_its_bound_is_refused_by_name() {
         let base = RiskParams::reference();
-        let cases: Vec<(&str, fn(&mut RiskParams))> = vec![
+        type Case = (&'static str, fn(&mut RiskParams));
+        let cases: Vec<Case> = vec![
             ("oracle_trade.max_age_secs", |p| p.oracle_trade.max_age_secs = 301),
             ("oracle_trade.max_age_secs", |p| p.oracle_trade.max_age_secs = 4),
             ("oracle_trade.max_conf_bps", |p| p.oracle_trade.max_conf_bps = 0),

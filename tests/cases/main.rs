@@ -5,6 +5,7 @@
 mod test_governance;
 mod test_lp;
 mod test_program;
+mod test_rebalance;
 mod test_settlement;
 mod test_timelock;
 mod test_trading;

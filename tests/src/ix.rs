@@ -313,3 +313,30 @@ pub fn accept_authority(env: &Env, new_authority: &Pubkey) -> Instruction {
         options_amm::instruction::AcceptAuthority {},
     )
 }
+
+/// The keeper's accounts for `rebalance`: its underlying and quote token accounts.
+pub fn rebalance(
+    env: &Env,
+    keeper: &Pubkey,
+    keeper_underlying: &Pubkey,
+    keeper_quote: &Pubkey,
+    amount: u64,
+    limit: u64,
+) -> Instruction {
+    ix(
+        options_amm::accounts::Rebalance {
+            keeper: *keeper,
+            market: env.market,
+            oracle: env.oracle,
+            underlying_mint: env.underlying_mint,
+            quote_mint: env.quote_mint,
+            underlying_vault: env.underlying_vault,
+            quote_vault: env.quote_vault,
+            keeper_underlying: *keeper_underlying,
+            keeper_quote: *keeper_quote,
+            underlying_token_program: env.opts.underlying_program,
+            quote_token_program: env.opts.quote_program,
+        },
+        options_amm::instruction::Rebalance { amount, limit },
+    )
+}

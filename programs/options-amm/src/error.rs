@@ -146,6 +146,16 @@ pub enum OptionsAmmError {
     ProposalExpired,
     #[msg("Signer is not the proposed authority")]
     NotPendingAuthority,
+
+    // -- hedging
+    #[msg("Net delta is inside its band: nothing to rebalance")]
+    DeltaInsideBand,
+    #[msg("Rebalance would take net delta past zero")]
+    RebalancePastZero,
+    #[msg("Rebalance size above the cap")]
+    RebalanceTooLarge,
+    #[msg("The vault holds less underlying than the rebalance sells")]
+    InsufficientHedgeInventory,
 }
 
 impl From<PricingError> for OptionsAmmError {

@@ -176,3 +176,27 @@ pub struct AuthorityAccepted {
     pub old_authority: Pubkey,
     pub new_authority: Pubkey,
 }
+
+#[event]
+pub struct Rebalanced {
+    pub market: Pubkey,
+    pub keeper: Pubkey,
+    /// true: the vault bought underlying (it was short delta).
+    pub vault_bought: bool,
+    /// Underlying raw units traded, quote raw units paid or received.
+    pub amount: u64,
+    pub quote_amount: u64,
+    /// `Fx` bits: oracle price, net delta before and after.
+    pub oracle_price: i128,
+    pub net_delta_before: i128,
+    pub net_delta_after: i128,
+}
+
+/// A circuit breaker refused an action (emitted just before the refusal's error, so it is in the
+/// failed transaction's logs).
+#[event]
+pub struct CircuitBreakerTripped {
+    pub market: Pubkey,
+    /// 1 stale greek cache, 2 oracle invalid for trading, 3 utilisation cap, 4 free liquidity.
+    pub reason: u8,
+}

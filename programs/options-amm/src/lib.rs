@@ -70,6 +70,10 @@ pub mod options_amm {
         instructions::keeper::refresh_board::handler(ctx)
     }
 
+    pub fn rebalance(ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<()> {
+        instructions::keeper::rebalance::handler(ctx, amount, limit)
+    }
+
     pub fn settle_board(ctx: Context<SettleBoard>) -> Result<()> {
         instructions::keeper::settle_board::handler(ctx)
     }

@@ -1,6 +1,7 @@
 //! Pure math of the program: no AccountInfo, unit-tested without a runtime.
 
 pub mod fill;
+pub mod hedge;
 pub mod safe;
 pub mod settle;
 pub mod tranche;

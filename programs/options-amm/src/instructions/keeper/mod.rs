@@ -1,9 +1,12 @@
 //! Called by anyone (keepers): permissionless upkeep.
 
+pub mod rebalance;
 pub mod refresh_board;
 pub mod settle_board;
 pub mod settle_position;
 
+#[allow(ambiguous_glob_reexports)]
+pub use rebalance::*;
 #[allow(ambiguous_glob_reexports)]
 pub use refresh_board::*;
 #[allow(ambiguous_glob_reexports)]

@@ -1,5 +1,5 @@
 use crate::error::OptionsAmmError;
-use crate::events::LpWithdrew;
+use crate::events::{CircuitBreakerTripped, LpWithdrew};
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
 use crate::oracle::{self, OracleUse};
 use crate::state::{Market, PAUSE_WITHDRAWALS, SENIOR};
@@ -59,7 +59,10 @@ pub fn handler(
         let amount = amount_for_shares(shares, value, supply)?;
         require!(amount > 0, OptionsAmmError::WithdrawTooSmall);
         require!(amount >= min_amount, OptionsAmmError::SlippageExceeded);
-        require!(amount <= m.free_quote(), OptionsAmmError::InsufficientFreeLiquidity);
+        if amount > m.free_quote() {
+            emit!(CircuitBreakerTripped { market: a.market.key(), reason: 4 });
+            return err!(OptionsAmmError::InsufficientFreeLiquidity);
+        }
         (amount, value, supply, nav, m.signer_seeds())
     };
 

@@ -1,7 +1,7 @@
 //! What `buy` and `sell` share: their accounts and the fill.
 
 use crate::error::OptionsAmmError;
-use crate::events::Traded;
+use crate::events::{CircuitBreakerTripped, Traded};
 use crate::instructions::keeper::refresh_board::signed_whole;
 use crate::math::fill::{collateral_for, fill, max_payoff, FillInputs};
 use crate::oracle::{self, OracleUse};
@@ -94,11 +94,13 @@ pub fn execute(
         require!(b.settled == 0, OptionsAmmError::BoardSettled);
         let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
         require!(now < cutoff, OptionsAmmError::TradingCutoff);
-        let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        require!(
-            !b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps),
-            OptionsAmmError::StaleGreekCache
-        );
+        let market_key = a.market.key();
+        let trip = |reason: u8| emit!(CircuitBreakerTripped { market: market_key, reason });
+        let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade).inspect_err(|_| trip(2))?;
+        if b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps) {
+            trip(1);
+            return err!(OptionsAmmError::StaleGreekCache);
+        }
         let st = *b.strike(strike_index)?;
         let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
         let f = fill(
@@ -176,7 +178,10 @@ pub fn execute(
         m.locked_quote = add_signed(m.locked_quote, vault_lock)?;
         if vault_lock > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
-            require!((m.locked_quote as u128) * 10_000 <= cap, OptionsAmmError::UtilisationCap);
+            if (m.locked_quote as u128) * 10_000 > cap {
+                trip(3);
+                return err!(OptionsAmmError::UtilisationCap);
+            }
         }
 
         // Aggregates: the market's become the quote's post-trade inventory; the board's

@@ -221,7 +221,7 @@ async fn deposit_failure_wrong_mint_and_wrong_vault() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.owner_quote = foreign;
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::WrongMint),
         &w,
@@ -231,7 +231,7 @@ async fn deposit_failure_wrong_mint_and_wrong_vault() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.quote_mint = underlying;
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::WrongMint),
         &w,
@@ -241,7 +241,7 @@ async fn deposit_failure_wrong_mint_and_wrong_vault() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.quote_vault = env.underlying_vault;
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::WrongVault),
         &w,
@@ -251,7 +251,7 @@ async fn deposit_failure_wrong_mint_and_wrong_vault() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.quote_vault = lp.quote;
     let dup = anchor_error(ErrorCode::ConstraintDuplicateMutableAccount);
-    env.expect_refusal(&[ix::deposit_with(a, SENIOR, USDC, 0)], &[&lp.key], dup, &w).await;
+    env.expect_refusal(&[ix::deposit_with(&env, a, SENIOR, USDC, 0)], &[&lp.key], dup, &w).await;
 }
 
 #[tokio::test]
@@ -262,7 +262,7 @@ async fn deposit_and_withdraw_failure_foreign_tranche() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.share_mint = env.share_mints[1];
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::ForeignTranche),
         &w,
@@ -272,7 +272,7 @@ async fn deposit_and_withdraw_failure_foreign_tranche() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.owner_shares = lp.shares[1];
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::ForeignTranche),
         &w,
@@ -281,7 +281,7 @@ async fn deposit_and_withdraw_failure_foreign_tranche() {
     let mut a = ix::withdraw_accounts(&env, &lp, SENIOR);
     a.share_mint = env.share_mints[1];
     env.expect_refusal(
-        &[ix::withdraw_with(a, SENIOR, USDC, 0)],
+        &[ix::withdraw_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::ForeignTranche),
         &w,
@@ -313,7 +313,7 @@ async fn withdraw_failure_someone_elses_shares() {
     let mut a = ix::withdraw_accounts(&env, &thief, SENIOR);
     a.owner_shares = victim.shares[0];
     env.expect_refusal(
-        &[ix::withdraw_with(a, SENIOR, USDC, 0)],
+        &[ix::withdraw_with(&env, a, SENIOR, USDC, 0)],
         &[&thief.key],
         program_error(E::WrongTokenOwner),
         &w,
@@ -328,7 +328,7 @@ async fn deposit_failure_wrong_token_program() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.quote_token_program = spl_token_2022::ID;
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::WrongTokenProgram),
         &w,
@@ -350,7 +350,7 @@ async fn deposit_failure_oracle_substituted_stale_wide_or_halted() {
     let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
     a.oracle = other;
     env.expect_refusal(
-        &[ix::deposit_with(a, SENIOR, USDC, 0)],
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
         &[&lp.key],
         program_error(E::WrongOracleAccount),
         &w,

@@ -99,9 +99,15 @@ async fn rebalance_failure_past_zero_too_large_bound_missed_or_paused() {
 }
 
 #[tokio::test]
-async fn rebalance_failure_invalid_oracle_or_nothing_to_sell() {
+async fn rebalance_failure_invalid_oracle_stale_cache_or_nothing_to_sell() {
     let (mut t, k) = short_delta().await;
     let w = [k.quote, k.underlying];
+    // Fresh oracle, but the board's greeks are 121 s old: net delta cannot be trusted.
+    t.env.set_time(T0 + 121).await;
+    t.env.set_price(START_PRICE, START_CONF, T0 + 121);
+    let ix = rebalance(&t.env, &k, CONTRACT, 0);
+    t.env.expect_refusal(&[ix], &[&k.key], program_error(E::StaleGreekCache), &w).await;
+    t.env.set_price(START_PRICE, START_CONF, T0);
     t.env.set_time(T0 + 61).await;
     let ix = rebalance(&t.env, &k, CONTRACT, 0);
     t.env.expect_refusal(&[ix], &[&k.key], program_error(E::OracleStale), &w).await;

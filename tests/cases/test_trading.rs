@@ -369,3 +369,39 @@ async fn lp_nav_marks_the_vaults_options_at_the_cached_marks() {
     env.send(&[w], &[&lp.key]).await.unwrap();
     assert_eq!(env.balance(&lp.quote).await - before, expected);
 }
+
+#[tokio::test]
+async fn lp_flows_need_every_active_board_fresh_and_passed_once() {
+    let Trading { mut env, board, lp, .. } = setup().await;
+    let w = lp.accounts();
+    // Missing the board.
+    let mut i = ix::withdraw(&env, &lp, JUNIOR, 1_000, 0);
+    i.accounts.pop();
+    env.expect_refusal(&[i], &[&lp.key], program_error(E::BoardsMissing), &w).await;
+    // The same board twice (in place of another one) is refused too.
+    let mut i = ix::deposit(&env, &lp, JUNIOR, USDC, 0);
+    let dup = i.accounts.last().unwrap().clone();
+    i.accounts.push(dup);
+    env.expect_refusal(&[i], &[&lp.key], program_error(E::BoardsMissing), &w).await;
+    // A stale board: 121 s after its refresh.
+    env.set_time(T0 + 121).await;
+    env.set_price(START_PRICE, START_CONF, T0 + 121);
+    let i = ix::deposit(&env, &lp, JUNIOR, USDC, 0);
+    env.expect_refusal(&[i], &[&lp.key], program_error(E::StaleGreekCache), &w).await;
+    env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
+    let i = ix::deposit(&env, &lp, JUNIOR, USDC, 0);
+    env.send(&[i], &[&lp.key]).await.unwrap();
+}
+
+#[tokio::test]
+async fn create_board_failure_beyond_the_maximum_active_boards() {
+    let mut env = Env::new().await;
+    let authority = env.authority.insecure_clone();
+    for week in 1..=options_amm::state::MAX_ACTIVE_BOARDS as i64 {
+        let i = ix::create_board(&env, T0 + week * 7 * DAY, &STRIKES);
+        env.send(&[i], &[&authority]).await.unwrap();
+    }
+    assert_eq!(env.market_state().await.active_boards, options_amm::state::MAX_ACTIVE_BOARDS);
+    let i = ix::create_board(&env, T0 + 100 * 7 * DAY, &STRIKES);
+    env.expect_refusal(&[i], &[&authority], program_error(E::TooManyBoards), &[]).await;
+}

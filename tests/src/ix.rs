@@ -85,17 +85,27 @@ pub fn deposit_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::account
     }
 }
 
+/// Adds the market's active boards as remaining accounts (NAV needs every board fresh).
+fn with_boards(env: &Env, mut i: Instruction) -> Instruction {
+    i.accounts.extend(env.board_metas());
+    i
+}
+
 pub fn deposit_with(
+    env: &Env,
     accounts: options_amm::accounts::Deposit,
     tranche: u8,
     amount: u64,
     min_shares: u64,
 ) -> Instruction {
-    ix(accounts, options_amm::instruction::Deposit { tranche, amount, min_shares })
+    with_boards(
+        env,
+        ix(accounts, options_amm::instruction::Deposit { tranche, amount, min_shares }),
+    )
 }
 
 pub fn deposit(env: &Env, lp: &Lp, tranche: u8, amount: u64, min_shares: u64) -> Instruction {
-    deposit_with(deposit_accounts(env, lp, tranche), tranche, amount, min_shares)
+    deposit_with(env, deposit_accounts(env, lp, tranche), tranche, amount, min_shares)
 }
 
 pub fn withdraw_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::accounts::Withdraw {
@@ -114,16 +124,20 @@ pub fn withdraw_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::accoun
 }
 
 pub fn withdraw_with(
+    env: &Env,
     accounts: options_amm::accounts::Withdraw,
     tranche: u8,
     shares: u64,
     min_amount: u64,
 ) -> Instruction {
-    ix(accounts, options_amm::instruction::Withdraw { tranche, shares, min_amount })
+    with_boards(
+        env,
+        ix(accounts, options_amm::instruction::Withdraw { tranche, shares, min_amount }),
+    )
 }
 
 pub fn withdraw(env: &Env, lp: &Lp, tranche: u8, shares: u64, min_amount: u64) -> Instruction {
-    withdraw_with(withdraw_accounts(env, lp, tranche), tranche, shares, min_amount)
+    withdraw_with(env, withdraw_accounts(env, lp, tranche), tranche, shares, min_amount)
 }
 
 /// `Keypair::pubkey` without importing the trait at every call site.
@@ -323,20 +337,23 @@ pub fn rebalance(
     amount: u64,
     limit: u64,
 ) -> Instruction {
-    ix(
-        options_amm::accounts::Rebalance {
-            keeper: *keeper,
-            market: env.market,
-            oracle: env.oracle,
-            underlying_mint: env.underlying_mint,
-            quote_mint: env.quote_mint,
-            underlying_vault: env.underlying_vault,
-            quote_vault: env.quote_vault,
-            keeper_underlying: *keeper_underlying,
-            keeper_quote: *keeper_quote,
-            underlying_token_program: env.opts.underlying_program,
-            quote_token_program: env.opts.quote_program,
-        },
-        options_amm::instruction::Rebalance { amount, limit },
+    with_boards(
+        env,
+        ix(
+            options_amm::accounts::Rebalance {
+                keeper: *keeper,
+                market: env.market,
+                oracle: env.oracle,
+                underlying_mint: env.underlying_mint,
+                quote_mint: env.quote_mint,
+                underlying_vault: env.underlying_vault,
+                quote_vault: env.quote_vault,
+                keeper_underlying: *keeper_underlying,
+                keeper_quote: *keeper_quote,
+                underlying_token_program: env.opts.underlying_program,
+                quote_token_program: env.opts.quote_program,
+            },
+            options_amm::instruction::Rebalance { amount, limit },
+        ),
     )
 }

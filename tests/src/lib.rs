@@ -95,6 +95,8 @@ pub struct Env {
     pub underlying_vault: Pubkey,
     pub share_mints: [Pubkey; 2],
     pub now: i64,
+    /// The market's active (listed, unsettled) boards, which LP flows and rebalances pass.
+    pub boards: Vec<Pubkey>,
     unique: u32,
 }
 
@@ -157,6 +159,7 @@ impl Env {
             underlying_vault: Pubkey::default(),
             share_mints: [Pubkey::default(); 2],
             now: T0,
+            boards: Vec::new(),
             unique: 0,
         };
         env.set_time(T0).await;
@@ -170,6 +173,15 @@ impl Env {
         env.underlying_vault = underlying_vault_pda(&env.market);
         env.share_mints = [shares_pda(&env.market, 0), shares_pda(&env.market, 1)];
         env
+    }
+
+    /// The active boards as remaining accounts, in ascending key order.
+    pub fn board_metas(&self) -> Vec<solana_sdk::instruction::AccountMeta> {
+        let mut keys = self.boards.clone();
+        keys.sort();
+        keys.into_iter()
+            .map(|k| solana_sdk::instruction::AccountMeta::new_readonly(k, false))
+            .collect()
     }
 
     pub fn payer(&self) -> Pubkey {
@@ -468,6 +480,7 @@ impl Trading {
         let authority = env.authority.insecure_clone();
         env.send(&[ix::create_board(&env, EXPIRY, &STRIKES)], &[&authority]).await.unwrap();
         let board = ix::board_pda(&env.market, EXPIRY);
+        env.boards.push(board);
         env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
         let trader = Self::trader_on(&mut env, &board).await;
         Trading { env, board, trader, lp }

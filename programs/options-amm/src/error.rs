@@ -156,6 +156,10 @@ pub enum OptionsAmmError {
     RebalanceTooLarge,
     #[msg("The vault holds less underlying than the rebalance sells")]
     InsufficientHedgeInventory,
+    #[msg("The market lists its maximum number of boards")]
+    TooManyBoards,
+    #[msg("Every active board of the market must be passed, once each, in ascending key order")]
+    BoardsMissing,
 }
 
 impl From<PricingError> for OptionsAmmError {

@@ -20,6 +20,9 @@ pub const PAUSE_DEPOSITS: u8 = 1 << 1;
 pub const PAUSE_WITHDRAWALS: u8 = 1 << 2;
 pub const PAUSE_ALL: u8 = PAUSE_TRADING | PAUSE_DEPOSITS | PAUSE_WITHDRAWALS;
 
+/// Most boards a market lists at once (bounds the accounts an LP flow or rebalance passes).
+pub const MAX_ACTIVE_BOARDS: u8 = 12;
+
 /// Oracle kinds a market may be configured with.
 pub const ORACLE_PYTH_LEGACY: u8 = 0;
 pub const ORACLE_PYTH_PULL: u8 = 1;
@@ -74,7 +77,9 @@ pub struct Market {
     pub bump: u8,
     pub underlying_vault_bump: u8,
     pub quote_vault_bump: u8,
-    pub padding: u8,
+    /// Boards listed and not yet settled (at most `MAX_ACTIVE_BOARDS`). Actions that depend on
+    /// every board's cache (LP flows, rebalancing) take them all as remaining accounts.
+    pub active_boards: u8,
     /// The vault's aggregate greeks over every board (its own book, + = long): net delta in
     /// underlying units, net gamma per underlying unit, net vega in quote per 1.00 vol.
     /// Refreshes replace a board's contribution; trades add theirs incrementally.
@@ -180,6 +185,7 @@ impl Market {
     /// The state's own consistency: called after every change.
     pub fn invariant(&self) -> Result<()> {
         let ok = self.locked_quote <= self.lp_quote
+            && self.active_boards <= MAX_ACTIVE_BOARDS
             && self.paused & !PAUSE_ALL == 0
             && self.oracle_kind <= ORACLE_PYTH_PULL
             && self.tranches[JUNIOR as usize].claim == 0

@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod config;
+pub mod fresh;
 pub mod market;
 pub mod params;
 pub mod pod;
@@ -11,6 +12,7 @@ pub mod seeds;
 
 pub use board::*;
 pub use config::*;
+pub use fresh::*;
 pub use market::*;
 pub use params::*;
 pub use pod::*;

@@ -1,6 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardCreated;
-use crate::state::{seeds, Board, Config, Market, PodFx, MAX_STRIKES};
+use crate::state::{seeds, Board, Config, Market, PodFx, MAX_ACTIVE_BOARDS, MAX_STRIKES};
 use anchor_lang::prelude::*;
 use options_amm_pricing::{Fx, MAX_PRICE, MAX_VOL, MIN_PRICE, MIN_VOL};
 
@@ -19,7 +19,7 @@ pub struct CreateBoard<'info> {
     pub authority: Signer<'info>,
     #[account(has_one = authority @ OptionsAmmError::NotAuthority)]
     pub config: Box<Account<'info, Config>>,
-    #[account(has_one = config @ OptionsAmmError::WrongConfig)]
+    #[account(mut, has_one = config @ OptionsAmmError::WrongConfig)]
     pub market: AccountLoader<'info, Market>,
     #[account(
         init,
@@ -41,7 +41,12 @@ fn micro(v: u64) -> Fx {
 /// domain; the board starts stale (never refreshed); invariant; event.
 pub fn handler(ctx: Context<CreateBoard>, expiry_ts: i64, strikes: Vec<StrikeArgs>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let cutoff = ctx.accounts.market.load()?.params.trading.trading_cutoff_secs;
+    let mut m = ctx.accounts.market.load_mut()?;
+    require!(m.active_boards < MAX_ACTIVE_BOARDS, OptionsAmmError::TooManyBoards);
+    m.active_boards += 1;
+    m.invariant()?;
+    let cutoff = m.params.trading.trading_cutoff_secs;
+    drop(m);
     require!(
         expiry_ts > now.saturating_add(i64::from(cutoff)),
         OptionsAmmError::BoardExpiryTooSoon

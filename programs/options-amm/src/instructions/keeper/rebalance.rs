@@ -3,7 +3,7 @@ use crate::events::Rebalanced;
 use crate::math::hedge::{HedgeSide, HedgeVenue, KeeperVenue};
 use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
-use crate::state::{Market, PAUSE_TRADING};
+use crate::state::{require_fresh_boards, Market, PAUSE_TRADING};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -57,6 +57,7 @@ pub fn handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<(
         let h = m.params.hedge;
         require!(amount <= h.max_rebalance_size, OptionsAmmError::RebalanceTooLarge);
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
+        require_fresh_boards(&a.market.key(), &m, ctx.remaining_accounts, now, px.price)?;
         let before = m.net_delta.get();
         let band = Fx::from_num(h.delta_band_micro) / 1_000_000;
         require!(before.abs() > band, OptionsAmmError::DeltaInsideBand);

@@ -82,6 +82,7 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
     b.payable = payable;
     b.receivable = receivable;
     b.settled = 1;
+    m.active_boards = m.active_boards.checked_sub(1).ok_or(OptionsAmmError::InvariantViolated)?;
     b.invariant()?;
     m.invariant()?;
     emit!(BoardSettled {

@@ -2,7 +2,7 @@ use crate::error::OptionsAmmError;
 use crate::events::LpDeposited;
 use crate::math::tranche::shares_for_deposit;
 use crate::oracle::{self, OracleUse};
-use crate::state::{Market, PAUSE_DEPOSITS, SENIOR};
+use crate::state::{require_fresh_boards, Market, PAUSE_DEPOSITS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -46,6 +46,7 @@ pub fn handler(mut ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: 
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_DEPOSITS), OptionsAmmError::DepositsPaused);
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
+        require_fresh_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let (nav, values) = m.tranche_values(price.price)?;
         let value = values.get(tranche);

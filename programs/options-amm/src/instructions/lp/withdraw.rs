@@ -2,7 +2,7 @@ use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, LpWithdrew};
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
 use crate::oracle::{self, OracleUse};
-use crate::state::{Market, PAUSE_WITHDRAWALS, SENIOR};
+use crate::state::{require_fresh_boards, Market, PAUSE_WITHDRAWALS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -52,6 +52,7 @@ pub fn handler(
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_WITHDRAWALS), OptionsAmmError::WithdrawalsPaused);
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
+        require_fresh_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let (nav, values) = m.tranche_values(price.price)?;
         let value = values.get(tranche);

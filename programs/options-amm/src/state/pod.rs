@@ -20,4 +20,16 @@ impl PodFx {
     pub fn set(&mut self, v: Fx) {
         self.bits = v.to_bits().to_le_bytes();
     }
+    /// Adds `d` (checked).
+    pub fn add(&mut self, d: Fx) -> Result<()> {
+        let v = self.get().checked_add(d).ok_or(crate::error::OptionsAmmError::MathOverflow)?;
+        self.set(v);
+        Ok(())
+    }
+    /// Replaces the part `old` of this sum by `new` (checked).
+    pub fn replace_part(&mut self, old: Fx, new: Fx) -> Result<()> {
+        let v = self.get().checked_sub(old).and_then(|v| v.checked_add(new));
+        self.set(v.ok_or(crate::error::OptionsAmmError::MathOverflow)?);
+        Ok(())
+    }
 }

@@ -30,12 +30,6 @@ fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
     Ok(())
 }
 
-fn replace(aggregate: &mut PodFx, old: Fx, new: Fx) -> Result<()> {
-    let v = aggregate.get().checked_sub(old).and_then(|v| v.checked_add(new));
-    aggregate.set(v.ok_or(OptionsAmmError::MathOverflow)?);
-    Ok(())
-}
-
 /// Re-marks every strike of a board at the oracle price and the current time, stores marks and
 /// greeks, and replaces the board's contribution to the market's aggregate greeks. Anyone may
 /// call it. Refused after expiry, once settled, or with an invalid oracle.
@@ -70,10 +64,10 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
             acc(&mut value, pos, gk.price)?;
         }
     }
-    replace(&mut m.net_delta, b.contrib_delta.get(), d)?;
-    replace(&mut m.net_gamma, b.contrib_gamma.get(), g)?;
-    replace(&mut m.net_vega, b.contrib_vega.get(), v)?;
-    replace(&mut m.options_value, b.contrib_value.get(), value)?;
+    m.net_delta.replace_part(b.contrib_delta.get(), d)?;
+    m.net_gamma.replace_part(b.contrib_gamma.get(), g)?;
+    m.net_vega.replace_part(b.contrib_vega.get(), v)?;
+    m.options_value.replace_part(b.contrib_value.get(), value)?;
     b.contrib_delta = PodFx::of(d);
     b.contrib_gamma = PodFx::of(g);
     b.contrib_vega = PodFx::of(v);

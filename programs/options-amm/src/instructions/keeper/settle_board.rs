@@ -18,11 +18,6 @@ pub struct SettleBoard<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-fn sub_fx(p: &mut PodFx, d: Fx) -> Result<()> {
-    p.set(p.get().checked_sub(d).ok_or(OptionsAmmError::MathOverflow)?);
-    Ok(())
-}
-
 /// Records a board's settlement price once, after expiry: the first valid price published at or
 /// after expiry within the settlement window. Then, for every series: reserve what its longs
 /// will be paid (rounded up), take what its shorts owe from their collateral into the pool
@@ -70,10 +65,10 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
         .ok_or(OptionsAmmError::InsufficientFreeLiquidity)?;
     m.settlement_payable =
         m.settlement_payable.checked_add(payable).ok_or(OptionsAmmError::MathOverflow)?;
-    sub_fx(&mut m.net_delta, b.contrib_delta.get())?;
-    sub_fx(&mut m.net_gamma, b.contrib_gamma.get())?;
-    sub_fx(&mut m.net_vega, b.contrib_vega.get())?;
-    sub_fx(&mut m.options_value, b.contrib_value.get())?;
+    m.net_delta.replace_part(b.contrib_delta.get(), Fx::ZERO)?;
+    m.net_gamma.replace_part(b.contrib_gamma.get(), Fx::ZERO)?;
+    m.net_vega.replace_part(b.contrib_vega.get(), Fx::ZERO)?;
+    m.options_value.replace_part(b.contrib_value.get(), Fx::ZERO)?;
     b.contrib_delta = PodFx::default();
     b.contrib_gamma = PodFx::default();
     b.contrib_vega = PodFx::default();

@@ -49,11 +49,6 @@ fn add_signed(v: u64, d: i128) -> Result<u64> {
         .map_err(|_| error!(OptionsAmmError::MathOverflow))
 }
 
-fn add_fx(p: &mut PodFx, d: Fx) -> Result<()> {
-    p.set(p.get().checked_add(d).ok_or(OptionsAmmError::MathOverflow)?);
-    Ok(())
-}
-
 /// Short contracts in a signed position.
 fn short(p: i64) -> u64 {
     if p < 0 {
@@ -188,21 +183,13 @@ pub fn execute(
         // contribution moves by the same amounts.
         let dpos = signed_whole(-signed, ud)?;
         let post = f.quote.post;
-        add_fx(
-            &mut b.contrib_delta,
-            dpos.checked_mul(f.greeks.delta).ok_or(OptionsAmmError::MathOverflow)?,
-        )?;
-        add_fx(
-            &mut b.contrib_gamma,
-            dpos.checked_mul(f.greeks.gamma).ok_or(OptionsAmmError::MathOverflow)?,
-        )?;
-        add_fx(
-            &mut b.contrib_vega,
-            dpos.checked_mul(f.greeks.vega).ok_or(OptionsAmmError::MathOverflow)?,
-        )?;
-        let dvalue = dpos.checked_mul(f.greeks.price).ok_or(OptionsAmmError::MathOverflow)?;
-        add_fx(&mut b.contrib_value, dvalue)?;
-        add_fx(&mut m.options_value, dvalue)?;
+        let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
+        b.contrib_delta.add(times(f.greeks.delta)?)?;
+        b.contrib_gamma.add(times(f.greeks.gamma)?)?;
+        b.contrib_vega.add(times(f.greeks.vega)?)?;
+        let dvalue = times(f.greeks.price)?;
+        b.contrib_value.add(dvalue)?;
+        m.options_value.add(dvalue)?;
         m.net_delta = PodFx::of(post.net_delta);
         m.net_gamma = PodFx::of(post.net_gamma);
         m.net_vega = PodFx::of(post.net_vega);

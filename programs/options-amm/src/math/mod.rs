@@ -2,6 +2,7 @@
 
 pub mod fill;
 pub mod hedge;
+pub mod margin;
 pub mod safe;
 pub mod settle;
 pub mod tranche;

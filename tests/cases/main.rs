@@ -2,6 +2,7 @@
 //! named error and that no watched account (balances, market, vaults, mints) changed.
 #![allow(deprecated)]
 
+mod test_adversarial;
 mod test_fuzz;
 mod test_governance;
 mod test_lp;

@@ -113,6 +113,8 @@ async fn a_non_canonical_position_address_is_refused() {
     let mut t = Trading::new().await;
     let trader = t.env.lp(1_000_000).await;
     let owner = trader.pubkey();
+    let i = ix::open_margin_account(&t.env, &owner);
+    t.env.send(&[i], &[&trader.key]).await.unwrap();
     let canonical_seeds: [&[u8]; 3] = [seeds::POSITION, t.board.as_ref(), owner.as_ref()];
     let (canonical, bump) = Pubkey::find_program_address(&canonical_seeds, &options_amm::ID);
     // Another bump that also gives an off-curve address.
@@ -128,7 +130,7 @@ async fn a_non_canonical_position_address_is_refused() {
         .expect("some lower bump is off-curve");
     assert_ne!(other, canonical);
     let mut open = ix::open_position(&t.env, &t.board, &trader.pubkey());
-    open.accounts[3].pubkey = other;
+    open.accounts[4].pubkey = other;
     let key = trader.key.insecure_clone();
     t.env
         .expect_refusal(&[open], &[&key], anchor_error(ErrorCode::ConstraintSeeds), &[other])

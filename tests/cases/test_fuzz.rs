@@ -123,6 +123,7 @@ impl World {
         w.extend(env.share_mints);
         w.extend(self.lps.iter().flat_map(|l| l.shares));
         w.extend(self.traders.iter().map(|p| ix::position_pda(&self.board, &p.pubkey())));
+        w.extend(self.traders.iter().map(|p| ix::margin_pda(&env.market, &p.pubkey())));
         w
     }
 
@@ -312,10 +313,13 @@ impl World {
                 self.act(seed, step, "settle_position", vec![i], &[]).await,
                 "seed {seed} step {step}: settle_position"
             );
+            let owner = self.traders[tr].pubkey();
+            self.t.env.forget_position(&board, &owner);
         }
+        // Every payout made, every debt collected: no reserve, receivable or lock is left.
         let m = self.t.env.market_state().await;
         assert_eq!(
-            (m.trader_collateral, m.settlement_payable, m.locked_quote),
+            (m.settlement_payable, m.settlement_receivable, m.locked_quote),
             (0, 0, 0),
             "seed {seed} step {step}: settlement left books"
         );
@@ -331,9 +335,13 @@ impl World {
         let i = ix::refresh_board(&self.t.env, &self.board);
         self.t.env.send(&[i], &[]).await.unwrap();
         for tr in 0..self.traders.len() {
-            let i = ix::open_position(&self.t.env, &self.board, &self.traders[tr].pubkey());
-            let key = self.traders[tr].key.insecure_clone();
-            self.t.env.send(&[i], &[&key]).await.unwrap();
+            let trader = Lp {
+                key: self.traders[tr].key.insecure_clone(),
+                quote: self.traders[tr].quote,
+                shares: self.traders[tr].shares,
+            };
+            let board = self.board;
+            self.t.env.open_position(&board, &trader).await;
         }
     }
 }

@@ -53,6 +53,7 @@ async fn settle_all(b: &mut Book, order: [usize; 3]) -> [u64; 3] {
     for i in order {
         let ix = ix::settle_position(&b.t.env, &board, people[i]);
         b.t.env.send(&[ix], &[]).await.expect("settle_position");
+        b.t.env.forget_position(&board, &people[i].pubkey());
     }
     let mut out = [0; 3];
     for (i, p) in people.iter().enumerate() {
@@ -80,13 +81,18 @@ async fn settlement_pays_each_position_once_and_totals_do_not_depend_on_order() 
         (ma.lp_quote, ma.trader_collateral, ma.settlement_payable),
         (mb.lp_quote, mb.trader_collateral, mb.settlement_payable)
     );
-    // At 135: the 150 calls expire worthless; bob's 140 puts cost him 3 x 5 = 15 of his 420;
-    // carol's 160 put pays 25.
+    // At 135: the 150 calls expire worthless; bob's 140 puts cost him 3 x 5 = 15, taken from
+    // his margin collateral; carol's 160 put pays 25 into her wallet.
     assert_eq!(a[0], before[0]);
-    assert_eq!(a[1], before[1] + 420 * USDC - 15 * USDC);
+    assert_eq!(a[1], before[1]);
     assert_eq!(a[2], before[2] + 25 * USDC);
-    // Everything is released: no locks, no collateral, no reserve; the vault holds its books.
-    assert_eq!((ma.locked_quote, ma.trader_collateral, ma.settlement_payable), (0, 0, 0));
+    let bob_margin = ix::margin_pda(&first.t.env.market, &first.bob.pubkey());
+    let acc = first.t.env.account(&bob_margin).await.unwrap();
+    let collateral = u64::from_le_bytes(acc.data[8 + 64..8 + 72].try_into().unwrap());
+    assert_eq!(collateral, 20_000 * USDC - 15 * USDC);
+    // Everything is released: no locks, no reserve, no receivable; the vault holds its books.
+    assert_eq!((ma.locked_quote, ma.settlement_payable, ma.settlement_receivable), (0, 0, 0));
+    assert_eq!(ma.trader_collateral, 3 * 20_000 * USDC - 15 * USDC);
     assert_eq!(
         first.t.env.balance(&first.t.env.quote_vault.clone()).await,
         ma.quote_books().unwrap()
@@ -190,7 +196,7 @@ async fn settle_position_failure_before_the_board_settles_or_to_a_foreign_accoun
     b.t.env.send(&[ix::settle_board(&b.t.env, &board)], &[]).await.unwrap();
     // Paying carol's settlement into alice's token account is refused.
     let mut ix = ix::settle_position(&b.t.env, &board, &b.carol);
-    ix.accounts[5].pubkey = b.alice.quote;
+    ix.accounts[6].pubkey = b.alice.quote;
     b.t.env
         .expect_refusal(&[ix], &[], program_error(E::WrongTokenOwner), &[pos, b.alice.quote])
         .await;

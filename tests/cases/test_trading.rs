@@ -103,14 +103,14 @@ async fn selling_a_long_back_returns_less_than_it_cost() {
     assert!(end < start, "a round trip pays the spread and fees");
     let m = env.market_state().await;
     assert_eq!(m.locked_quote, 0, "the vault's short is closed, its lock released");
-    assert_eq!(m.trader_collateral, 0);
+    assert_eq!(m.trader_collateral, 20_000 * USDC, "margin collateral untouched by trading");
     let p = env.position_state(&ix::position_pda(&board, &trader.pubkey())).await;
     assert_eq!(p.sizes[2][PUT as usize], 0);
     assert!(expected.premium > expected.fee_lp + expected.fee_protocol);
 }
 
 #[tokio::test]
-async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
+async fn selling_to_open_a_short_needs_initial_margin_from_the_margin_account() {
     let Trading { mut env, board, trader, .. } = setup().await;
     let expected = client_fill(&mut env, &board, 1, PUT, Side::Sell, 3 * CONTRACT).await;
     let before = env.balance(&trader.quote).await;
@@ -118,23 +118,35 @@ async fn selling_to_open_a_short_locks_its_maximum_payoff_as_collateral() {
         let i = ix::sell(&env, &board, &trader, 1, PUT, 3 * CONTRACT, 0);
         send_ok(&mut env, i, &trader).await;
     }
-    let after = env.balance(&trader.quote).await;
-    // Short 3 puts struck at 140: 420 locked; the premium after fees comes back.
+    // The premium after fees arrives in the wallet; nothing is locked from it: the margin
+    // account's 20k backs the short.
     let received = expected.premium - expected.fee_lp - expected.fee_protocol;
-    assert_eq!(before - after, 420 * USDC - received);
+    assert_eq!(env.balance(&trader.quote).await - before, received);
     let m = env.market_state().await;
-    assert_eq!(m.trader_collateral, 420 * USDC);
+    assert_eq!(m.trader_collateral, 20_000 * USDC);
     assert_eq!(m.locked_quote, 0, "the vault is long: it locks nothing");
     let p = env.position_state(&ix::position_pda(&board, &trader.pubkey())).await;
-    assert_eq!((p.sizes[1][PUT as usize], p.collateral), (-3 * CONTRACT as i64, 420 * USDC));
-    // Buying them back releases the collateral.
+    assert_eq!(p.sizes[1][PUT as usize], -3 * CONTRACT as i64);
+    // A short far beyond what 20k of collateral supports is refused by name.
+    let i = ix::sell(&env, &board, &trader, 2, PUT, 900 * CONTRACT, 0);
+    let key = trader.key.insecure_clone();
+    let margin = ix::margin_pda(&env.market, &trader.pubkey());
+    env.expect_refusal(
+        &[i],
+        &[&key],
+        program_error(E::BelowInitialMargin),
+        &[trader.quote, margin],
+    )
+    .await;
+    // Buying the short back needs no margin check.
     {
         let i = ix::buy(&env, &board, &trader, 1, PUT, 3 * CONTRACT, u64::MAX);
         send_ok(&mut env, i, &trader).await;
     }
-    let m = env.market_state().await;
-    assert_eq!(m.trader_collateral, 0);
-    assert_eq!(env.balance(&env.quote_vault.clone()).await, m.quote_books().unwrap());
+    assert_eq!(
+        env.balance(&env.quote_vault.clone()).await,
+        env.market_state().await.quote_books().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -205,14 +217,13 @@ async fn a_trade_touches_one_board_whatever_the_number_of_boards_and_strikes() {
         env.send(&[ix::refresh_board(&env, &board)], &[]).await.unwrap();
         boards.push(board);
     }
-    let trader = env.lp(10_000 * USDC).await;
     let last = *boards.last().unwrap();
-    env.send(&[ix::open_position(&env, &last, &trader.pubkey())], &[&trader.key]).await.unwrap();
+    let trader = Trading::trader_on(&mut env, &last).await;
     let trade =
         ix::buy(&env, &last, &trader, (MAX_STRIKES - 1) as u8, CALL, CONTRACT / 10, u64::MAX);
-    // Fixed accounts: trader, market, board, position, mint, vault, trader account, oracle,
-    // token program. Nothing from the other boards.
-    assert_eq!(trade.accounts.len(), 9);
+    // Fixed accounts: trader, market, board, position, margin account, mint, vault, trader
+    // account, oracle, token program. Nothing from the other boards.
+    assert_eq!(trade.accounts.len(), 10);
     assert!(boards[..3].iter().all(|b| trade.accounts.iter().all(|a| a.pubkey != *b)));
     env.send(&[trade], &[&trader.key]).await.unwrap();
     // Too many strikes is refused by name.
@@ -320,6 +331,8 @@ async fn trade_failure_utilisation_cap() {
 async fn trade_failure_someone_elses_position() {
     let mut s = setup().await;
     let thief = s.env.lp(10_000 * USDC).await;
+    let i = ix::open_margin_account(&s.env, &thief.pubkey());
+    s.env.send(&[i], &[&thief.key]).await.unwrap();
     let mut a = ix::trade_accounts(&s.env, &s.board, &thief);
     a.position = ix::position_pda(&s.board, &s.trader.pubkey());
     let ix = ix::buy_with(a, 2, CALL, CONTRACT, u64::MAX);

@@ -150,6 +150,14 @@ impl PubkeyOf for solana_sdk::signature::Keypair {
     }
 }
 
+pub fn margin_pda(market: &Pubkey, owner: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[options_amm::state::seeds::MARGIN, market.as_ref(), owner.as_ref()],
+        &options_amm::ID,
+    )
+    .0
+}
+
 pub fn board_pda(market: &Pubkey, expiry_ts: i64) -> Pubkey {
     Pubkey::find_program_address(
         &[options_amm::state::seeds::BOARD, market.as_ref(), &expiry_ts.to_le_bytes()],
@@ -206,6 +214,7 @@ pub fn open_position(env: &Env, board: &Pubkey, owner: &Pubkey) -> Instruction {
             owner: *owner,
             market: env.market,
             board: *board,
+            margin: margin_pda(&env.market, owner),
             position: position_pda(board, owner),
             system_program: system_program::ID,
         },
@@ -219,12 +228,19 @@ pub fn trade_accounts(env: &Env, board: &Pubkey, trader: &Lp) -> options_amm::ac
         market: env.market,
         board: *board,
         position: position_pda(board, &trader.pubkey()),
+        margin: margin_pda(&env.market, &trader.pubkey()),
         quote_mint: env.quote_mint,
         quote_vault: env.quote_vault,
         trader_quote: trader.quote,
         oracle: env.oracle,
         quote_token_program: env.opts.quote_program,
     }
+}
+
+/// The trader's registered (position, board) pairs, which margin checks read.
+fn with_margin(env: &Env, owner: &Pubkey, mut i: Instruction) -> Instruction {
+    i.accounts.extend(env.margin_metas(owner));
+    i
 }
 
 pub fn buy_with(
@@ -258,10 +274,11 @@ pub fn sell(
     size: u64,
     min_received: u64,
 ) -> Instruction {
-    ix(
+    let i = ix(
         trade_accounts(env, board, trader),
         options_amm::instruction::Sell { strike_index, kind, size, min_received },
-    )
+    );
+    with_margin(env, &trader.pubkey(), i)
 }
 
 pub fn settle_board(env: &Env, board: &Pubkey) -> Instruction {
@@ -284,6 +301,7 @@ pub fn settle_position(env: &Env, board: &Pubkey, owner: &Lp) -> Instruction {
             board: *board,
             position: position_pda(board, &owner.pubkey()),
             owner: owner.pubkey(),
+            margin: margin_pda(&env.market, &owner.pubkey()),
             owner_quote: owner.quote,
             quote_mint: env.quote_mint,
             quote_vault: env.quote_vault,
@@ -356,4 +374,68 @@ pub fn rebalance(
             options_amm::instruction::Rebalance { amount, limit },
         ),
     )
+}
+
+pub fn open_margin_account(env: &Env, owner: &Pubkey) -> Instruction {
+    ix(
+        options_amm::accounts::OpenMarginAccount {
+            owner: *owner,
+            market: env.market,
+            margin: margin_pda(&env.market, owner),
+            system_program: system_program::ID,
+        },
+        options_amm::instruction::OpenMarginAccount {},
+    )
+}
+
+fn collateral_accounts(env: &Env, owner: &Lp) -> options_amm::accounts::MoveCollateral {
+    options_amm::accounts::MoveCollateral {
+        owner: owner.pubkey(),
+        market: env.market,
+        margin: margin_pda(&env.market, &owner.pubkey()),
+        quote_mint: env.quote_mint,
+        quote_vault: env.quote_vault,
+        owner_quote: owner.quote,
+        oracle: env.oracle,
+        quote_token_program: env.opts.quote_program,
+    }
+}
+
+pub fn deposit_collateral(env: &Env, owner: &Lp, amount: u64) -> Instruction {
+    ix(collateral_accounts(env, owner), options_amm::instruction::DepositCollateral { amount })
+}
+
+pub fn withdraw_collateral(env: &Env, owner: &Lp, amount: u64) -> Instruction {
+    let i = ix(
+        collateral_accounts(env, owner),
+        options_amm::instruction::WithdrawCollateral { amount },
+    );
+    with_margin(env, &owner.pubkey(), i)
+}
+
+pub fn liquidate(
+    env: &Env,
+    board: &Pubkey,
+    owner: &Pubkey,
+    liquidator: &Lp,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+) -> Instruction {
+    let i = ix(
+        options_amm::accounts::Liquidate {
+            liquidator: liquidator.pubkey(),
+            market: env.market,
+            board: *board,
+            position: position_pda(board, owner),
+            margin: margin_pda(&env.market, owner),
+            oracle: env.oracle,
+            quote_mint: env.quote_mint,
+            quote_vault: env.quote_vault,
+            liquidator_quote: liquidator.quote,
+            quote_token_program: env.opts.quote_program,
+        },
+        options_amm::instruction::Liquidate { strike_index, kind, size },
+    );
+    with_margin(env, owner, i)
 }

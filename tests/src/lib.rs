@@ -97,6 +97,9 @@ pub struct Env {
     pub now: i64,
     /// The market's active (listed, unsettled) boards, which LP flows and rebalances pass.
     pub boards: Vec<Pubkey>,
+    /// Each trader's registered (position, board) pairs, in registration order, which margin
+    /// checks read.
+    pub margin_positions: std::collections::HashMap<Pubkey, Vec<(Pubkey, Pubkey)>>,
     unique: u32,
 }
 
@@ -160,6 +163,7 @@ impl Env {
             share_mints: [Pubkey::default(); 2],
             now: T0,
             boards: Vec::new(),
+            margin_positions: Default::default(),
             unique: 0,
         };
         env.set_time(T0).await;
@@ -173,6 +177,40 @@ impl Env {
         env.underlying_vault = underlying_vault_pda(&env.market);
         env.share_mints = [shares_pda(&env.market, 0), shares_pda(&env.market, 1)];
         env
+    }
+
+    /// A trader's (position, board) pairs as remaining accounts.
+    pub fn margin_metas(&self, owner: &Pubkey) -> Vec<solana_sdk::instruction::AccountMeta> {
+        self.margin_positions
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .flat_map(|(p, b)| {
+                [
+                    solana_sdk::instruction::AccountMeta::new_readonly(*p, false),
+                    solana_sdk::instruction::AccountMeta::new_readonly(*b, false),
+                ]
+            })
+            .collect()
+    }
+
+    /// Opens `owner`'s position on `board` (the margin account must exist) and records it.
+    pub async fn open_position(&mut self, board: &Pubkey, owner: &Lp) {
+        let i = ix::open_position(self, board, &owner.pubkey());
+        self.send(&[i], &[&owner.key]).await.expect("open_position");
+        let p = ix::position_pda(board, &owner.pubkey());
+        self.margin_positions.entry(owner.pubkey()).or_default().push((p, *board));
+    }
+
+    /// Settles `owner`'s position on `board` and forgets it: the program swaps the last
+    /// registered position into its slot, so the harness does the same.
+    pub fn forget_position(&mut self, board: &Pubkey, owner: &Pubkey) {
+        let p = ix::position_pda(board, owner);
+        if let Some(list) = self.margin_positions.get_mut(owner) {
+            if let Some(i) = list.iter().position(|(q, _)| *q == p) {
+                list.swap_remove(i);
+            }
+        }
     }
 
     /// The active boards as remaining accounts, in ascending key order.
@@ -486,11 +524,15 @@ impl Trading {
         Trading { env, board, trader, lp }
     }
 
-    /// Another funded trader with a position on `board`.
+    /// Another funded trader (100k quote in the wallet, 20k as margin collateral) with a
+    /// position on `board`.
     pub async fn trader_on(env: &mut Env, board: &Pubkey) -> Lp {
-        let trader = env.lp(100_000 * USDC).await;
-        let open = ix::open_position(env, board, &trader.pubkey());
-        env.send(&[open], &[&trader.key]).await.unwrap();
+        let trader = env.lp(120_000 * USDC).await;
+        let i = ix::open_margin_account(env, &trader.pubkey());
+        env.send(&[i], &[&trader.key]).await.unwrap();
+        let i = ix::deposit_collateral(env, &trader, 20_000 * USDC);
+        env.send(&[i], &[&trader.key]).await.unwrap();
+        env.open_position(board, &trader).await;
         trader
     }
 }

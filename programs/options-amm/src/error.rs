@@ -160,6 +160,24 @@ pub enum OptionsAmmError {
     TooManyBoards,
     #[msg("Every active board of the market must be passed, once each, in ascending key order")]
     BoardsMissing,
+
+    // -- margin and liquidation
+    #[msg("The margin account holds its maximum number of positions")]
+    TooManyPositions,
+    #[msg("Every registered position and its board must be passed, in registration order")]
+    MarginAccountsMissing,
+    #[msg("The account would be below initial margin")]
+    BelowInitialMargin,
+    #[msg("The account is above maintenance margin: not liquidatable")]
+    AccountHealthy,
+    #[msg("The liquidator cannot be the account owner")]
+    LiquidatorIsOwner,
+    #[msg("Liquidation must close part of a short position")]
+    InvalidLiquidation,
+    #[msg("Liquidation closes more than needed to restore initial margin")]
+    LiquidationTooLarge,
+    #[msg("The margin account belongs to another owner or market")]
+    WrongMarginAccount,
 }
 
 impl From<PricingError> for OptionsAmmError {

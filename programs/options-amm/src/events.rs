@@ -109,8 +109,8 @@ pub struct Traded {
     pub premium: u64,
     pub fee_protocol: u64,
     pub fee_lp: u64,
-    /// Collateral the trader posted (+) or got back (-), quote raw units.
-    pub collateral_change: i64,
+    /// Whether the trade opened or grew a short (checked against initial margin).
+    pub adds_short: bool,
     /// Net quote the trader paid (+) or received (-).
     pub trader_flow: i64,
     /// `Fx` bits: average vol used (spread included), oracle spot, the vault's aggregates after.
@@ -141,10 +141,11 @@ pub struct PositionSettled {
     pub market: Pubkey,
     pub board: Pubkey,
     pub owner: Pubkey,
-    /// Quote raw units: paid for longs, kept from shorts' collateral, collateral returned.
+    /// Quote raw units: paid for longs, owed by shorts, and the part of that the margin account
+    /// could not pay (absorbed by the pool).
     pub payout: u64,
     pub owed: u64,
-    pub collateral_returned: u64,
+    pub bad_debt: u64,
 }
 
 #[event]
@@ -199,4 +200,42 @@ pub struct CircuitBreakerTripped {
     pub market: Pubkey,
     /// 1 stale greek cache, 2 oracle invalid for trading, 3 utilisation cap, 4 free liquidity.
     pub reason: u8,
+}
+
+#[event]
+pub struct CollateralMoved {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    /// Quote raw units in (+) or out (-).
+    pub amount: i64,
+    /// Collateral after.
+    pub collateral: u64,
+}
+
+#[event]
+pub struct Liquidated {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    pub liquidator: Pubkey,
+    pub board: Pubkey,
+    pub strike_index: u8,
+    pub kind: u8,
+    /// Contracts closed (underlying raw units) and what closing cost (quote raw units).
+    pub size: u64,
+    pub cost: u64,
+    pub penalty_keeper: u64,
+    pub penalty_vault: u64,
+    /// Quote the account could not pay, absorbed by the pool (junior tranche first).
+    pub bad_debt: u64,
+    /// `Fx` bits: maintenance excess before, initial excess after.
+    pub mm_excess_before: i128,
+    pub im_excess_after: i128,
+}
+
+#[event]
+pub struct BadDebt {
+    pub market: Pubkey,
+    pub owner: Pubkey,
+    /// Quote raw units the pool absorbed.
+    pub amount: u64,
 }

@@ -70,6 +70,10 @@ pub mod options_amm {
         instructions::keeper::refresh_board::handler(ctx)
     }
 
+    pub fn liquidate(ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u64) -> Result<()> {
+        instructions::keeper::liquidate::handler(ctx, strike_index, kind, size)
+    }
+
     pub fn rebalance(ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<()> {
         instructions::keeper::rebalance::handler(ctx, amount, limit)
     }
@@ -83,6 +87,18 @@ pub mod options_amm {
     }
 
     // -- traders
+    pub fn open_margin_account(ctx: Context<OpenMarginAccount>) -> Result<()> {
+        instructions::trader::open_margin_account::handler(ctx)
+    }
+
+    pub fn deposit_collateral(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+        instructions::trader::deposit_collateral::handler(ctx, amount)
+    }
+
+    pub fn withdraw_collateral(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+        instructions::trader::withdraw_collateral::handler(ctx, amount)
+    }
+
     pub fn open_position(ctx: Context<OpenPosition>) -> Result<()> {
         instructions::trader::open_position::handler(ctx)
     }

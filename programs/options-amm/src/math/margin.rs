@@ -14,19 +14,7 @@ use crate::state::CALL;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
-/// Margin parameters, basis points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MarginParams {
-    /// Spot shock (up and down) for initial and maintenance margin.
-    pub im_spot_shock_bps: u32,
-    pub mm_spot_shock_bps: u32,
-    /// Relative vol shock (up) in both.
-    pub vol_shock_bps: u32,
-    /// Floor per short contract, share of spot.
-    pub min_margin_bps: u32,
-    /// Share of a long's value that does not count as collateral.
-    pub long_haircut_bps: u32,
-}
+pub use crate::state::MarginParams;
 
 /// Initial (to open risk or withdraw) or maintenance (below it: liquidatable).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +124,9 @@ mod tests {
         vol_shock_bps: 2_500,
         min_margin_bps: 500,
         long_haircut_bps: 3_000,
+        liquidation_penalty_bps: 200,
+        keeper_penalty_share_bps: 5_000,
+        reserved: 0,
     };
     const DAY: u64 = 86_400;
 

@@ -99,7 +99,7 @@ pub struct Market {
     pub pending_eta: i64,
     pub pending_expiry: i64,
     pub pending_params: RiskParams,
-    pub reserved: [u64; 11],
+    pub reserved: [u64; 3],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 992);

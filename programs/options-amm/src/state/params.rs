@@ -40,6 +40,27 @@ pub struct RiskParams {
     pub timelock_secs: u32,
     pub trading: TradingParams,
     pub hedge: HedgeParams,
+    pub margin: MarginParams,
+}
+
+/// Traders' margin and liquidation parameters, basis points.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct MarginParams {
+    /// Spot shock (up and down) for initial and maintenance margin.
+    pub im_spot_shock_bps: u32,
+    pub mm_spot_shock_bps: u32,
+    /// Relative vol shock (up).
+    pub vol_shock_bps: u32,
+    /// Floor per short contract, share of spot.
+    pub min_margin_bps: u32,
+    /// Share of a long's value that does not count as collateral.
+    pub long_haircut_bps: u32,
+    /// Liquidation penalty, share of the closed contracts' spot notional.
+    pub liquidation_penalty_bps: u32,
+    /// The liquidating keeper's share of the penalty; the vault gets the rest.
+    pub keeper_penalty_share_bps: u32,
+    pub reserved: u32,
 }
 
 /// Quoting and trading parameters. `_micro` values are millionths (1_000_000 = 1.0).
@@ -94,7 +115,7 @@ pub struct HedgeParams {
 }
 
 /// (name, min, max) of every parameter, in `RiskParams::values` order.
-pub const FIELDS: [(&str, u64, u64); 35] = [
+pub const FIELDS: [(&str, u64, u64); 42] = [
     ("oracle_trade.max_age_secs", 5, 300),
     ("oracle_trade.max_conf_bps", 1, 500),
     ("oracle_margin.max_age_secs", 5, 3_600),
@@ -129,14 +150,22 @@ pub const FIELDS: [(&str, u64, u64); 35] = [
     ("hedge.max_rebalance_size", 1, u64::MAX / 4),
     ("hedge.keeper_discount_bps", 0, 100),
     ("hedge.reserved", 0, 0),
-    ("(end)", 0, 0),
+    ("margin.im_spot_shock_bps", 500, 5_000),
+    ("margin.mm_spot_shock_bps", 300, 4_000),
+    ("margin.vol_shock_bps", 0, 10_000),
+    ("margin.min_margin_bps", 100, 5_000),
+    ("margin.long_haircut_bps", 0, 10_000),
+    ("margin.liquidation_penalty_bps", 0, 1_000),
+    ("margin.keeper_penalty_share_bps", 0, 10_000),
+    ("margin.reserved", 0, 0),
 ];
 
 impl RiskParams {
-    /// Every parameter, widened to u64, in `FIELDS` order (the last entry is a fixed zero).
-    pub fn values(&self) -> [u64; 35] {
+    /// Every parameter, widened to u64, in `FIELDS` order.
+    pub fn values(&self) -> [u64; 42] {
         let t = &self.trading;
         let h = &self.hedge;
+        let g = &self.margin;
         [
             self.oracle_trade.max_age_secs as u64,
             self.oracle_trade.max_conf_bps as u64,
@@ -172,7 +201,14 @@ impl RiskParams {
             h.max_rebalance_size,
             h.keeper_discount_bps as u64,
             h.reserved as u64,
-            0,
+            g.im_spot_shock_bps as u64,
+            g.mm_spot_shock_bps as u64,
+            g.vol_shock_bps as u64,
+            g.min_margin_bps as u64,
+            g.long_haircut_bps as u64,
+            g.liquidation_penalty_bps as u64,
+            g.keeper_penalty_share_bps as u64,
+            g.reserved as u64,
         ]
     }
 
@@ -241,6 +277,16 @@ impl RiskParams {
                 delta_band_micro: 5_000_000,         // 5 underlying
                 max_rebalance_size: 100_000_000_000, // 100 underlying at 9 decimals
                 keeper_discount_bps: 10,
+                reserved: 0,
+            },
+            margin: MarginParams {
+                im_spot_shock_bps: 2_000,
+                mm_spot_shock_bps: 1_200,
+                vol_shock_bps: 2_500,
+                min_margin_bps: 500,
+                long_haircut_bps: 3_000,
+                liquidation_penalty_bps: 200,
+                keeper_penalty_share_bps: 5_000,
                 reserved: 0,
             },
         }

@@ -14,3 +14,5 @@ pub const SHARES: &[u8] = b"shares";
 pub const BOARD: &[u8] = b"board";
 /// `[POSITION, board, owner]`: a trader's positions on one board.
 pub const POSITION: &[u8] = b"position";
+/// `[MARGIN, market, owner]`: a trader's cross-margin account.
+pub const MARGIN: &[u8] = b"margin";

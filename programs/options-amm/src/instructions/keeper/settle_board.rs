@@ -20,8 +20,8 @@ pub struct SettleBoard<'info> {
 
 /// Records a board's settlement price once, after expiry: the first valid price published at or
 /// after expiry within the settlement window. Then, for every series: reserve what its longs
-/// will be paid (rounded up), take what its shorts owe from their collateral into the pool
-/// (rounded down), release the vault's locks, and remove the board from the aggregates.
+/// will be paid (rounded up), book what its shorts owe as a receivable (rounded down), release
+/// the vault's locks, and remove the board from the aggregates.
 /// Positions then settle one by one, in any order (`settle_position`).
 pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
@@ -56,13 +56,12 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
     }
     m.locked_quote =
         m.locked_quote.checked_sub(released).ok_or(OptionsAmmError::InvariantViolated)?;
-    m.trader_collateral =
-        m.trader_collateral.checked_sub(receivable).ok_or(OptionsAmmError::InvariantViolated)?;
-    m.lp_quote = m
-        .lp_quote
-        .checked_add(receivable)
-        .and_then(|v| v.checked_sub(payable))
-        .ok_or(OptionsAmmError::InsufficientFreeLiquidity)?;
+    // Shorts pay from their margin accounts as their positions settle; until then what they owe
+    // counts in NAV as a receivable.
+    m.settlement_receivable =
+        m.settlement_receivable.checked_add(receivable).ok_or(OptionsAmmError::MathOverflow)?;
+    m.lp_quote =
+        m.lp_quote.checked_sub(payable).ok_or(OptionsAmmError::InsufficientFreeLiquidity)?;
     m.settlement_payable =
         m.settlement_payable.checked_add(payable).ok_or(OptionsAmmError::MathOverflow)?;
     m.net_delta.replace_part(b.contrib_delta.get(), Fx::ZERO)?;

@@ -1,7 +1,7 @@
 use crate::error::OptionsAmmError;
-use crate::events::PositionSettled;
+use crate::events::{BadDebt, PositionSettled};
 use crate::math::settle::{amount, payoff};
-use crate::state::{Board, Market, Position, CALL, PUT};
+use crate::state::{Board, MarginAccount, Market, Position, CALL, PUT};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -24,6 +24,12 @@ pub struct SettlePosition<'info> {
     pub owner: UncheckedAccount<'info>,
     #[account(
         mut,
+        constraint = margin.load()?.owner == owner.key() @ OptionsAmmError::WrongMarginAccount,
+        constraint = margin.load()?.market == market.key() @ OptionsAmmError::WrongMarginAccount,
+    )]
+    pub margin: AccountLoader<'info, MarginAccount>,
+    #[account(
+        mut,
         constraint = owner_quote.mint == quote_mint.key() @ OptionsAmmError::WrongMint,
         constraint = owner_quote.owner == owner.key() @ OptionsAmmError::WrongTokenOwner,
     )]
@@ -37,22 +43,25 @@ pub struct SettlePosition<'info> {
 }
 
 /// Settles one position of a settled board (anyone may call; funds go to the owner): pays its
-/// longs from the board's reserve (rounded down), keeps what its shorts owe from their
-/// collateral (rounded up) and returns the rest, then closes the position to its owner. Each
-/// position's amounts depend only on the settlement price and its own sizes, so totals do not
-/// depend on the order; a position settles once (its account is closed).
+/// longs from the board's reserve (rounded down), takes what its shorts owe (rounded up) from
+/// the owner's margin collateral, then closes the position to its owner. What the collateral
+/// cannot pay is bad debt: the pool's receivable goes, so NAV falls (the junior tranche first).
+/// Amounts depend only on the settlement price and the position, so totals do not depend on
+/// the order; a position settles once (its account is closed).
 pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
     let a = &ctx.accounts;
-    let (payout, owed, returned, seeds) = {
+    let (payout, owed, bad_debt, seeds) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let pos = a.position.load()?;
+        let mut acc = a.margin.load_mut()?;
         require!(b.settled == 1, OptionsAmmError::BoardNotSettled);
         let (ud, qd, cap) =
             (m.underlying_decimals, m.quote_decimals, m.params.trading.call_cap_multiple_bps);
         let price = b.settlement_price.get();
         let (mut payout, mut owed) = (0u64, 0u64);
         let n = b.num_strikes as usize;
+        let add = |x: u64, y: u64| x.checked_add(y).ok_or(OptionsAmmError::MathOverflow);
         for i in 0..n {
             for kind in [CALL, PUT] {
                 let k = kind as usize;
@@ -61,7 +70,6 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
                     continue;
                 }
                 let p = payoff(kind, b.strikes[i].strike.get(), price, cap)?;
-                let add = |x: u64, y: u64| x.checked_add(y).ok_or(OptionsAmmError::MathOverflow);
                 if size > 0 {
                     payout = add(payout, amount(size as u64, p, ud, qd, false)?)?;
                     let oi = &mut b.strikes[i].open_interest[k];
@@ -71,23 +79,20 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
                 }
             }
         }
-        let returned =
-            pos.collateral.checked_sub(owed).ok_or(OptionsAmmError::InvariantViolated)?;
         // Longs: from the board's reserve.
         b.payable = b.payable.checked_sub(payout).ok_or(OptionsAmmError::InvariantViolated)?;
         m.settlement_payable =
             m.settlement_payable.checked_sub(payout).ok_or(OptionsAmmError::InvariantViolated)?;
-        // Shorts: the board already moved its (rounded-down) receivable into the pool; any
-        // rounding excess moves now, and the rest of the collateral goes back.
+        // Shorts: from the margin collateral into the pool, against the board's receivable.
+        let paid = owed.min(acc.collateral);
+        acc.collateral -= paid;
+        m.trader_collateral =
+            m.trader_collateral.checked_sub(paid).ok_or(OptionsAmmError::InvariantViolated)?;
+        m.lp_quote = m.lp_quote.checked_add(paid).ok_or(OptionsAmmError::MathOverflow)?;
         let covered = owed.min(b.receivable);
         b.receivable -= covered;
-        let excess = owed - covered;
-        m.trader_collateral = m
-            .trader_collateral
-            .checked_sub(returned)
-            .and_then(|v| v.checked_sub(excess))
-            .ok_or(OptionsAmmError::InvariantViolated)?;
-        m.lp_quote = m.lp_quote.checked_add(excess).ok_or(OptionsAmmError::MathOverflow)?;
+        m.settlement_receivable = m.settlement_receivable.saturating_sub(covered);
+        acc.unregister(&a.position.key())?;
         // Once every long of the board is paid, the reserve's rounding dust returns to the pool.
         if b.strikes[..n].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {
             let dust = b.payable;
@@ -95,12 +100,11 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
             m.settlement_payable -= dust;
             m.lp_quote = m.lp_quote.checked_add(dust).ok_or(OptionsAmmError::MathOverflow)?;
         }
-        (payout, owed, returned, m.signer_seeds())
+        (payout, owed, owed - paid, m.signer_seeds())
     };
 
-    let total = payout.checked_add(returned).ok_or(OptionsAmmError::MathOverflow)?;
     let vault_before = a.quote_vault.amount;
-    if total > 0 {
+    if payout > 0 {
         let slices = seeds.as_slices();
         token::transfer(
             &a.quote_token_program,
@@ -108,14 +112,14 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
             &a.quote_vault,
             &a.owner_quote,
             a.market.to_account_info(),
-            total,
+            payout,
             &[&slices],
         )?;
     }
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, vault_before - total, m.quote_books()?)?;
+    token::reconcile(a.quote_vault.amount, vault_before - payout, m.quote_books()?)?;
     m.invariant()?;
     emit!(PositionSettled {
         market: a.market.key(),
@@ -123,7 +127,10 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         owner: a.owner.key(),
         payout,
         owed,
-        collateral_returned: returned,
+        bad_debt
     });
+    if bad_debt > 0 {
+        emit!(BadDebt { market: a.market.key(), owner: a.owner.key(), amount: bad_debt });
+    }
     Ok(())
 }

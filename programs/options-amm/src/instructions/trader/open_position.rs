@@ -1,6 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::PositionOpened;
-use crate::state::{seeds, Board, Market, Position};
+use crate::state::{seeds, Board, MarginAccount, Market, Position};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -10,6 +10,12 @@ pub struct OpenPosition<'info> {
     pub market: AccountLoader<'info, Market>,
     #[account(constraint = board.load()?.market == market.key() @ OptionsAmmError::WrongMarket)]
     pub board: AccountLoader<'info, Board>,
+    #[account(
+        mut,
+        constraint = margin.load()?.owner == owner.key() @ OptionsAmmError::WrongMarginAccount,
+        constraint = margin.load()?.market == market.key() @ OptionsAmmError::WrongMarginAccount,
+    )]
+    pub margin: AccountLoader<'info, MarginAccount>,
     #[account(
         init,
         payer = owner,
@@ -21,8 +27,10 @@ pub struct OpenPosition<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Creates the owner's position account on a board (empty, no collateral).
+/// Creates the owner's position account on a board (empty) and registers it in the owner's
+/// margin account, whose collateral backs its shorts.
 pub fn handler(ctx: Context<OpenPosition>) -> Result<()> {
+    ctx.accounts.margin.load_mut()?.register(ctx.accounts.position.key())?;
     let mut p = ctx.accounts.position.load_init()?;
     p.owner = ctx.accounts.owner.key();
     p.market = ctx.accounts.market.key();

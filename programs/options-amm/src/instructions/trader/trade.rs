@@ -3,9 +3,13 @@
 use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, Traded};
 use crate::instructions::keeper::refresh_board::signed_whole;
-use crate::math::fill::{collateral_for, fill, max_payoff, FillInputs};
+use crate::math::fill::{collateral_for, fill, max_payoff, Fill, FillInputs};
+use crate::math::margin::Level;
 use crate::oracle::{self, OracleUse};
-use crate::state::{Board, Market, PodFx, Position, PAUSE_TRADING, PUT};
+use crate::state::{
+    account_margin, collateral_whole, Board, MarginAccount, Market, PodFx, Position, PAUSE_TRADING,
+    PUT,
+};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -24,6 +28,11 @@ pub struct Trade<'info> {
         constraint = position.load()?.board == board.key() @ OptionsAmmError::WrongPosition,
     )]
     pub position: AccountLoader<'info, Position>,
+    #[account(
+        constraint = margin.load()?.owner == trader.key() @ OptionsAmmError::WrongMarginAccount,
+        constraint = margin.load()?.market == market.key() @ OptionsAmmError::WrongMarginAccount,
+    )]
+    pub margin: AccountLoader<'info, MarginAccount>,
     #[account(address = market.load()?.quote_mint @ OptionsAmmError::WrongMint)]
     pub quote_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = market.load()?.quote_vault @ OptionsAmmError::WrongVault)]
@@ -44,13 +53,13 @@ fn checked(v: Option<i128>) -> Result<i128> {
     v.ok_or_else(|| error!(OptionsAmmError::MathOverflow))
 }
 
-fn add_signed(v: u64, d: i128) -> Result<u64> {
+pub(crate) fn add_signed(v: u64, d: i128) -> Result<u64> {
     u64::try_from(checked((v as i128).checked_add(d))?)
         .map_err(|_| error!(OptionsAmmError::MathOverflow))
 }
 
 /// Short contracts in a signed position.
-fn short(p: i64) -> u64 {
+pub(crate) fn short(p: i64) -> u64 {
     if p < 0 {
         p.unsigned_abs()
     } else {
@@ -79,7 +88,7 @@ pub fn execute(
     require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
     let now = Clock::get()?.unix_timestamp;
 
-    let (flow, event, seeds) = {
+    let (flow, event, seeds, adds_short, px) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let mut pos = a.position.load_mut()?;
@@ -137,21 +146,7 @@ pub fn execute(
             }
         };
 
-        // Positions: the trader's and the vault's move in opposite directions.
-        let (i, k) = (strike_index as usize, kind as usize);
-        let signed = i64::try_from(size).map_err(|_| OptionsAmmError::MathOverflow)?;
-        let signed = if side == Side::Buy { signed } else { -signed };
-        let old_t = pos.sizes[i][k];
-        let new_t = old_t.checked_add(signed).ok_or(OptionsAmmError::MathOverflow)?;
-        let old_v = st.vault_position[k];
-        let new_v = old_v.checked_sub(signed).ok_or(OptionsAmmError::MathOverflow)?;
-        let payoff = max_payoff(kind, st.strike.get(), t.call_cap_multiple_bps)?;
-        let lock = |p: i64| collateral_for(short(p), payoff, ud, qd).map(|v| v as i128);
-        let trader_lock = lock(new_t)? - lock(old_t)?;
-        let vault_lock = lock(new_v)? - lock(old_v)?;
-        let flow = checked(premium_flow.checked_add(trader_lock))?;
-
-        // Books.
+        // Books: premium and the LP fee to the pool, the protocol fee apart.
         match side {
             Side::Buy => {
                 m.lp_quote = m
@@ -168,37 +163,18 @@ pub fn execute(
         }
         m.protocol_fees =
             m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
-        m.trader_collateral = add_signed(m.trader_collateral, trader_lock)?;
-        pos.collateral = add_signed(pos.collateral, trader_lock)?;
-        m.locked_quote = add_signed(m.locked_quote, vault_lock)?;
-        if vault_lock > 0 {
+        let applied = apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f)?;
+        if applied.vault_lock > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
             if (m.locked_quote as u128) * 10_000 > cap {
                 trip(3);
                 return err!(OptionsAmmError::UtilisationCap);
             }
         }
-
-        // Aggregates: the market's become the quote's post-trade inventory; the board's
-        // contribution moves by the same amounts.
-        let dpos = signed_whole(-signed, ud)?;
+        let flow = premium_flow;
+        // A sell that opens or grows a short must leave the margin account above initial margin.
+        let adds_short = short(applied.new_trader) > short(applied.old_trader);
         let post = f.quote.post;
-        let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
-        b.contrib_delta.add(times(f.greeks.delta)?)?;
-        b.contrib_gamma.add(times(f.greeks.gamma)?)?;
-        b.contrib_vega.add(times(f.greeks.vega)?)?;
-        let dvalue = times(f.greeks.price)?;
-        b.contrib_value.add(dvalue)?;
-        m.options_value.add(dvalue)?;
-        m.net_delta = PodFx::of(post.net_delta);
-        m.net_gamma = PodFx::of(post.net_gamma);
-        m.net_vega = PodFx::of(post.net_vega);
-
-        pos.sizes[i][k] = new_t;
-        let s = &mut b.strikes[i];
-        s.vault_position[k] = new_v;
-        let long = |p: i64| p.max(0) as i128;
-        s.open_interest[k] = add_signed(s.open_interest[k], long(new_t) - long(old_t))?;
 
         let event = Traded {
             market: a.market.key(),
@@ -211,8 +187,7 @@ pub fn execute(
             premium: f.premium,
             fee_protocol: f.fee_protocol,
             fee_lp: f.fee_lp,
-            collateral_change: i64::try_from(trader_lock)
-                .map_err(|_| OptionsAmmError::MathOverflow)?,
+            adds_short,
             trader_flow: i64::try_from(flow).map_err(|_| OptionsAmmError::MathOverflow)?,
             vol: f.quote.vol.to_bits(),
             spot: px.price.to_bits(),
@@ -220,7 +195,7 @@ pub fn execute(
             net_gamma: post.net_gamma.to_bits(),
             net_vega: post.net_vega.to_bits(),
         };
-        (flow, event, m.signer_seeds())
+        (flow, event, m.signer_seeds(), adds_short, px)
     };
 
     let vault_before = a.quote_vault.amount;
@@ -255,6 +230,80 @@ pub fn execute(
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;
     a.board.load()?.invariant()?;
+    if adds_short {
+        let acc = a.margin.load()?;
+        let totals = account_margin(
+            &a.market.key(),
+            &m,
+            &acc,
+            ctx.remaining_accounts,
+            now,
+            &px,
+            Level::Initial,
+        )?;
+        require!(
+            totals.excess(collateral_whole(&acc, m.quote_decimals)?)? >= 0,
+            OptionsAmmError::BelowInitialMargin
+        );
+    }
     emit!(event);
     Ok(())
+}
+
+/// What a fill changed in the positions.
+pub(crate) struct Applied {
+    pub old_trader: i64,
+    pub new_trader: i64,
+    /// Change of the vault's lock, quote raw units.
+    pub vault_lock: i128,
+}
+
+/// Moves a filled trade into the state: the trader's and the vault's positions (opposite
+/// directions), the vault's lock for what it is short (its maximum payoff), open interest, and
+/// the aggregate greeks and options value (the market's become the quote's post-trade
+/// inventory; the board's contribution moves by the same amounts). Money is the caller's.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_fill(
+    m: &mut Market,
+    b: &mut Board,
+    pos: &mut Position,
+    strike_index: u8,
+    kind: u8,
+    side: Side,
+    size: u64,
+    f: &Fill,
+) -> Result<Applied> {
+    let (i, k) = (strike_index as usize, kind as usize);
+    let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
+    let signed = i64::try_from(size).map_err(|_| OptionsAmmError::MathOverflow)?;
+    let signed = if side == Side::Buy { signed } else { -signed };
+    let old_t = pos.sizes[i][k];
+    let new_t = old_t.checked_add(signed).ok_or(OptionsAmmError::MathOverflow)?;
+    let old_v = b.strikes[i].vault_position[k];
+    let new_v = old_v.checked_sub(signed).ok_or(OptionsAmmError::MathOverflow)?;
+    let payoff =
+        max_payoff(kind, b.strikes[i].strike.get(), m.params.trading.call_cap_multiple_bps)?;
+    let lock = |p: i64| collateral_for(short(p), payoff, ud, qd).map(|v| v as i128);
+    let vault_lock = lock(new_v)? - lock(old_v)?;
+    m.locked_quote = add_signed(m.locked_quote, vault_lock)?;
+
+    let dpos = signed_whole(-signed, ud)?;
+    let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
+    b.contrib_delta.add(times(f.greeks.delta)?)?;
+    b.contrib_gamma.add(times(f.greeks.gamma)?)?;
+    b.contrib_vega.add(times(f.greeks.vega)?)?;
+    let dvalue = times(f.greeks.price)?;
+    b.contrib_value.add(dvalue)?;
+    m.options_value.add(dvalue)?;
+    let post = f.quote.post;
+    m.net_delta = PodFx::of(post.net_delta);
+    m.net_gamma = PodFx::of(post.net_gamma);
+    m.net_vega = PodFx::of(post.net_vega);
+
+    pos.sizes[i][k] = new_t;
+    let s = &mut b.strikes[i];
+    s.vault_position[k] = new_v;
+    let long = |p: i64| p.max(0) as i128;
+    s.open_interest[k] = add_signed(s.open_interest[k], long(new_t) - long(old_t))?;
+    Ok(Applied { old_trader: old_t, new_trader: new_t, vault_lock })
 }

@@ -1,0 +1,37 @@
+use super::collateral::MoveCollateral;
+use crate::error::OptionsAmmError;
+use crate::events::CollateralMoved;
+use crate::token;
+use anchor_lang::prelude::*;
+
+/// Adds `amount` quote units of collateral to the owner's margin account.
+pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+    require!(amount > 0, OptionsAmmError::ZeroAmount);
+    let a = &ctx.accounts;
+    let before = a.quote_vault.amount;
+    token::transfer(
+        &a.quote_token_program,
+        &a.quote_mint,
+        &a.owner_quote,
+        &a.quote_vault,
+        a.owner.to_account_info(),
+        amount,
+        &[],
+    )?;
+    let a = &mut ctx.accounts;
+    a.quote_vault.reload()?;
+    let mut m = a.market.load_mut()?;
+    let mut acc = a.margin.load_mut()?;
+    acc.collateral = acc.collateral.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    m.trader_collateral =
+        m.trader_collateral.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    token::reconcile(a.quote_vault.amount, before + amount, m.quote_books()?)?;
+    m.invariant()?;
+    emit!(CollateralMoved {
+        market: a.market.key(),
+        owner: a.owner.key(),
+        amount: amount as i64,
+        collateral: acc.collateral
+    });
+    Ok(())
+}

@@ -1,0 +1,64 @@
+use super::collateral::MoveCollateral;
+use crate::error::OptionsAmmError;
+use crate::events::CollateralMoved;
+use crate::math::margin::Level;
+use crate::oracle::{self, OracleUse};
+use crate::state::{account_margin, collateral_whole};
+use crate::token;
+use anchor_lang::prelude::*;
+
+/// Takes `amount` quote units of collateral out of the owner's margin account, refused if the
+/// account would be below initial margin (every registered position and its board passed as
+/// remaining accounts).
+pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+    require!(amount > 0, OptionsAmmError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let a = &ctx.accounts;
+    let seeds = {
+        let mut m = a.market.load_mut()?;
+        let mut acc = a.margin.load_mut()?;
+        acc.collateral =
+            acc.collateral.checked_sub(amount).ok_or(OptionsAmmError::BelowInitialMargin)?;
+        m.trader_collateral =
+            m.trader_collateral.checked_sub(amount).ok_or(OptionsAmmError::InvariantViolated)?;
+        let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
+        let totals = account_margin(
+            &a.market.key(),
+            &m,
+            &acc,
+            ctx.remaining_accounts,
+            now,
+            &px,
+            Level::Initial,
+        )?;
+        require!(
+            totals.excess(collateral_whole(&acc, m.quote_decimals)?)? >= 0,
+            OptionsAmmError::BelowInitialMargin
+        );
+        m.signer_seeds()
+    };
+    let before = a.quote_vault.amount;
+    let slices = seeds.as_slices();
+    token::transfer(
+        &a.quote_token_program,
+        &a.quote_mint,
+        &a.quote_vault,
+        &a.owner_quote,
+        a.market.to_account_info(),
+        amount,
+        &[&slices],
+    )?;
+    let a = &mut ctx.accounts;
+    a.quote_vault.reload()?;
+    let m = a.market.load()?;
+    token::reconcile(a.quote_vault.amount, before - amount, m.quote_books()?)?;
+    m.invariant()?;
+    let collateral = a.margin.load()?.collateral;
+    emit!(CollateralMoved {
+        market: a.market.key(),
+        owner: a.owner.key(),
+        amount: -(amount as i64),
+        collateral
+    });
+    Ok(())
+}

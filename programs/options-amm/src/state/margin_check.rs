@@ -1,0 +1,107 @@
+//! Evaluating a margin account: every registered position with its board, passed as remaining
+//! accounts in registration order, valued by `math::margin`.
+
+use super::board::{Board, MAX_STRIKES};
+use super::margin_account::MarginAccount;
+use super::market::Market;
+use super::position::Position;
+use crate::error::OptionsAmmError;
+use crate::math::margin::{margin, Exposure, Level, MarginTotals};
+use crate::math::settle::payoff;
+use crate::math::value::whole_units;
+use crate::oracle::OraclePrice;
+use crate::state::{CALL, PUT};
+use anchor_lang::prelude::*;
+use options_amm_pricing::Fx;
+
+/// Requirement and long value of every position of `account` at `level`. `pairs` holds, for
+/// each registered position in order, the position account then its board. Expired boards count
+/// at their payoff (the settlement price once known, else spot): shorts owe it in full, longs
+/// are worth it less the haircut.
+pub fn account_margin<'info>(
+    market_key: &Pubkey,
+    market: &Market,
+    account: &MarginAccount,
+    pairs: &'info [AccountInfo<'info>],
+    now: i64,
+    px: &OraclePrice,
+    level: Level,
+) -> Result<MarginTotals> {
+    let (spot, conf) = (px.price, px.conf);
+    let n = account.num_positions as usize;
+    require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
+    let (ud, cap, rate) = (
+        market.underlying_decimals,
+        market.params.trading.call_cap_multiple_bps,
+        market.params.risk_free_rate_bps,
+    );
+    let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
+    let mut totals = MarginTotals::default();
+    let haircut = Fx::ONE - Fx::from_num(market.params.margin.long_haircut_bps) / 10_000;
+    for (i, pair) in pairs.chunks(2).enumerate() {
+        require_keys_eq!(
+            *pair[0].key,
+            account.positions[i],
+            OptionsAmmError::MarginAccountsMissing
+        );
+        let position = AccountLoader::<Position>::try_from(&pair[0])?;
+        let p = position.load()?;
+        require_keys_eq!(p.board, *pair[1].key, OptionsAmmError::WrongPosition);
+        let board = AccountLoader::<Board>::try_from(&pair[1])?;
+        let b = board.load()?;
+        require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
+        let expired = now >= b.expiry_ts;
+        let at = if b.settled == 1 { b.settlement_price.get() } else { spot };
+        for s in 0..b.num_strikes as usize {
+            for kind in [CALL, PUT] {
+                let raw = p.sizes[s][kind as usize];
+                if raw == 0 {
+                    continue;
+                }
+                let size = whole_units(raw.unsigned_abs(), ud)?;
+                let strike = b.strikes[s].strike.get();
+                if expired {
+                    let value = size
+                        .checked_mul(payoff(kind, strike, at, cap)?)
+                        .ok_or(OptionsAmmError::MathOverflow)?;
+                    if raw < 0 {
+                        totals.requirement = totals
+                            .requirement
+                            .checked_add(value)
+                            .ok_or(OptionsAmmError::MathOverflow)?;
+                    } else {
+                        let v = value.checked_mul(haircut).ok_or(OptionsAmmError::MathOverflow)?;
+                        totals.long_value = totals
+                            .long_value
+                            .checked_add(v)
+                            .ok_or(OptionsAmmError::MathOverflow)?;
+                    }
+                } else {
+                    exposures.push(Exposure {
+                        kind,
+                        strike,
+                        base_vol: b.strikes[s].base_vol.get(),
+                        expiry_secs: (b.expiry_ts - now) as u64,
+                        size: if raw < 0 { -size } else { size },
+                    });
+                }
+            }
+        }
+        if !exposures.is_empty() {
+            let t = margin(&exposures, spot, conf, rate, cap, &market.params.margin, level)?;
+            totals.requirement = totals
+                .requirement
+                .checked_add(t.requirement)
+                .ok_or(OptionsAmmError::MathOverflow)?;
+            totals.long_value =
+                totals.long_value.checked_add(t.long_value).ok_or(OptionsAmmError::MathOverflow)?;
+            exposures.clear();
+        }
+    }
+    Ok(totals)
+}
+
+/// The account's collateral in whole quote units.
+pub fn collateral_whole(account: &MarginAccount, quote_decimals: u8) -> Result<Fx> {
+    whole_units(account.collateral, quote_decimals)
+}

@@ -6,6 +6,7 @@ mod test_adversarial;
 mod test_fuzz;
 mod test_governance;
 mod test_lp;
+mod test_margin;
 mod test_program;
 mod test_rebalance;
 mod test_settlement;

@@ -272,7 +272,35 @@ impl World {
                 let key = self.keeper.insecure_clone();
                 self.act(seed, step, what, vec![i], &[&key]).await;
             }
-            90..=93 => {
+            90..=91 => {
+                what = "collateral";
+                let tr = rng.below(self.traders.len() as u64) as usize;
+                let amount = 1 + rng.below(5_000 * USDC);
+                let i = if rng.below(2) == 0 {
+                    ix::deposit_collateral(&self.t.env, &self.traders[tr], amount)
+                } else {
+                    ix::withdraw_collateral(&self.t.env, &self.traders[tr], amount)
+                };
+                let key = self.traders[tr].key.insecure_clone();
+                self.act(seed, step, what, vec![i], &[&key]).await;
+            }
+            92..=93 => {
+                what = "liquidate";
+                let tr = rng.below(self.traders.len() as u64) as usize;
+                let owner = self.traders[tr].pubkey();
+                let strike = rng.below(STRIKES.len() as u64) as u8;
+                let kind = if rng.below(2) == 0 { CALL } else { PUT };
+                let liquidator = Lp {
+                    key: self.keeper.insecure_clone(),
+                    quote: self.keeper_quote,
+                    shares: [Pubkey::default(); 2],
+                };
+                let size = 1 + rng.below(50 * CONTRACT);
+                let i = ix::liquidate(&self.t.env, &board, &owner, &liquidator, strike, kind, size);
+                let key = self.keeper.insecure_clone();
+                self.act(seed, step, what, vec![i], &[&key]).await;
+            }
+            94..=95 => {
                 what = "pause/unpause";
                 let (signer, flags) = if rng.below(2) == 0 {
                     (self.t.env.guardian.insecure_clone(), PAUSE_ALL)

@@ -132,17 +132,12 @@ async fn a_price_drop_makes_the_short_liquidatable_partially_then_fully() {
     assert_eq!(p.sizes[2][PUT as usize], -300 * CONTRACT as i64);
     let m = t.env.market_state().await;
     assert_eq!(t.env.balance(&t.env.quote_vault.clone()).await, m.quote_books().unwrap());
-    // Further down, the rest goes too, in steps the account still needs.
+    // Further down, the account is deep under water: the rest goes in one liquidation.
     move_spot(&mut t, 95, 10).await;
-    let mut left = 300 * CONTRACT;
-    while left > 0 {
-        let size = left.min(100 * CONTRACT);
-        let i = ix::liquidate(&t.env, &board, &owner, &keeper, 2, PUT, size);
-        match t.env.send(&[i], &[&keeper.key]).await {
-            Ok(()) => left -= size,
-            Err(_) => break, // healthy again: nothing more to liquidate
-        }
-    }
+    let i = ix::liquidate(&t.env, &board, &owner, &keeper, 2, PUT, 300 * CONTRACT);
+    t.env.send(&[i], &[&keeper.key]).await.unwrap();
+    let p = t.env.position_state(&ix::position_pda(&board, &owner)).await;
+    assert_eq!(p.sizes[2][PUT as usize], 0, "fully liquidated");
     let m = t.env.market_state().await;
     assert_eq!(t.env.balance(&t.env.quote_vault.clone()).await, m.quote_books().unwrap());
 }

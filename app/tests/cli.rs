@@ -200,3 +200,48 @@ fn quote_refuses_bad_arguments_with_a_message() {
         .failure()
         .stderr(predicates::str::contains("basis points"));
 }
+
+#[test]
+fn simulate_json_reports_every_key_and_no_invariant_violation() {
+    let out = cli()
+        .args(["simulate", "--scenario", "crash", "--days", "1", "--seed", "7", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).expect("stdout is exactly one JSON object");
+    for key in [
+        "trades",
+        "liquidations",
+        "rebalances",
+        "settlements",
+        "invariant_violations",
+        "final_nav",
+        "net_delta_before_after_rebalance",
+        "fees",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["invariant_violations"], 0);
+    assert!(v["trades"].as_u64().unwrap() > 0);
+    assert!(v["final_nav"]["senior"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn simulate_is_reproducible_from_its_seed() {
+    let run = || {
+        cli()
+            .args(["simulate", "--days", "1", "--seed", "11", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let (a, b): (Value, Value) =
+        (serde_json::from_slice(&run()).unwrap(), serde_json::from_slice(&run()).unwrap());
+    for key in ["trades", "rebalances", "final_nav", "fees", "final_price", "refused"] {
+        assert_eq!(a[key], b[key], "{key} differs between runs of one seed");
+    }
+}

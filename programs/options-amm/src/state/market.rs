@@ -99,7 +99,9 @@ pub struct Market {
     pub pending_eta: i64,
     pub pending_expiry: i64,
     pub pending_params: RiskParams,
-    pub reserved: [u64; 3],
+    /// LP fees booked into the pool so far, quote raw units (for reporting).
+    pub lp_fees: u64,
+    pub reserved: [u64; 2],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 992);

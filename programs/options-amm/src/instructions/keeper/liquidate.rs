@@ -147,6 +147,7 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
         m.protocol_fees =
             m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
+        m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
         apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, Side::Buy, size, &f)?;
 
         // One contract of this series at initial margin: the most the account may end above it.

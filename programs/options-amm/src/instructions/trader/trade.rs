@@ -163,6 +163,7 @@ pub fn execute(
         }
         m.protocol_fees =
             m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
+        m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
         let applied = apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f)?;
         if applied.vault_lock > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);

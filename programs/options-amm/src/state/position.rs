@@ -1,4 +1,4 @@
-//! A trader's positions on one board, and the collateral locked for its shorts.
+//! A trader's positions on one board; its shorts are backed by the owner's margin account.
 
 use super::board::MAX_STRIKES;
 use anchor_lang::prelude::*;
@@ -11,11 +11,9 @@ pub struct Position {
     pub board: Pubkey,
     /// Per strike, per kind (call, put): contracts in underlying raw units (+ long, - short).
     pub sizes: [[i64; 2]; MAX_STRIKES],
-    /// Quote raw units locked for this position's shorts (each short locks its maximum payoff).
-    pub collateral: u64,
     pub bump: u8,
     pub padding: [u8; 7],
-    pub reserved: [u64; 8],
+    pub reserved: [u64; 9],
 }
 
 const _: () = assert!(core::mem::size_of::<Position>() == 304);

@@ -71,10 +71,11 @@ pub(crate) fn short(p: i64) -> u64 {
 ///
 /// Steps: refuse bad input, pause, the cutoff, an invalid oracle or a stale greek cache; price
 /// with the shared fill (`math::fill`), refuse outside the delta band or the slippage bound;
-/// net the trader's position (a sell beyond a long opens a short that locks its maximum payoff
-/// as collateral; a buy that closes a short releases it); move the vault's position and its own
-/// lock the other way (utilisation capped); book premium, LP and protocol fees; update the
-/// aggregate greeks incrementally; transfer the net amount; reconcile; check invariants; emit.
+/// book premium, LP and protocol fees; move the positions (`apply_fill`: the vault's goes the
+/// other way and locks what it is short, utilisation capped) and the aggregate greeks; transfer
+/// the net premium; reconcile; check invariants; a sell that opens or grows a short must leave
+/// the trader's margin account above initial margin (its positions passed as remaining
+/// accounts); emit.
 pub fn execute(
     mut ctx: Context<Trade>,
     side: Side,

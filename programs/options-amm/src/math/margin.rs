@@ -210,4 +210,40 @@ mod tests {
         assert_eq!(t.excess(fx(80)).unwrap(), fx(10));
         assert_eq!(t.excess(fx(60)).unwrap(), fx(-10));
     }
+
+    mod property {
+        use super::super::*;
+        use super::P;
+        use crate::state::PUT;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+            /// Any exposure set inside the engine's domain: no panic; initial >= maintenance;
+            /// requirement within [0, full collateral]; long value >= 0.
+            #[test]
+            fn margin_is_bounded_and_initial_exceeds_maintenance(
+                spot in 1u32..100_000, conf_bp in 0u32..500, strikes in proptest::collection::vec((1u32..200_000, 1u32..500, 60u64..31_536_000, -50i32..50, 0u8..2), 1..6)) {
+                let spot_fx = Fx::from_num(spot) / 100;
+                let conf = spot_fx * Fx::from_num(conf_bp) / 10_000;
+                let positions: Vec<Exposure> = strikes.iter().map(|&(k, v, t, q, kind)| Exposure {
+                    kind: if kind == 0 { CALL } else { PUT },
+                    strike: Fx::from_num(k) / 100,
+                    base_vol: Fx::from_num(v) / 100,
+                    expiry_secs: t,
+                    size: Fx::from_num(q),
+                }).collect();
+                let im = margin(&positions, spot_fx, conf, 500, 30_000, &P, Level::Initial);
+                let mm = margin(&positions, spot_fx, conf, 500, 30_000, &P, Level::Maintenance);
+                if let (Ok(im), Ok(mm)) = (im, mm) {
+                    prop_assert!(im.requirement >= mm.requirement);
+                    prop_assert!(mm.requirement >= 0 && im.long_value >= 0);
+                    let full: Fx = positions.iter().filter(|e| e.size < 0)
+                        .map(|e| -e.size * max_payoff(e.kind, e.strike, 30_000).unwrap()).sum();
+                    prop_assert!(im.requirement <= full);
+                }
+            }
+        }
+    }
 }

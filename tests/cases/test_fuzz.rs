@@ -376,8 +376,8 @@ impl World {
 
 #[tokio::test]
 async fn random_action_sequences_keep_every_invariant() {
-    let sequences = env_u64("FUZZ_SEQUENCES", 8);
-    let actions = env_u64("FUZZ_ACTIONS", 60) as usize;
+    let sequences = env_u64("FUZZ_SEQUENCES", 200);
+    let actions = env_u64("FUZZ_ACTIONS", 100) as usize;
     let first = env_u64("FUZZ_SEED", 1);
     let mut total = Stats::default();
     for seed in first..first + sequences {

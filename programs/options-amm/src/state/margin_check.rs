@@ -101,6 +101,22 @@ pub fn account_margin<'info>(
     Ok(totals)
 }
 
+/// Refuses (`BelowInitialMargin`) unless the account's collateral plus its haircut longs cover
+/// the initial-margin requirement of all its positions.
+pub fn require_initial_margin<'info>(
+    market_key: &Pubkey,
+    market: &Market,
+    account: &MarginAccount,
+    pairs: &'info [AccountInfo<'info>],
+    now: i64,
+    px: &OraclePrice,
+) -> Result<()> {
+    let totals = account_margin(market_key, market, account, pairs, now, px, Level::Initial)?;
+    let excess = totals.excess(collateral_whole(account, market.quote_decimals)?)?;
+    require!(excess >= 0, OptionsAmmError::BelowInitialMargin);
+    Ok(())
+}
+
 /// The account's collateral in whole quote units.
 pub fn collateral_whole(account: &MarginAccount, quote_decimals: u8) -> Result<Fx> {
     whole_units(account.collateral, quote_decimals)

@@ -4,11 +4,9 @@ use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, Traded};
 use crate::instructions::keeper::refresh_board::signed_whole;
 use crate::math::fill::{collateral_for, fill, max_payoff, Fill, FillInputs};
-use crate::math::margin::Level;
 use crate::oracle::{self, OracleUse};
 use crate::state::{
-    account_margin, collateral_whole, Board, MarginAccount, Market, PodFx, Position, PAUSE_TRADING,
-    PUT,
+    require_initial_margin, Board, MarginAccount, Market, PodFx, Position, PAUSE_TRADING, PUT,
 };
 use crate::token;
 use anchor_lang::prelude::*;
@@ -234,19 +232,7 @@ pub fn execute(
     a.board.load()?.invariant()?;
     if adds_short {
         let acc = a.margin.load()?;
-        let totals = account_margin(
-            &a.market.key(),
-            &m,
-            &acc,
-            ctx.remaining_accounts,
-            now,
-            &px,
-            Level::Initial,
-        )?;
-        require!(
-            totals.excess(collateral_whole(&acc, m.quote_decimals)?)? >= 0,
-            OptionsAmmError::BelowInitialMargin
-        );
+        require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
     }
     emit!(event);
     Ok(())

@@ -1,9 +1,8 @@
 use super::collateral::MoveCollateral;
 use crate::error::OptionsAmmError;
 use crate::events::CollateralMoved;
-use crate::math::margin::Level;
 use crate::oracle::{self, OracleUse};
-use crate::state::{account_margin, collateral_whole};
+use crate::state::require_initial_margin;
 use crate::token;
 use anchor_lang::prelude::*;
 
@@ -22,19 +21,7 @@ pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
         m.trader_collateral =
             m.trader_collateral.checked_sub(amount).ok_or(OptionsAmmError::InvariantViolated)?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
-        let totals = account_margin(
-            &a.market.key(),
-            &m,
-            &acc,
-            ctx.remaining_accounts,
-            now,
-            &px,
-            Level::Initial,
-        )?;
-        require!(
-            totals.excess(collateral_whole(&acc, m.quote_decimals)?)? >= 0,
-            OptionsAmmError::BelowInitialMargin
-        );
+        require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
         m.signer_seeds()
     };
     let before = a.quote_vault.amount;

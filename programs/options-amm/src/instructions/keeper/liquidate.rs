@@ -1,7 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
-use crate::instructions::trader::trade::{apply_fill, short};
-use crate::math::fill::{fill, FillInputs};
+use crate::instructions::trader::trade::{apply_fill, market_fill, short};
 use crate::math::margin::{margin, Exposure, Level};
 use crate::math::value::{quote_raw, whole_units};
 use crate::oracle::{self, OracleUse};
@@ -99,24 +98,7 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             OptionsAmmError::InvalidLiquidation
         );
         let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
-        let f = fill(
-            &FillInputs {
-                kind,
-                side: Side::Buy,
-                size,
-                strike: st.strike.get(),
-                base_vol: st.base_vol.get(),
-                spot: px.price,
-                spot_conf: px.conf,
-                now,
-                expiry_ts: b.expiry_ts,
-                inventory: m.inventory(),
-                rate_bps: m.params.risk_free_rate_bps,
-                underlying_decimals: ud,
-                quote_decimals: qd,
-            },
-            &t,
-        )?;
+        let f = market_fill(&m, &b, strike_index, kind, Side::Buy, size, &px, now)?;
         let g = m.params.margin;
         let notional =
             whole_units(size, ud)?.checked_mul(px.price).ok_or(OptionsAmmError::MathOverflow)?;

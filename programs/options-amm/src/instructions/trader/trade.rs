@@ -4,7 +4,7 @@ use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, Traded};
 use crate::instructions::keeper::refresh_board::signed_whole;
 use crate::math::fill::{collateral_for, fill, max_payoff, Fill, FillInputs};
-use crate::oracle::{self, OracleUse};
+use crate::oracle::{self, OraclePrice, OracleUse};
 use crate::state::{
     require_initial_margin, Board, MarginAccount, Market, PodFx, Position, PAUSE_TRADING, PUT,
 };
@@ -104,26 +104,7 @@ pub fn execute(
             trip(1);
             return err!(OptionsAmmError::StaleGreekCache);
         }
-        let st = *b.strike(strike_index)?;
-        let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
-        let f = fill(
-            &FillInputs {
-                kind,
-                side,
-                size,
-                strike: st.strike.get(),
-                base_vol: st.base_vol.get(),
-                spot: px.price,
-                spot_conf: px.conf,
-                now,
-                expiry_ts: b.expiry_ts,
-                inventory: m.inventory(),
-                rate_bps: m.params.risk_free_rate_bps,
-                underlying_decimals: ud,
-                quote_decimals: qd,
-            },
-            &t,
-        )?;
+        let f = market_fill(&m, &b, strike_index, kind, side, size, &px, now)?;
         let abs_delta = f.greeks.delta.abs();
         let band = (Fx::from_num(t.min_abs_delta_bps) / 10_000)
             ..=(Fx::from_num(t.max_abs_delta_bps) / 10_000);
@@ -294,4 +275,38 @@ pub(crate) fn apply_fill(
     let long = |p: i64| p.max(0) as i128;
     s.open_interest[k] = add_signed(s.open_interest[k], long(new_t) - long(old_t))?;
     Ok(Applied { old_trader: old_t, new_trader: new_t, vault_lock })
+}
+
+/// The fill of `size` contracts of one series of `b` at the oracle price and the market's
+/// aggregate greeks: the same computation the client runs (`math::fill`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn market_fill(
+    m: &Market,
+    b: &Board,
+    strike_index: u8,
+    kind: u8,
+    side: Side,
+    size: u64,
+    px: &OraclePrice,
+    now: i64,
+) -> Result<Fill> {
+    let st = b.strike(strike_index)?;
+    fill(
+        &FillInputs {
+            kind,
+            side,
+            size,
+            strike: st.strike.get(),
+            base_vol: st.base_vol.get(),
+            spot: px.price,
+            spot_conf: px.conf,
+            now,
+            expiry_ts: b.expiry_ts,
+            inventory: m.inventory(),
+            rate_bps: m.params.risk_free_rate_bps,
+            underlying_decimals: m.underlying_decimals,
+            quote_decimals: m.quote_decimals,
+        },
+        &m.params.trading,
+    )
 }

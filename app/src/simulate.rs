@@ -64,8 +64,10 @@ pub struct Report {
     pub lp_withdrawals: u64,
     pub invariant_violations: u64,
     pub final_price: f64,
+    /// Tranche values (quote units) at the start and the end.
     pub initial_nav: TrancheNav,
     pub final_nav: TrancheNav,
+    /// Return per share over the run (deposits and withdrawals do not count as returns).
     pub tranche_return: TrancheNav,
     /// Mean |net delta| (underlying units) just before and just after each rebalance.
     pub net_delta_before_after_rebalance: [f64; 2],
@@ -201,6 +203,18 @@ impl Sim {
             };
             self.env.open_position(&board, &trader).await;
         }
+    }
+
+    /// Value per share of each tranche (quote units per whole share).
+    async fn share_prices(&mut self) -> TrancheNav {
+        let m = self.env.market_state().await;
+        let navs = tranche_navs(&m, self.price);
+        let (s0, s1) = (self.env.share_mints[0], self.env.share_mints[1]);
+        let per =
+            |value: f64, supply: u64| if supply == 0 { 0.0 } else { value / whole(supply, 9) };
+        let senior = per(navs.senior, self.env.supply(&s0).await);
+        let junior = per(navs.junior, self.env.supply(&s1).await);
+        TrancheNav { senior, junior }
     }
 
     async fn check(&mut self) {
@@ -426,6 +440,7 @@ pub async fn run(args: &SimArgs) -> Result<Report, String> {
     sim.list_board(T0 + 7 * DAY).await;
     let m0 = sim.env.market_state().await;
     sim.report.initial_nav = tranche_navs(&m0, sim.price);
+    let initial_share = sim.share_prices().await;
 
     let steps = args.days as u64 * 24;
     let bar = if steps > 48 && !args.json {
@@ -449,14 +464,15 @@ pub async fn run(args: &SimArgs) -> Result<Report, String> {
     }
 
     let m = sim.env.market_state().await;
+    let final_share = sim.share_prices().await;
     let r = &mut sim.report;
     r.steps = steps;
     r.final_price = sim.price;
     r.final_nav = tranche_navs(&m, sim.price);
     let ret = |a: f64, b: f64| if b > 0.0 { a / b - 1.0 } else { 0.0 };
     r.tranche_return = TrancheNav {
-        senior: ret(r.final_nav.senior, r.initial_nav.senior),
-        junior: ret(r.final_nav.junior, r.initial_nav.junior),
+        senior: ret(final_share.senior, initial_share.senior),
+        junior: ret(final_share.junior, initial_share.junior),
     };
     let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
     r.net_delta_before_after_rebalance = [mean(&sim.delta_before), mean(&sim.delta_after)];
@@ -547,13 +563,13 @@ pub fn print_human(r: &Report) {
     println!("  trades {}  liquidations {}  rebalances {}  settlements {}  LP deposits {} / withdrawals {}", r.trades, r.liquidations, r.rebalances, r.settlements, r.lp_deposits, r.lp_withdrawals);
     println!("  final price {:.2}", r.final_price);
     println!(
-        "  NAV senior {:.2} -> {:.2} ({:+.2}%)",
+        "  NAV senior {:.2} -> {:.2} (return per share {:+.2}%)",
         r.initial_nav.senior,
         r.final_nav.senior,
         100.0 * r.tranche_return.senior
     );
     println!(
-        "  NAV junior {:.2} -> {:.2} ({:+.2}%)",
+        "  NAV junior {:.2} -> {:.2} (return per share {:+.2}%)",
         r.initial_nav.junior,
         r.final_nav.junior,
         100.0 * r.tranche_return.junior

@@ -12,7 +12,7 @@ use anchor_lang::solana_program::{
 };
 use anchor_lang::AccountDeserialize;
 use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
-use options_amm::state::{seeds, Market, ORACLE_PYTH_LEGACY, ORACLE_PYTH_PULL};
+use options_amm::state::{Market, ORACLE_PYTH_LEGACY, ORACLE_PYTH_PULL};
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::{
     account::{Account, AccountSharedData},
@@ -103,29 +103,10 @@ pub struct Env {
     unique: u32,
 }
 
-pub fn config_pda(creator: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::CONFIG, creator.as_ref()], &options_amm::ID).0
-}
-
-pub fn market_pda(config: &Pubkey, underlying: &Pubkey, quote: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::MARKET, config.as_ref(), underlying.as_ref(), quote.as_ref()],
-        &options_amm::ID,
-    )
-    .0
-}
-
-pub fn quote_vault_pda(market: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::QUOTE_VAULT, market.as_ref()], &options_amm::ID).0
-}
-
-pub fn underlying_vault_pda(market: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::UNDERLYING_VAULT, market.as_ref()], &options_amm::ID).0
-}
-
-pub fn shares_pda(market: &Pubkey, tranche: u8) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::SHARES, market.as_ref(), &[tranche]], &options_amm::ID).0
-}
+pub use options_amm::client::pda::{
+    config as config_pda, market as market_pda, quote_vault as quote_vault_pda,
+    shares as shares_pda, underlying_vault as underlying_vault_pda,
+};
 
 impl Env {
     /// A market with a legacy Pyth oracle and SPL Token mints (quote 6, underlying 9 decimals).
@@ -181,17 +162,9 @@ impl Env {
 
     /// A trader's (position, board) pairs as remaining accounts.
     pub fn margin_metas(&self, owner: &Pubkey) -> Vec<solana_sdk::instruction::AccountMeta> {
-        self.margin_positions
-            .get(owner)
-            .into_iter()
-            .flatten()
-            .flat_map(|(p, b)| {
-                [
-                    solana_sdk::instruction::AccountMeta::new_readonly(*p, false),
-                    solana_sdk::instruction::AccountMeta::new_readonly(*b, false),
-                ]
-            })
-            .collect()
+        options_amm::client::margin_metas(
+            self.margin_positions.get(owner).map(Vec::as_slice).unwrap_or(&[]),
+        )
     }
 
     /// Opens `owner`'s position on `board` (the margin account must exist) and records it.
@@ -215,11 +188,7 @@ impl Env {
 
     /// The active boards as remaining accounts, in ascending key order.
     pub fn board_metas(&self) -> Vec<solana_sdk::instruction::AccountMeta> {
-        let mut keys = self.boards.clone();
-        keys.sort();
-        keys.into_iter()
-            .map(|k| solana_sdk::instruction::AccountMeta::new_readonly(k, false))
-            .collect()
+        options_amm::client::board_metas(&self.boards)
     }
 
     pub fn payer(&self) -> Pubkey {

@@ -5,6 +5,9 @@
 
 use anchor_lang::prelude::*;
 
+/// Off-chain instruction builders and PDAs (host only).
+#[cfg(not(target_os = "solana"))]
+pub mod client;
 pub mod constants;
 pub mod error;
 pub mod events;
@@ -18,6 +21,10 @@ pub use instructions::*;
 /// The fixed-point Black-Scholes engine, the same code the client runs.
 pub use options_amm_pricing as pricing;
 pub use state::RiskParams;
+
+// memcpy/memset and the i128 routines for the SBF build (.ci/sbf/build.sh).
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
 
 declare_id!("EeJe7rmHYvg4uw411YArCT44a6hBoHfpbhKDEKJuMN2c");
 

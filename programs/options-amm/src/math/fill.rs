@@ -7,8 +7,8 @@ use crate::math::value::{quote_raw, whole_units};
 use crate::state::{TradingParams, CALL, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::{
-    black_scholes, quote, BsParams, Fx, Greeks, Inventory, OptionKind, Quote, QuoteInputs,
-    QuoteParams, Side,
+    black_scholes, black_scholes_pair, quote, BsParams, Fx, Greeks, Inventory, OptionKind, Quote,
+    QuoteInputs, QuoteParams, Side,
 };
 
 fn micro(v: u64) -> Fx {
@@ -56,6 +56,23 @@ pub fn max_payoff(kind: u8, strike: Fx, cap_bps: u32) -> Result<Fx> {
     }
 }
 
+/// A call spread: the long call less the call at the cap strike.
+fn spread(long: Greeks, cap: Greeks) -> Greeks {
+    Greeks {
+        price: long.price - cap.price,
+        delta: long.delta - cap.delta,
+        gamma: long.gamma - cap.gamma,
+        vega: long.vega - cap.vega,
+        theta: long.theta - cap.theta,
+    }
+}
+
+/// The call at the cap strike `cap_bps` x K, which every call is short of.
+fn cap_call(p: &BsParams, cap_bps: u32) -> Result<Greeks> {
+    let strike = cap_strike(p.strike, cap_bps)?;
+    pricing(black_scholes(OptionKind::Call, &BsParams { strike, ..*p }))
+}
+
 /// Price and greeks of one whole contract. Calls are call spreads K / cap x K, so their payoff
 /// (and the collateral locked for them) is bounded.
 pub fn series_greeks(
@@ -70,22 +87,26 @@ pub fn series_greeks(
     let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
     match kind {
         PUT => pricing(black_scholes(OptionKind::Put, &p)),
-        CALL => {
-            let long = pricing(black_scholes(OptionKind::Call, &p))?;
-            let cap = pricing(black_scholes(
-                OptionKind::Call,
-                &BsParams { strike: cap_strike(strike, cap_bps)?, ..p },
-            ))?;
-            Ok(Greeks {
-                price: long.price - cap.price,
-                delta: long.delta - cap.delta,
-                gamma: long.gamma - cap.gamma,
-                vega: long.vega - cap.vega,
-                theta: long.theta - cap.theta,
-            })
-        }
+        CALL => Ok(spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?)),
         _ => err!(OptionsAmmError::InvalidOptionKind),
     }
+}
+
+/// [`series_greeks`] of both kinds at one strike, indexed by `CALL` and `PUT`: two engine
+/// evaluations (the pair and the cap call) instead of three.
+pub fn series_greeks_both(
+    spot: Fx,
+    strike: Fx,
+    vol: Fx,
+    rate_bps: u32,
+    secs: u64,
+    cap_bps: u32,
+) -> Result<[Greeks; 2]> {
+    let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
+    let (call, put) = pricing(black_scholes_pair(&p))?;
+    let mut both = [call, put];
+    both[CALL as usize] = spread(call, cap_call(&p, cap_bps)?);
+    Ok(both)
 }
 
 /// Quote raw units of collateral that cover `contracts` (underlying raw units) at `payoff` per
@@ -159,4 +180,24 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let fee_protocol =
         crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
     Ok(Fill { greeks, quote: q, premium, fee_protocol, fee_lp: fees - fee_protocol })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_kinds_at_once_equal_each_kind_alone_to_the_bit() {
+        for (spot, strike, vol, secs) in
+            [(150, 150, 80, 86_400 * 14), (150, 110, 90, 3_600), (90, 180, 120, 86_400 * 300)]
+        {
+            let (spot, strike, vol) =
+                (Fx::from_num(spot), Fx::from_num(strike), Fx::from_num(vol) / 100);
+            let both = series_greeks_both(spot, strike, vol, 400, secs, 30_000).unwrap();
+            for kind in [CALL, PUT] {
+                let one = series_greeks(kind, spot, strike, vol, 400, secs, 30_000).unwrap();
+                assert_eq!(both[kind as usize], one, "kind {kind}");
+            }
+        }
+    }
 }

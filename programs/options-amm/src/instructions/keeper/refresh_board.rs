@@ -1,6 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
-use crate::math::fill::series_greeks;
+use crate::math::fill::series_greeks_both;
 use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
 use crate::state::{Board, Market, PodFx, CALL, PUT};
@@ -49,10 +49,10 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;
     for s in b.strikes[..n].iter_mut() {
+        let both = series_greeks_both(px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
         for kind in [CALL, PUT] {
             let k = kind as usize;
-            let gk =
-                series_greeks(kind, px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
+            let gk = both[k];
             s.mark[k] = PodFx::of(gk.price);
             s.delta[k] = PodFx::of(gk.delta);
             s.gamma[k] = PodFx::of(gk.gamma);

@@ -1,0 +1,165 @@
+//! Every instruction of the SBF build, driven through the scenarios of the native suite, with
+//! its compute units held to budgets. `CU_REPORT=<file>` also writes the per-instruction table
+//! that `.ci/sbf/cu-report.sh` puts into docs/BENCHMARKS.md.
+
+use anchor_lang::prelude::Pubkey;
+use options_amm::client;
+use options_amm::state::{CALL, JUNIOR, PAUSE_TRADING, PUT, SENIOR};
+use options_amm::RiskParams;
+use options_amm_sbf_tests::{Sbf, CONTRACT, DAY, START_CONF, T0, USDC};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+/// Eight strikes (the maximum per board) around spot 150, with base vols in %.
+const STRIKES: [(u64, u64); 8] =
+    [(110, 90), (120, 85), (130, 82), (140, 80), (150, 80), (160, 80), (170, 82), (180, 85)];
+const ATM: u8 = 4;
+const EXPIRY: i64 = T0 + 14 * DAY;
+
+/// Budgets (issue 8): a trade including its token transfers at most 60k CU; nothing over 200k.
+const TRADE_BUDGET: u64 = 60_000;
+const INSTRUCTION_BUDGET: u64 = 200_000;
+
+fn px(quote: i64) -> i64 {
+    quote * 100_000_000
+}
+
+/// A market with 700k of LP capital over one full board.
+fn funded() -> (Sbf, Pubkey, Keypair, client::Wallet) {
+    let mut s = Sbf::new();
+    let board = s.board(EXPIRY, &STRIKES);
+    let (lp_key, lp) = s.wallet(1_000_000 * USDC);
+    for (tranche, amount) in [(SENIOR, 500_000 * USDC), (JUNIOR, 200_000 * USDC)] {
+        let i = client::deposit(&s.keys, &lp, tranche, amount, 0, &s.boards);
+        s.run("deposit", &[i], &[&lp_key]).unwrap();
+    }
+    (s, board, lp_key, lp)
+}
+
+fn check_budgets(s: &Sbf) {
+    for (name, cus) in &s.cu {
+        let worst = *cus.iter().max().unwrap();
+        assert!(worst <= INSTRUCTION_BUDGET, "{name}: {worst} CU > {INSTRUCTION_BUDGET}");
+        if name == "buy" || name == "sell" {
+            assert!(worst <= TRADE_BUDGET, "{name}: {worst} CU > {TRADE_BUDGET}");
+        }
+    }
+}
+
+fn report(s: &Sbf) {
+    let Some(path) = std::env::var_os("CU_REPORT") else { return };
+    let mut out = String::from(
+        "| instruction | runs | typical (median) CU | worst CU |\n|---|---:|---:|---:|\n",
+    );
+    for (name, cus) in &s.cu {
+        let mut v = cus.clone();
+        v.sort_unstable();
+        out += &format!("| `{name}` | {} | {} | {} |\n", v.len(), v[v.len() / 2], v[v.len() - 1]);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
+    let (mut s, board, lp_key, lp) = funded();
+
+    // Traders: one buys calls (the vault goes short delta), one sells puts (opens a short).
+    let (buyer_key, buyer) = s.trader(&board, 20_000 * USDC);
+    for size in [1, 20, 5] {
+        let i = client::buy(&s.keys, &board, &buyer, ATM, CALL, size * CONTRACT, u64::MAX);
+        s.run("buy", &[i], &[&buyer_key]).unwrap();
+    }
+    let i = client::sell(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, 0, &s.margin_of(&buyer.owner));
+    s.run("sell", &[i], &[&buyer_key]).unwrap();
+    let (short_key, short) = s.trader(&board, 20_000 * USDC);
+    let i =
+        client::sell(&s.keys, &board, &short, ATM, PUT, 500 * CONTRACT, 0, &s.margin_of(&short.owner));
+    s.run("sell", &[i], &[&short_key]).unwrap();
+    assert!(s.market().net_delta.get() < options_amm::pricing::Fx::from_num(-5), "the calls pushed delta out of its band");
+
+    // A keeper hedges: sells 4 underlying to the vault.
+    let keeper = Keypair::new();
+    s.svm.airdrop(&keeper.pubkey(), 1_000_000_000).unwrap();
+    let ku = s.token_account(&s.keys.underlying_mint.clone(), &keeper.pubkey(), 1_000 * CONTRACT);
+    let kq = s.token_account(&s.keys.quote_mint.clone(), &keeper.pubkey(), 100_000 * USDC);
+    let i = client::rebalance(&s.keys, &keeper.pubkey(), &ku, &kq, 4 * CONTRACT, 0, &s.boards);
+    s.run("rebalance", &[i], &[&keeper]).unwrap();
+    assert_eq!(s.balance(&s.keys.underlying_vault.clone()), 4 * CONTRACT);
+
+    // Spot drops to 120: the put seller is liquidated in part by a keeper.
+    s.set_time(T0 + 10);
+    s.set_price(px(120), START_CONF, T0 + 10);
+    s.refresh(&board).unwrap();
+    let (liq_key, liq) = s.wallet(0);
+    let i = client::liquidate(
+        &s.keys,
+        &board,
+        &short.owner,
+        &liq,
+        ATM,
+        PUT,
+        200 * CONTRACT,
+        &s.margin_of(&short.owner),
+    );
+    s.run("liquidate", &[i], &[&liq_key]).unwrap();
+    assert!(s.balance(&liq.quote) > 0, "the liquidator was paid");
+
+    // Collateral out, LP out, governance.
+    let i = client::withdraw_collateral(&s.keys, &buyer, 1_000 * USDC, &s.margin_of(&buyer.owner));
+    s.run("withdraw_collateral", &[i], &[&buyer_key]).unwrap();
+    let shares = s.balance(&lp.shares[0]) / 10;
+    let i = client::withdraw(&s.keys, &lp, SENIOR, shares, 0, &s.boards);
+    s.run("withdraw", &[i], &[&lp_key]).unwrap();
+    let authority = s.authority.insecure_clone();
+    let a = authority.pubkey();
+    s.run("set_pause", &[client::set_pause(&s.keys, &a, PAUSE_TRADING)], &[&authority]).unwrap();
+    s.run("set_pause", &[client::set_pause(&s.keys, &a, 0)], &[&authority]).unwrap();
+    let mut params = RiskParams::reference();
+    params.trading.spread_vol_micro += 1_000;
+    s.run("propose_params", &[client::propose_params(&s.keys, &a, params)], &[&authority])
+        .unwrap();
+    let eta = s.market().pending_eta;
+    s.set_time(eta);
+    s.set_price(px(120), START_CONF, eta);
+    let payer = s.payer.pubkey();
+    s.run("execute_params", &[client::execute_params(&s.keys, &payer)], &[]).unwrap();
+    let next = Keypair::new();
+    s.svm.airdrop(&next.pubkey(), 1_000_000_000).unwrap();
+    let i = client::propose_authority(&s.keys, &a, &next.pubkey());
+    s.run("propose_authority", &[i], &[&authority]).unwrap();
+    let i = client::accept_authority(&s.keys, &next.pubkey());
+    s.run("accept_authority", &[i], &[&next]).unwrap();
+
+    // Expiry at 130: settle the board, then each trader's positions.
+    s.set_time(EXPIRY);
+    s.set_price(px(130), START_CONF, EXPIRY);
+    s.run("settle_board", &[client::settle_board(&s.keys, &payer, &board)], &[]).unwrap();
+    for w in [&buyer, &short] {
+        let i = client::settle_position(&s.keys, &payer, &board, &w.owner, &w.quote);
+        s.run("settle_position", &[i], &[]).unwrap();
+    }
+
+    let names: Vec<&str> = s.cu.keys().map(String::as_str).collect();
+    assert_eq!(names.len(), 21, "every instruction ran: {names:?}");
+    check_budgets(&s);
+    report(&s);
+}
+
+#[test]
+fn a_trade_costs_the_same_with_one_board_or_twelve() {
+    let (mut s, board, _, _) = funded();
+    let (key, w) = s.trader(&board, 20_000 * USDC);
+    let buy = |s: &mut Sbf| {
+        let i = client::buy(&s.keys, &board, &w, ATM, CALL, CONTRACT, u64::MAX);
+        s.run("buy", &[i], &[&key]).unwrap()
+    };
+    let one = buy(&mut s);
+    for day in 1..12 {
+        s.board(EXPIRY + day * DAY, &STRIKES);
+    }
+    assert_eq!(s.market().active_boards, 12);
+    let twelve = buy(&mut s);
+    // The same trade again differs only by the vault's inventory (a few hundred CU at most).
+    assert!(one.abs_diff(twelve) < 2_000, "1 board: {one} CU, 12 boards: {twelve} CU");
+    check_budgets(&s);
+}

@@ -66,8 +66,9 @@ impl Sbf {
         features.deactivate(&agave_feature_set::replace_spl_token_with_p_token::id());
         let mut svm = LiteSVM::new().with_feature_set(features).with_default_programs();
         let path = program_path();
-        svm.add_program_from_file(options_amm::ID, &path)
-            .unwrap_or_else(|e| panic!("load {}: {e:?} (build it: bash .ci/sbf/build.sh)", path.display()));
+        svm.add_program_from_file(options_amm::ID, &path).unwrap_or_else(|e| {
+            panic!("load {}: {e:?} (build it: bash .ci/sbf/build.sh)", path.display())
+        });
         let payer = Keypair::new();
         let authority = Keypair::new();
         svm.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();

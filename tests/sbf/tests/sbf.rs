@@ -69,13 +69,25 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
         let i = client::buy(&s.keys, &board, &buyer, ATM, CALL, size * CONTRACT, u64::MAX);
         s.run("buy", &[i], &[&buyer_key]).unwrap();
     }
-    let i = client::sell(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, 0, &s.margin_of(&buyer.owner));
+    let i =
+        client::sell(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, 0, &s.margin_of(&buyer.owner));
     s.run("sell", &[i], &[&buyer_key]).unwrap();
     let (short_key, short) = s.trader(&board, 20_000 * USDC);
-    let i =
-        client::sell(&s.keys, &board, &short, ATM, PUT, 500 * CONTRACT, 0, &s.margin_of(&short.owner));
+    let i = client::sell(
+        &s.keys,
+        &board,
+        &short,
+        ATM,
+        PUT,
+        500 * CONTRACT,
+        0,
+        &s.margin_of(&short.owner),
+    );
     s.run("sell", &[i], &[&short_key]).unwrap();
-    assert!(s.market().net_delta.get() < options_amm::pricing::Fx::from_num(-5), "the calls pushed delta out of its band");
+    assert!(
+        s.market().net_delta.get() < options_amm::pricing::Fx::from_num(-5),
+        "the calls pushed delta out of its band"
+    );
 
     // A keeper hedges: sells 4 underlying to the vault.
     let keeper = Keypair::new();
@@ -116,8 +128,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     s.run("set_pause", &[client::set_pause(&s.keys, &a, 0)], &[&authority]).unwrap();
     let mut params = RiskParams::reference();
     params.trading.spread_vol_micro += 1_000;
-    s.run("propose_params", &[client::propose_params(&s.keys, &a, params)], &[&authority])
-        .unwrap();
+    s.run("propose_params", &[client::propose_params(&s.keys, &a, params)], &[&authority]).unwrap();
     let eta = s.market().pending_eta;
     s.set_time(eta);
     s.set_price(px(120), START_CONF, eta);

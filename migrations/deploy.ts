@@ -336,10 +336,12 @@ async function deploy(provider: AnchorProvider): Promise<void> {
 
 // Run directly (`npm run deploy`): provider from ANCHOR_PROVIDER_URL and ANCHOR_WALLET.
 if (require.main === module) {
-  deploy(AnchorProvider.env()).catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
+  Promise.resolve()
+    .then(() => deploy(AnchorProvider.env()))
+    .catch((e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    });
 }
 
 // `anchor migrate` requires this module and calls it with the workspace's provider.

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 bash .ci/sbf/build.sh >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
-(cd tests/sbf && CU_REPORT="$tmp/ix.md" CU_REPORT_ENGINES="$tmp/engines.md" cargo test --locked -q >/dev/null)
+(cd tests/sbf && CU_REPORT="$tmp/ix.md" CU_REPORT_WORST="$tmp/worst.md" CU_REPORT_ENGINES="$tmp/engines.md" cargo test --locked -q >/dev/null)
 python3 - "$tmp" <<'PY'
 import pathlib, sys
 tmp = pathlib.Path(sys.argv[1])
@@ -20,6 +20,10 @@ body = (
     "official platform-tools; overflow checks on._\n\n"
     "Per instruction (`tests/sbf/tests/sbf.rs`: 8-strike board, the full lifecycle):\n\n"
     + (tmp / "ix.md").read_text()
+    + "\nWorst case (`a_full_margin_account_stays_liquidatable_within_budget`): a margin account "
+    "with its maximum of 8 open series, all short call spreads over two boards; every margin "
+    "check prices each of them:\n\n"
+    + (tmp / "worst.md").read_text()
     + "\nPricing engines on the same 200 inputs (`tests/sbf/tests/engines.rs`), CU net of the "
     "measuring program's parsing:\n\n"
     + (tmp / "engines.md").read_text()

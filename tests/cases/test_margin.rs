@@ -166,3 +166,35 @@ async fn a_crash_leaves_bad_debt_that_the_junior_tranche_absorbs_first() {
     assert_eq!(split.senior, split_before.senior, "the senior tranche is untouched");
     assert!(split.junior < split_before.junior, "the junior tranche takes it first");
 }
+
+#[tokio::test]
+async fn a_ninth_open_series_is_refused_and_closing_one_frees_its_place() {
+    use options_amm::state::{CALL, MAX_OPEN_SERIES};
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.pubkey());
+    let margin = ix::margin_pda(&t.env.market, &trader);
+    let position = ix::position_pda(&board, &trader);
+    // Every series of the board in turn, nearest the money first; buying opens a long series.
+    let order = [2, 1, 3, 0, 4].into_iter().flat_map(|s| [(s, CALL), (s, PUT)]);
+    let mut open = vec![];
+    for (strike, kind) in order {
+        if open.len() == MAX_OPEN_SERIES as usize {
+            let i = ix::buy(&t.env, &board, &t.trader, strike, kind, CONTRACT, u64::MAX);
+            let watched = [margin, position, board, t.trader.quote];
+            let code = program_error(E::TooManyOpenSeries);
+            t.env.expect_refusal(&[i], &[&t.trader.key], code, &watched).await;
+            // Selling one back closes its series; the refused one then opens.
+            let (s, k) = open[0];
+            let i = ix::sell(&t.env, &board, &t.trader, s, k, CONTRACT, 0);
+            t.env.send(&[i], &[&t.trader.key]).await.unwrap();
+            let i = ix::buy(&t.env, &board, &t.trader, strike, kind, CONTRACT, u64::MAX);
+            t.env.send(&[i], &[&t.trader.key]).await.unwrap();
+            return;
+        }
+        let i = ix::buy(&t.env, &board, &t.trader, strike, kind, CONTRACT, u64::MAX);
+        if t.env.send(&[i], &[&t.trader.key]).await.is_ok() {
+            open.push((strike, kind));
+        }
+    }
+    panic!("only {} series could be opened", open.len());
+}

@@ -164,6 +164,8 @@ pub enum OptionsAmmError {
     // -- margin and liquidation
     #[msg("The margin account holds its maximum number of positions")]
     TooManyPositions,
+    #[msg("The margin account holds its maximum number of open series (bounds the margin check's compute)")]
+    TooManyOpenSeries,
     #[msg("Every registered position and its board must be passed, in registration order")]
     MarginAccountsMissing,
     #[msg("The account would be below initial margin")]

@@ -9,7 +9,7 @@
 //! their mark (also biased against the trader) less a haircut.
 
 use crate::error::OptionsAmmError;
-use crate::math::fill::{max_payoff, series_greeks};
+use crate::math::fill::{max_payoff, series_price};
 use crate::state::CALL;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -70,6 +70,21 @@ fn biased_spot(kind: u8, short: bool, spot: Fx, conf: Fx) -> Fx {
     }
 }
 
+/// Spot after the shock that hurts a short of `kind`: up for a call (a call spread's value rises
+/// with spot), down for a put (its value falls). One evaluation per short series instead of
+/// pricing both shocks and taking the larger; `the_adverse_shock_is_the_larger_of_the_two`
+/// checks the equivalence.
+/// `series_price` without the cap leg: a call's plain price.
+const NO_CAP: u32 = 0;
+
+fn shocked(kind: u8, spot: Fx, shock: Fx) -> Result<Fx> {
+    if kind == CALL {
+        mul(spot, Fx::ONE + shock)
+    } else {
+        mul(spot, (Fx::ONE - shock).max(Fx::DELTA))
+    }
+}
+
 /// Requirement and long value of `positions` at the oracle `spot` +- `conf`.
 pub fn margin(
     positions: &[Exposure],
@@ -88,16 +103,26 @@ pub fn margin(
     for e in positions.iter().filter(|e| e.size != 0) {
         let short = e.size < 0;
         let s = biased_spot(e.kind, short, spot, conf);
-        let price_at = |spot: Fx, vol: Fx| -> Result<Fx> {
-            Ok(series_greeks(e.kind, spot, e.strike, vol, rate_bps, e.expiry_secs, cap_bps)?.price)
+        let price_at = |spot: Fx, vol: Fx| {
+            series_price(e.kind, spot, e.strike, vol, rate_bps, e.expiry_secs, cap_bps)
         };
         let q = e.size.abs();
         if short {
+            // The plain call bounds the call spread's value from above (by the cap call's
+            // value, small at the cap strike): one engine evaluation per short series, and the
+            // requirement errs toward more margin. It is capped at the maximum payoff below.
             let vol = mul(e.base_vol, Fx::ONE + bps(p.vol_shock_bps))?;
-            let up = price_at(mul(s, Fx::ONE + shock)?, vol)?;
-            let down = price_at(mul(s, (Fx::ONE - shock).max(Fx::DELTA))?, vol)?;
+            let worst = series_price(
+                e.kind,
+                shocked(e.kind, s, shock)?,
+                e.strike,
+                vol,
+                rate_bps,
+                e.expiry_secs,
+                NO_CAP,
+            )?;
             let floor = mul(s, bps(p.min_margin_bps))?;
-            let per_contract = up.max(down).max(floor).min(max_payoff(e.kind, e.strike, cap_bps)?);
+            let per_contract = worst.max(floor).min(max_payoff(e.kind, e.strike, cap_bps)?);
             totals.requirement = totals
                 .requirement
                 .checked_add(mul(q, per_contract)?)
@@ -116,6 +141,7 @@ pub fn margin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::fill::series_greeks;
     use crate::state::PUT;
 
     const P: MarginParams = MarginParams {
@@ -146,6 +172,31 @@ mod tests {
 
     fn m(positions: &[Exposure], level: Level) -> MarginTotals {
         margin(positions, fx(150), Fx::from_num(0.05), 500, 30_000, &P, level).unwrap()
+    }
+
+    #[test]
+    fn the_adverse_shock_is_the_larger_of_the_two() {
+        let mut checked = 0;
+        for kind in [CALL, PUT] {
+            for strike in [50, 100, 140, 150, 160, 250, 440] {
+                for (vol, secs) in [(10, 600), (80, 14 * DAY), (300, 400 * DAY)] {
+                    for shock in [300, 1_200, 2_000, 9_000] {
+                        let (s, v) = (fx(150), fx(vol) / 100);
+                        let at = |spot| {
+                            series_price(kind, spot, fx(strike), v, 500, secs, 30_000).unwrap()
+                        };
+                        let up = at(mul(s, Fx::ONE + bps(shock)).unwrap());
+                        let down = at(mul(s, Fx::ONE - bps(shock)).unwrap());
+                        let worst = at(shocked(kind, s, bps(shock)).unwrap());
+                        assert_eq!(worst, up.max(down), "kind {kind} K {strike} vol {vol}");
+                        let plain = series_price(kind, s, fx(strike), v, 500, secs, NO_CAP);
+                        assert!(plain.unwrap() >= at(s), "the plain price bounds the spread");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 168);
     }
 
     #[test]

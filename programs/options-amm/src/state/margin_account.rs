@@ -8,6 +8,12 @@ use anchor_lang::prelude::*;
 /// Position accounts a margin account can hold (one per active board).
 pub const MAX_POSITIONS: usize = MAX_ACTIVE_BOARDS as usize;
 
+/// Series (strike and kind, long or short) a margin account may hold open at once, over all its
+/// positions. Every margin check prices each open series, so this bounds the compute of
+/// `sell`, `withdraw_collateral` and above all `liquidate`: every account stays liquidatable
+/// within the 200,000-CU budget (measured in tests/sbf with all series short calls).
+pub const MAX_OPEN_SERIES: u8 = 8;
+
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct MarginAccount {
@@ -19,7 +25,9 @@ pub struct MarginAccount {
     pub positions: [Pubkey; MAX_POSITIONS],
     pub num_positions: u8,
     pub bump: u8,
-    pub padding: [u8; 6],
+    /// Non-zero series over all registered positions (at most [`MAX_OPEN_SERIES`]).
+    pub open_series: u8,
+    pub padding: [u8; 5],
     pub reserved: [u64; 8],
 }
 
@@ -33,6 +41,27 @@ impl MarginAccount {
         require!(n < MAX_POSITIONS, OptionsAmmError::TooManyPositions);
         self.positions[n] = position;
         self.num_positions += 1;
+        Ok(())
+    }
+
+    /// Counts a series whose size moves from `old` to `new`: opening one beyond
+    /// [`MAX_OPEN_SERIES`] is refused, closing one frees its place.
+    pub fn track_series(&mut self, old: i64, new: i64) -> Result<()> {
+        match (old == 0, new == 0) {
+            (true, false) => {
+                require!(self.open_series < MAX_OPEN_SERIES, OptionsAmmError::TooManyOpenSeries);
+                self.open_series += 1;
+            }
+            (false, true) => self.close_series(1)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Frees the places of `n` series that were closed (settled) at once.
+    pub fn close_series(&mut self, n: u8) -> Result<()> {
+        self.open_series =
+            self.open_series.checked_sub(n).ok_or(OptionsAmmError::InvariantViolated)?;
         Ok(())
     }
 

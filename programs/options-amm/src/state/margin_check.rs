@@ -17,7 +17,9 @@ use options_amm_pricing::Fx;
 /// Requirement and long value of every position of `account` at `level`. `pairs` holds, for
 /// each registered position in order, the position account then its board. Expired boards count
 /// at their payoff (the settlement price once known, else spot): shorts owe it in full, longs
-/// are worth it less the haircut.
+/// are worth it less the haircut. A long value does not depend on the level: `known_long_value`
+/// (from an earlier pass over unchanged longs) skips pricing the longs again.
+#[allow(clippy::too_many_arguments)]
 pub fn account_margin<'info>(
     market_key: &Pubkey,
     market: &Market,
@@ -26,6 +28,7 @@ pub fn account_margin<'info>(
     now: i64,
     px: &OraclePrice,
     level: Level,
+    known_long_value: Option<Fx>,
 ) -> Result<MarginTotals> {
     let (spot, conf) = (px.price, px.conf);
     let n = account.num_positions as usize;
@@ -55,7 +58,7 @@ pub fn account_margin<'info>(
         for s in 0..b.num_strikes as usize {
             for kind in [CALL, PUT] {
                 let raw = p.sizes[s][kind as usize];
-                if raw == 0 {
+                if raw == 0 || (raw > 0 && known_long_value.is_some()) {
                     continue;
                 }
                 let size = whole_units(raw.unsigned_abs(), ud)?;
@@ -98,6 +101,9 @@ pub fn account_margin<'info>(
             exposures.clear();
         }
     }
+    if let Some(v) = known_long_value {
+        totals.long_value = v;
+    }
     Ok(totals)
 }
 
@@ -111,7 +117,7 @@ pub fn require_initial_margin<'info>(
     now: i64,
     px: &OraclePrice,
 ) -> Result<()> {
-    let totals = account_margin(market_key, market, account, pairs, now, px, Level::Initial)?;
+    let totals = account_margin(market_key, market, account, pairs, now, px, Level::Initial, None)?;
     let excess = totals.excess(collateral_whole(account, market.quote_decimals)?)?;
     require!(excess >= 0, OptionsAmmError::BelowInitialMargin);
     Ok(())

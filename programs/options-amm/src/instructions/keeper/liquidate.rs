@@ -63,7 +63,8 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
     let market_key = a.market.key();
 
     // Health before (no account borrowed mutably while the pairs are read).
-    let (px, mm_before) = {
+    // The longs are not touched (only a short is bought back): their value is reused after.
+    let (px, mm_before, long_value) = {
         let m = a.market.load()?;
         let acc = a.margin.load()?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
@@ -75,10 +76,11 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             now,
             &px,
             Level::Maintenance,
+            None,
         )?;
         let e = excess(&m, &acc, totals)?;
         require!(e < 0, OptionsAmmError::AccountHealthy);
-        (px, e)
+        (px, e, totals.long_value)
     };
 
     let (keeper_cut, event, bad_debt, seeds, one_contract_im) = {
@@ -130,7 +132,9 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
         m.protocol_fees =
             m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
         m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
-        apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, Side::Buy, size, &f)?;
+        let applied =
+            apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, Side::Buy, size, &f)?;
+        acc.track_series(applied.old_trader, applied.new_trader)?;
 
         // One contract of this series at initial margin: the most the account may end above it.
         let one = Exposure {
@@ -191,8 +195,16 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
 
     // Health after: no further than one contract's worth above initial margin.
     let acc = a.margin.load()?;
-    let totals =
-        account_margin(&market_key, &m, &acc, ctx.remaining_accounts, now, &px, Level::Initial)?;
+    let totals = account_margin(
+        &market_key,
+        &m,
+        &acc,
+        ctx.remaining_accounts,
+        now,
+        &px,
+        Level::Initial,
+        Some(long_value),
+    )?;
     let im_after = excess(&m, &acc, totals)?;
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);
     emit!(Liquidated { im_excess_after: im_after.to_bits(), ..event });

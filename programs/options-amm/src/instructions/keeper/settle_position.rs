@@ -59,7 +59,7 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         let (ud, qd, cap) =
             (m.underlying_decimals, m.quote_decimals, m.params.trading.call_cap_multiple_bps);
         let price = b.settlement_price.get();
-        let (mut payout, mut owed) = (0u64, 0u64);
+        let (mut payout, mut owed, mut open) = (0u64, 0u64, 0u8);
         let n = b.num_strikes as usize;
         let add = |x: u64, y: u64| x.checked_add(y).ok_or(OptionsAmmError::MathOverflow);
         for i in 0..n {
@@ -69,6 +69,7 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
                 if size == 0 {
                     continue;
                 }
+                open += 1;
                 let p = payoff(kind, b.strikes[i].strike.get(), price, cap)?;
                 if size > 0 {
                     payout = add(payout, amount(size as u64, p, ud, qd, false)?)?;
@@ -93,6 +94,7 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         b.receivable -= covered;
         m.settlement_receivable = m.settlement_receivable.saturating_sub(covered);
         acc.unregister(&a.position.key())?;
+        acc.close_series(open)?;
         // Once every long of the board is paid, the reserve's rounding dust returns to the pool.
         if b.strikes[..n].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {
             let dust = b.payable;

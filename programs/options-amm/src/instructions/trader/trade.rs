@@ -27,6 +27,7 @@ pub struct Trade<'info> {
     )]
     pub position: AccountLoader<'info, Position>,
     #[account(
+        mut,
         constraint = margin.load()?.owner == trader.key() @ OptionsAmmError::WrongMarginAccount,
         constraint = margin.load()?.market == market.key() @ OptionsAmmError::WrongMarginAccount,
     )]
@@ -145,6 +146,7 @@ pub fn execute(
             m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
         m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
         let applied = apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f)?;
+        a.margin.load_mut()?.track_series(applied.old_trader, applied.new_trader)?;
         if applied.vault_lock > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
             if (m.locked_quote as u128) * 10_000 > cap {

@@ -116,6 +116,18 @@ impl Wallet {
     }
 }
 
+/// The events of type `E` in a transaction's logs (Anchor's `Program data: <base64>` lines),
+/// in order.
+pub fn events<E: anchor_lang::Event>(logs: &[String]) -> Vec<E> {
+    use anchor_lang::__private::base64::{engine::general_purpose::STANDARD, Engine};
+    logs.iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .filter_map(|b64| STANDARD.decode(b64).ok())
+        .filter(|bytes| bytes.starts_with(E::DISCRIMINATOR))
+        .filter_map(|bytes| E::try_from_slice(&bytes[E::DISCRIMINATOR.len()..]).ok())
+        .collect()
+}
+
 /// An instruction of this program from its Anchor accounts and arguments.
 pub fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: ID, accounts: accounts.to_account_metas(None), data: data.data() }

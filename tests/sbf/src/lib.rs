@@ -49,6 +49,8 @@ pub struct Sbf {
     pub boards: Vec<Pubkey>,
     pub margin: BTreeMap<Pubkey, Vec<(Pubkey, Pubkey)>>,
     pub cu: CuLog,
+    /// The logs of the last successful transaction (events are `Program data:` lines).
+    pub logs: Vec<String>,
 }
 
 /// A failed transaction: its error and logs.
@@ -93,6 +95,7 @@ impl Sbf {
             boards: vec![],
             margin: BTreeMap::new(),
             cu: CuLog::new(),
+            logs: vec![],
         };
         s.set_time(T0);
         s.mint(&quote_mint, 6);
@@ -210,6 +213,7 @@ impl Sbf {
         match result {
             Ok(meta) => {
                 self.cu.entry(name.to_string()).or_default().push(meta.compute_units_consumed);
+                self.logs = meta.logs;
                 Ok(meta.compute_units_consumed)
             }
             Err(f) => Err(Failure { err: format!("{:?}", f.err), logs: f.meta.logs }),

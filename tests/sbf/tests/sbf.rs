@@ -69,8 +69,15 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     // Traders: one buys calls (the vault goes short delta), one sells puts (opens a short).
     let (buyer_key, buyer) = s.trader(&board, 20_000 * USDC);
     for size in [1, 20, 5] {
+        let before = s.balance(&buyer.quote);
         let i = client::buy(&s.keys, &board, &buyer, ATM, CALL, size * CONTRACT, u64::MAX);
         s.run("buy", &[i], &[&buyer_key]).unwrap();
+        // The event the program emits says what the trader paid, to the unit.
+        let [e] = &client::events::<options_amm::events::Traded>(&s.logs)[..] else {
+            panic!("one Traded event: {:?}", s.logs)
+        };
+        assert_eq!((e.size, e.owner), (size * CONTRACT, buyer.owner));
+        assert_eq!(e.premium + e.fee_lp + e.fee_protocol, before - s.balance(&buyer.quote));
     }
     let i =
         client::sell(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, 0, &s.margin_of(&buyer.owner));

@@ -2,7 +2,7 @@
 // and the senior/junior tranches' share mints) and a first board, from a JSON parameter file.
 //
 //   DEPLOY_PARAMS    parameter file (default: params.example.json beside this script)
-//   OPTIONS_AMM_IDL  program IDL   (default: ../target/idl/options_amm.json from this script)
+//   OPTIONS_AMM_IDL  program IDL   (default: ../app/idl/options_amm.json from this script)
 //
 // Paths given in the environment are relative to the working directory; the defaults are
 // relative to this file, so they hold under `anchor migrate` (which runs from .anchor/) too.
@@ -199,9 +199,9 @@ function fromJson(ty: IdlType, v: unknown, at: string, types: IdlTypeDef[]): unk
 
 async function deploy(provider: AnchorProvider): Promise<void> {
   const paramsFile = resolvePath("DEPLOY_PARAMS", "params.example.json");
-  const idlFile = resolvePath("OPTIONS_AMM_IDL", "../target/idl/options_amm.json");
+  const idlFile = resolvePath("OPTIONS_AMM_IDL", "../app/idl/options_amm.json");
   const p = parseParams(readJson(paramsFile, "parameter file"));
-  const idl = readJson(idlFile, "IDL (run `anchor build` first, or set OPTIONS_AMM_IDL)") as Idl;
+  const idl = readJson(idlFile, "IDL (the committed app/idl/options_amm.json, or set OPTIONS_AMM_IDL)") as Idl;
   if (typeof idl.address !== "string") fail(`${idlFile} has no "address": not an Anchor >= 0.30 IDL`);
 
   const program = new Program(idl, provider);

@@ -5,10 +5,14 @@ use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
+mod backend;
 mod decimal;
+mod idl;
 mod price;
 mod quote;
 mod simulate;
+mod stdio;
+mod users;
 
 #[derive(Parser)]
 #[command(name = "options-amm", version, about = "options-amm client")]
@@ -26,6 +30,18 @@ enum Command {
     Quote(quote::QuoteArgs),
     /// Drive a market through the real program in an embedded Solana runtime and report.
     Simulate(simulate::SimArgs),
+    /// Local world only: a ready market, tokens, oracle prices and the clock.
+    Dev(users::With<users::Dev>),
+    /// The market: parameters, books, greeks, NAV, boards.
+    Market(users::With<users::MarketCmd>),
+    /// Liquidity providers: deposit, withdraw, show tranche NAV and share price.
+    Lp(users::With<users::Lp>),
+    /// Traders: margin account, collateral, quotes, buy, sell, positions and health, settle.
+    Trader(users::With<users::Trader>),
+    /// Keepers: one-shot cranks and a `run` loop.
+    Keeper(users::With<users::Keeper>),
+    /// Governance: config, markets, boards, parameters, pause, authority.
+    Gov(users::With<users::Gov>),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +54,12 @@ fn main() -> ExitCode {
         }
         Command::Quote(args) => quote::run(&args, &mut std::io::stdout().lock()),
         Command::Simulate(args) => run_simulation(&args),
+        Command::Dev(w) => users::run(&w.g, users::Group::Dev(w.cmd)),
+        Command::Market(w) => users::run(&w.g, users::Group::Market(w.cmd)),
+        Command::Lp(w) => users::run(&w.g, users::Group::Lp(w.cmd)),
+        Command::Trader(w) => users::run(&w.g, users::Group::Trader(w.cmd)),
+        Command::Keeper(w) => users::run(&w.g, users::Group::Keeper(w.cmd)),
+        Command::Gov(w) => users::run(&w.g, users::Group::Gov(w.cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,7 +78,7 @@ fn run_simulation(args: &simulate::SimArgs) -> Result<(), String> {
     }
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     // Natively, the program's `msg!` lines go straight to stdout; keep them out of the report.
-    let quiet = QuietStdout::new();
+    let quiet = stdio::Quiet::new();
     let report = runtime.block_on(simulate::run(args));
     drop(quiet);
     let report = report?;
@@ -69,36 +91,4 @@ fn run_simulation(args: &simulate::SimArgs) -> Result<(), String> {
         return Err(format!("{} invariant violations", report.invariant_violations));
     }
     Ok(())
-}
-
-/// Sends file descriptor 1 to /dev/null until dropped (then restores it).
-struct QuietStdout(Option<i32>);
-
-impl QuietStdout {
-    fn new() -> Self {
-        let _ = std::io::stdout().flush();
-        // SAFETY: dup/open/dup2 on valid descriptors; the saved descriptor is restored on drop.
-        unsafe {
-            let saved = libc::dup(1);
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-            if saved < 0 || null < 0 || libc::dup2(null, 1) < 0 {
-                return QuietStdout(None);
-            }
-            libc::close(null);
-            QuietStdout(Some(saved))
-        }
-    }
-}
-
-impl Drop for QuietStdout {
-    fn drop(&mut self) {
-        if let Some(saved) = self.0 {
-            let _ = std::io::stdout().flush();
-            // SAFETY: `saved` is the descriptor `new` duplicated from stdout.
-            unsafe {
-                libc::dup2(saved, 1);
-                libc::close(saved);
-            }
-        }
-    }
 }

@@ -64,7 +64,7 @@ pub struct QuoteArgs {
 }
 
 /// Decimal whole units to raw units; the amount must be a whole number of raw units.
-fn to_raw(text: &str, decimals: u8, what: &str) -> Result<u64, String> {
+pub fn to_raw(text: &str, decimals: u8, what: &str) -> Result<u64, String> {
     let v = parse_fx(text)?;
     let scaled = v
         .checked_mul(Fx::from_num(10u64.pow(decimals as u32)))

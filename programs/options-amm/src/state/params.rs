@@ -11,7 +11,8 @@ use anchor_lang::prelude::*;
 
 /// Limits an oracle price must meet for one use (trading, margin, settlement).
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct OracleLimits {
     /// Oldest acceptable publish time, seconds before now.
     pub max_age_secs: u32,
@@ -20,7 +21,8 @@ pub struct OracleLimits {
 }
 
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct RiskParams {
     /// Trading and LP flows (strict).
     pub oracle_trade: OracleLimits,
@@ -45,7 +47,8 @@ pub struct RiskParams {
 
 /// Traders' margin and liquidation parameters, basis points.
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct MarginParams {
     /// Spot shock (up and down) for initial and maintenance margin.
     pub im_spot_shock_bps: u32,
@@ -65,7 +68,8 @@ pub struct MarginParams {
 
 /// Quoting and trading parameters. `_micro` values are millionths (1_000_000 = 1.0).
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct TradingParams {
     /// Normalisers of the vault's net vega (quote per 1.00 vol), gamma and |delta| (underlying).
     pub vega_cap_micro: u64,
@@ -103,7 +107,8 @@ pub struct TradingParams {
 
 /// Delta-hedging (`rebalance`) parameters.
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct HedgeParams {
     /// Rebalancing is allowed only when |net delta| exceeds this (millionths of underlying).
     pub delta_band_micro: u64,
@@ -210,6 +215,59 @@ impl RiskParams {
             g.keeper_penalty_share_bps as u64,
             g.reserved as u64,
         ]
+    }
+
+    /// Sets parameter `index` (in `FIELDS` order) to `v`; a value too wide for its field is an
+    /// error (`ParamOutOfBounds`). Bounds are checked by `validate`, not here.
+    pub fn set(&mut self, index: usize, v: u64) -> Result<()> {
+        let w = |v: u64| u32::try_from(v).map_err(|_| error!(OptionsAmmError::ParamOutOfBounds));
+        let (t, h, g) = (&mut self.trading, &mut self.hedge, &mut self.margin);
+        match index {
+            0 => self.oracle_trade.max_age_secs = w(v)?,
+            1 => self.oracle_trade.max_conf_bps = w(v)?,
+            2 => self.oracle_margin.max_age_secs = w(v)?,
+            3 => self.oracle_margin.max_conf_bps = w(v)?,
+            4 => self.oracle_settle.max_age_secs = w(v)?,
+            5 => self.oracle_settle.max_conf_bps = w(v)?,
+            6 => self.senior_target_rate_bps = w(v)?,
+            7 => self.risk_free_rate_bps = w(v)?,
+            8 => self.max_utilisation_bps = w(v)?,
+            9 => self.timelock_secs = w(v)?,
+            10 => t.vega_cap_micro = v,
+            11 => t.gamma_cap_micro = v,
+            12 => t.delta_cap_micro = v,
+            13 => t.skew_vega_micro = v,
+            14 => t.skew_gamma_micro = v,
+            15 => t.max_skew_micro = v,
+            16 => t.spread_vol_micro = v,
+            17 => t.spread_delta_vol_micro = v,
+            18 => t.spread_expiry_vol_micro = v,
+            19 => t.max_trade_size = v,
+            20 => t.call_cap_multiple_bps = w(v)?,
+            21 => t.near_expiry_secs = w(v)?,
+            22 => t.trading_cutoff_secs = w(v)?,
+            23 => t.min_abs_delta_bps = w(v)?,
+            24 => t.max_abs_delta_bps = w(v)?,
+            25 => t.fee_spot_bps = w(v)?,
+            26 => t.fee_premium_bps = w(v)?,
+            27 => t.protocol_fee_share_bps = w(v)?,
+            28 => t.cache_max_age_secs = w(v)?,
+            29 => t.cache_max_spot_move_bps = w(v)?,
+            30 => h.delta_band_micro = v,
+            31 => h.max_rebalance_size = v,
+            32 => h.keeper_discount_bps = w(v)?,
+            33 => h.reserved = w(v)?,
+            34 => g.im_spot_shock_bps = w(v)?,
+            35 => g.mm_spot_shock_bps = w(v)?,
+            36 => g.vol_shock_bps = w(v)?,
+            37 => g.min_margin_bps = w(v)?,
+            38 => g.long_haircut_bps = w(v)?,
+            39 => g.liquidation_penalty_bps = w(v)?,
+            40 => g.keeper_penalty_share_bps = w(v)?,
+            41 => g.reserved = w(v)?,
+            _ => return err!(OptionsAmmError::ParamOutOfBounds),
+        }
+        Ok(())
     }
 
     /// The first parameter outside its hard bounds, if any.
@@ -357,5 +415,20 @@ mod tests {
         assert_eq!(old.too_large_step(&new), None);
         new.max_utilisation_bps = 3_999;
         assert_eq!(old.too_large_step(&new), Some("max_utilisation_bps"));
+    }
+
+    #[test]
+    fn set_changes_exactly_the_named_parameter() {
+        let base = RiskParams::reference();
+        for (i, v) in base.values().into_iter().enumerate() {
+            let mut p = base;
+            p.set(i, v ^ 1).unwrap();
+            let changed: Vec<usize> =
+                (0..42).filter(|&j| p.values()[j] != base.values()[j]).collect();
+            assert_eq!(changed, vec![i], "{}", FIELDS[i].0);
+        }
+        let mut p = base;
+        assert!(p.set(42, 0).is_err());
+        assert!(p.set(0, u64::from(u32::MAX) + 1).is_err());
     }
 }

@@ -5,7 +5,8 @@ use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct PodFx {
     pub bits: [u8; 16],
 }

@@ -282,7 +282,7 @@ pub(crate) fn apply_fill(
 /// The fill of `size` contracts of one series of `b` at the oracle price and the market's
 /// aggregate greeks: the same computation the client runs (`math::fill`).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn market_fill(
+pub fn market_fill(
     m: &Market,
     b: &Board,
     strike_index: u8,

@@ -1,0 +1,383 @@
+//! Where the CLI's transactions go. By default an embedded Solana runtime (solana-program-test's
+//! bank with this program and the real SPL Token programs) whose accounts and clock persist in a
+//! state directory, so that successive commands see the same market; with `--url`, a cluster
+//! over JSON-RPC. Both sign with the user's keypair file (the Solana CLI's convention) and pay
+//! fees from it. Failures name the program's error (from the IDL's error table).
+#![allow(deprecated)] // solana-program-test's API is marked "Agave Unstable"
+
+use anchor_lang::prelude::Pubkey;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::{Deserialize, Serialize};
+use solana_sdk::account::{Account, AccountSharedData};
+use solana_sdk::clock::Clock;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::Transaction;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// What every command needs from a backend.
+pub trait Backend {
+    /// The user: signs and pays for every transaction.
+    fn user(&self) -> &Keypair;
+    fn account(&mut self, key: &Pubkey) -> Result<Option<Account>>;
+    /// Sends `ixs` in one transaction signed by the user and `signers`; the logs on success.
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>>;
+    /// The cluster's unix time.
+    fn now(&mut self) -> Result<i64>;
+    /// Accounts of this program whose data starts with `discriminator`.
+    fn program_accounts(&mut self, discriminator: &[u8]) -> Result<Vec<(Pubkey, Account)>>;
+    /// The embedded runtime, for the `dev` commands that only a local world allows.
+    fn embedded(&mut self) -> Option<&mut Embedded> {
+        None
+    }
+    /// Persists what must outlive the process.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads a keypair file in the Solana CLI's format (a JSON array of 64 bytes).
+pub fn read_keypair(path: &Path) -> Result<Keypair> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read keypair {}: {e}", path.display()))?;
+    let bytes: Vec<u8> = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a keypair file: {e}", path.display()))?;
+    Keypair::try_from(bytes.as_slice())
+        .map_err(|e| format!("{} is not a keypair file: {e}", path.display()))
+}
+
+/// Writes a new keypair file (refuses to overwrite one).
+pub fn write_keypair(path: &Path, key: &Keypair) -> Result<()> {
+    if path.exists() {
+        return Err(format!("{} exists; not overwriting a keypair", path.display()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let json = serde_json::to_string(&key.to_bytes().to_vec()).map_err(|e| e.to_string())?;
+    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The program's named error for a failed transaction, from its logs or its error code.
+pub fn explain(err: &str, logs: &[String]) -> String {
+    if let Some(line) = logs.iter().find(|l| l.contains("Error Code: ")) {
+        if let Some(rest) = line.split("Error Code: ").nth(1) {
+            return format!("{} ({err})", rest.trim_end_matches('.'));
+        }
+    }
+    for (pattern, radix) in [("Custom(", 10), ("custom program error: 0x", 16)] {
+        if let Some(code) = err.split(pattern).nth(1).and_then(|r| {
+            let digits: String = r.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            u32::from_str_radix(&digits, radix).ok()
+        }) {
+            if let Some((name, msg)) = crate::idl::error(code) {
+                return format!("{name}: {msg} (error {code})");
+            }
+        }
+    }
+    err.to_string()
+}
+
+// ---------------------------------------------------------------- embedded
+
+#[derive(Serialize, Deserialize)]
+struct SavedAccount {
+    lamports: u64,
+    owner: String,
+    executable: bool,
+    data: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct World {
+    unix_timestamp: i64,
+    accounts: BTreeMap<String, SavedAccount>,
+}
+
+/// The embedded runtime and the state directory it persists to (`world.json`).
+pub struct Embedded {
+    dir: PathBuf,
+    rt: tokio::runtime::Runtime,
+    ctx: solana_program_test::ProgramTestContext,
+    user: Keypair,
+    /// Every account the world holds or a command touched, saved by `finish`.
+    known: std::collections::BTreeSet<Pubkey>,
+    now: i64,
+    unique: u32,
+    /// The local mints' authority, kept in `<state>/faucet.json`.
+    faucet: Keypair,
+}
+
+fn key(text: &str) -> Result<Pubkey> {
+    text.parse().map_err(|_| format!("not a public key: {text:?}"))
+}
+
+impl Embedded {
+    /// Opens the world in `dir` (empty if new, with the clock at the machine's time) and gives
+    /// `user` 100 SOL if it has none: a local world is for development.
+    pub fn open(dir: &Path, user: Keypair) -> Result<Embedded> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join("world.json");
+        let world: World = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| format!("{} is damaged: {e}", path.display()))?,
+            Err(_) => World {
+                unix_timestamp: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_err(|e| e.to_string())?
+                    .as_secs() as i64,
+                accounts: BTreeMap::new(),
+            },
+        };
+        let mut pt = options_amm_tests::program_test();
+        let mut known = std::collections::BTreeSet::new();
+        for (k, a) in &world.accounts {
+            let data = STANDARD.decode(&a.data).map_err(|e| format!("{k}: {e}"))?;
+            let account = Account {
+                lamports: a.lamports,
+                data,
+                owner: key(&a.owner)?,
+                executable: a.executable,
+                rent_epoch: 0,
+            };
+            let k = key(k)?;
+            pt.add_account(k, account);
+            known.insert(k);
+        }
+        if !known.contains(&user.pubkey()) {
+            pt.add_account(
+                user.pubkey(),
+                Account::new(100_000_000_000, 0, &anchor_lang::system_program::ID),
+            );
+            known.insert(user.pubkey());
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let ctx = rt.block_on(pt.start_with_context());
+        let faucet_path = dir.join("faucet.json");
+        if !faucet_path.exists() {
+            write_keypair(&faucet_path, &Keypair::new())?;
+        }
+        let faucet = read_keypair(&faucet_path)?;
+        let mut e = Embedded {
+            dir: dir.into(),
+            rt,
+            ctx,
+            user,
+            known,
+            now: world.unix_timestamp,
+            unique: 0,
+            faucet,
+        };
+        e.set_time(world.unix_timestamp)?;
+        Ok(e)
+    }
+
+    pub fn set_time(&mut self, unix_timestamp: i64) -> Result<()> {
+        let mut clock: Clock =
+            self.rt.block_on(self.ctx.banks_client.get_sysvar()).map_err(|e| e.to_string())?;
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+        self.now = unix_timestamp;
+        Ok(())
+    }
+
+    /// Writes an account directly (oracle prices, mints: the local world's privileges).
+    pub fn put(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) {
+        let account =
+            Account { lamports: 1_000_000_000, data, owner, executable: false, rent_epoch: 0 };
+        self.ctx.set_account(&key, &AccountSharedData::from(account));
+        self.known.insert(key);
+    }
+
+    /// The local mints' authority.
+    pub fn faucet(&self) -> &Keypair {
+        &self.faucet
+    }
+
+    fn save(&mut self) -> Result<()> {
+        let mut world = World { unix_timestamp: self.now, accounts: BTreeMap::new() };
+        for k in &self.known {
+            let account = self
+                .rt
+                .block_on(self.ctx.banks_client.get_account(*k))
+                .map_err(|e| e.to_string())?;
+            if let Some(a) = account {
+                world.accounts.insert(
+                    k.to_string(),
+                    SavedAccount {
+                        lamports: a.lamports,
+                        owner: a.owner.to_string(),
+                        executable: a.executable,
+                        data: STANDARD.encode(&a.data),
+                    },
+                );
+            }
+        }
+        let text = serde_json::to_string(&world).map_err(|e| e.to_string())?;
+        let tmp = self.dir.join("world.json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
+        std::fs::rename(&tmp, self.dir.join("world.json")).map_err(|e| e.to_string())
+    }
+
+    fn process(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        payer: &Keypair,
+    ) -> Result<Vec<String>> {
+        self.unique += 1;
+        let mut all = vec![
+            solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+                1_400_000 - self.unique,
+            ),
+        ];
+        all.extend_from_slice(ixs);
+        for i in ixs {
+            self.known.extend(i.accounts.iter().map(|m| m.pubkey));
+        }
+        let blockhash = self
+            .rt
+            .block_on(self.ctx.banks_client.get_latest_blockhash())
+            .map_err(|e| e.to_string())?;
+        let mut keys: Vec<&Keypair> = vec![payer];
+        keys.extend_from_slice(signers);
+        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        // Natively, the program's log lines go to stdout: capture them for the error's name.
+        let capture = crate::stdio::Capture::start();
+        let result = self.rt.block_on(self.ctx.banks_client.process_transaction(tx));
+        let logs = capture.finish();
+        match result {
+            Ok(()) => Ok(logs),
+            Err(e) => Err(explain(&format!("{e:?}"), &logs)),
+        }
+    }
+}
+
+impl Backend for Embedded {
+    fn user(&self) -> &Keypair {
+        &self.user
+    }
+
+    fn account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
+        self.rt.block_on(self.ctx.banks_client.get_account(*key)).map_err(|e| e.to_string())
+    }
+
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
+        let user = self.user.insecure_clone();
+        self.process(ixs, signers, &user)
+    }
+
+    fn now(&mut self) -> Result<i64> {
+        Ok(self.now)
+    }
+
+    fn program_accounts(&mut self, discriminator: &[u8]) -> Result<Vec<(Pubkey, Account)>> {
+        let keys: Vec<Pubkey> = self.known.iter().copied().collect();
+        let mut out = vec![];
+        for k in keys {
+            if let Some(a) = self.account(&k)? {
+                if a.owner == options_amm::ID && a.data.starts_with(discriminator) {
+                    out.push((k, a));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn embedded(&mut self) -> Option<&mut Embedded> {
+        Some(self)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.save()
+    }
+}
+
+// ---------------------------------------------------------------- JSON-RPC
+
+/// A cluster over JSON-RPC (`--url`), confirmed commitment.
+pub struct Rpc {
+    client: solana_rpc_client::rpc_client::RpcClient,
+    user: Keypair,
+}
+
+impl Rpc {
+    pub fn new(url: &str, user: Keypair) -> Rpc {
+        let client = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(
+            url.to_string(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        );
+        Rpc { client, user }
+    }
+}
+
+/// The simulation logs a preflight failure carries.
+fn preflight_logs(e: &solana_rpc_client_api::client_error::Error) -> Vec<String> {
+    use solana_rpc_client_api::client_error::ErrorKind;
+    use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
+    match e.kind() {
+        ErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+            ..
+        }) => sim.logs.clone().unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+impl Backend for Rpc {
+    fn user(&self) -> &Keypair {
+        &self.user
+    }
+
+    fn account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
+        self.client
+            .get_account_with_commitment(key, self.client.commitment())
+            .map(|r| r.value)
+            .map_err(|e| e.to_string())
+    }
+
+    fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
+        let blockhash = self.client.get_latest_blockhash().map_err(|e| e.to_string())?;
+        let mut keys: Vec<&Keypair> = vec![&self.user];
+        keys.extend_from_slice(signers);
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash);
+        match self.client.send_and_confirm_transaction(&tx) {
+            Ok(_) => Ok(vec![]),
+            Err(e) => Err(explain(&e.to_string(), &preflight_logs(&e))),
+        }
+    }
+
+    fn now(&mut self) -> Result<i64> {
+        let a =
+            self.client.get_account(&solana_sdk::sysvar::clock::ID).map_err(|e| e.to_string())?;
+        let clock: Clock = bincode::deserialize(&a.data).map_err(|e| e.to_string())?;
+        Ok(clock.unix_timestamp)
+    }
+
+    fn program_accounts(&mut self, discriminator: &[u8]) -> Result<Vec<(Pubkey, Account)>> {
+        use solana_account_decoder_client_types::UiAccountEncoding;
+        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                0,
+                discriminator.to_vec(),
+            ))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.client
+            .get_program_accounts_with_config(&options_amm::ID, config)
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,128 @@
+//! Every user's commands against the embedded runtime, run as a user runs them: successive
+//! processes share one market through the state directory.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+/// Runs `options-amm <args> --state <dir> --json` and returns its JSON, or its stderr on failure.
+fn run(dir: &Path, args: &[&str]) -> Result<Value, String> {
+    let out = Command::cargo_bin("options-amm")
+        .unwrap()
+        .args(args)
+        .args(["--state", dir.join("s").to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        }))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Value {
+    run(dir, args).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("options-amm-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_market_lives_across_commands_from_listing_to_settlement() {
+    let d = tmp("life");
+    let init = ok(&d, &["dev", "init", "--price", "150", "--days", "7"]);
+    let expiry = init["board_expiry"].as_i64().unwrap().to_string();
+    assert!(
+        ok(&d, &["lp", "deposit", "--tranche", "senior", "500000"])["shares_minted"].as_u64()
+            > Some(0)
+    );
+    ok(&d, &["lp", "deposit", "--tranche", "junior", "200000"]);
+
+    // A quote is what the buy then pays, to the unit.
+    let series = ["--strike", "150", "--kind", "call", "--size", "20"];
+    let q = ok(&d, &[&["trader", "quote"][..], &series].concat());
+    let b = ok(&d, &[&["trader", "buy"][..], &series].concat());
+    let cost = |v: &Value| ["premium", "fee_lp", "fee_protocol"].map(|k| v[k].as_f64().unwrap());
+    assert_eq!(cost(&q), cost(&b));
+    assert!((b["paid"].as_f64().unwrap() - cost(&b).iter().sum::<f64>()).abs() < 1e-6);
+
+    // A keeper with its own keypair refreshes and hedges the vault's short delta.
+    let key = d.join("keeper.json");
+    let keeper =
+        ok(&d, &["dev", "keygen", key.to_str().unwrap()])["pubkey"].as_str().unwrap().to_string();
+    ok(&d, &["dev", "fund", "--to", &keeper, "--quote", "100000", "--underlying", "100"]);
+    let k = ["--keypair", key.to_str().unwrap()];
+    let pass = ok(&d, &[&["keeper", "run", "--iterations", "1"][..], &k].concat());
+    assert_eq!(pass["passes"][0]["rebalance"][0]["result"], "ok", "{pass}");
+    let m = ok(&d, &["market", "show"]);
+    let band = m["params"]["hedge.delta_band_micro"].as_f64().unwrap() / 1e6;
+    assert!(m["greeks"]["net_delta"].as_f64().unwrap().abs() <= band + 1e-9, "{m}");
+
+    // Past expiry: the keeper settles the board and the trader's position; the trader is paid.
+    // (the first price at or after expiry settles the board: publish it, then move past it)
+    ok(&d, &["dev", "price", "160"]);
+    ok(&d, &["dev", "warp", "604900"]);
+    let pass = ok(&d, &[&["keeper", "settle"][..], &k].concat());
+    assert_eq!(pass["settle_board"][0]["result"], "ok", "{pass}");
+    assert_eq!(pass["settle_position"][0]["result"], "ok", "{pass}");
+    assert!(ok(&d, &["trader", "show"])["positions"].as_array().unwrap().is_empty());
+    let board = m["boards"][0]["expiry"].as_i64().unwrap().to_string();
+    assert_eq!(board, expiry);
+
+    // LPs leave at NAV.
+    let before = ok(&d, &["lp", "show"])["tranches"][1]["your_value"].as_f64().unwrap();
+    let got =
+        ok(&d, &["lp", "withdraw", "--tranche", "junior", "all"])["received"].as_f64().unwrap();
+    assert!((got - before).abs() <= 0.000_001 + before * 1e-9, "shown {before}, received {got}");
+}
+
+#[test]
+fn refusals_name_the_programs_error_and_change_nothing() {
+    let d = tmp("refuse");
+    ok(&d, &["dev", "init"]);
+    ok(&d, &["lp", "deposit", "--tranche", "senior", "100000"]);
+    ok(&d, &["trader", "open-account"]);
+    // What a refusal must not change (transaction fees aside, which the cluster charges).
+    let state = |d: &Path| {
+        ["market show", "trader show", "lp show"].map(|c| ok(d, &c.split(' ').collect::<Vec<_>>()))
+    };
+    let before = state(&d);
+    // Selling puts with no collateral.
+    let e = run(&d, &["trader", "sell", "--strike", "150", "--kind", "put", "--size", "5"])
+        .unwrap_err();
+    assert!(e.contains("BelowInitialMargin"), "{e}");
+    // A strike the board does not list; a tranche withdrawal beyond what is held.
+    let e =
+        run(&d, &["trader", "buy", "--strike", "151", "--kind", "put", "--size", "1"]).unwrap_err();
+    assert!(e.contains("no strike 151"), "{e}");
+    let e =
+        run(&d, &["gov", "propose-params", "--set", "trading.fee_spot_bps=100000"]).unwrap_err();
+    assert!(e.contains("ParamOutOfBounds"), "{e}");
+    assert!(before == state(&d), "a refused command changed the market or a wallet");
+}
+
+#[test]
+fn governance_changes_parameters_after_the_delay_and_pauses() {
+    let d = tmp("gov");
+    ok(&d, &["dev", "init"]);
+    let p = ok(&d, &["gov", "propose-params", "--set", "trading.fee_spot_bps=5"]);
+    let eta = p["executable_at"].as_i64().unwrap();
+    let e = run(&d, &["gov", "execute-params"]).unwrap_err();
+    assert!(e.contains("TimelockNotElapsed") || e.contains("Timelock"), "{e}");
+    let now = ok(&d, &["market", "show"])["now"].as_i64().unwrap();
+    ok(&d, &["dev", "warp", &(eta - now).to_string()]);
+    ok(&d, &["keeper", "refresh"]);
+    ok(&d, &["gov", "execute-params"]);
+    assert_eq!(ok(&d, &["market", "show"])["params"]["trading.fee_spot_bps"], 5);
+    ok(&d, &["gov", "pause", "trading"]);
+    ok(&d, &["lp", "deposit", "--tranche", "senior", "1000"]);
+    let e = run(&d, &["trader", "buy", "--strike", "150", "--kind", "call", "--size", "1"])
+        .unwrap_err();
+    assert!(e.contains("TradingPaused") || e.contains("StaleGreekCache"), "{e}");
+}

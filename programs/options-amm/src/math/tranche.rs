@@ -9,7 +9,7 @@
 
 use crate::constants::{BPS, SECONDS_PER_YEAR, VIRTUAL_ASSETS, VIRTUAL_SHARES};
 use crate::error::OptionsAmmError;
-use crate::math::safe::{mul_div_ceil, mul_div_floor};
+use crate::math::safe::mul_div_floor;
 use anchor_lang::prelude::*;
 
 /// Values of the two tranches, quote units.
@@ -70,14 +70,17 @@ pub fn amount_for_shares(shares: u64, value: u64, supply: u64) -> Result<u64> {
     Ok(mul_div_floor(shares, value_v, supply_v)?.min(value))
 }
 
-/// The senior claim left after `shares` of `supply` leave: the leaver's pro-rata part is removed,
-/// rounded up, so the remaining holders' claim is never inflated.
+/// The senior claim left after `shares` of `supply` leave: the claim those shares are worth,
+/// priced exactly as the leaver is paid (`amount_for_shares`, virtual shares included, rounded
+/// down); the last holder out takes the whole claim with it. So the senior holders who stay
+/// keep their (virtual) value per share and the junior tranche loses nothing to the rounding:
+/// NAV falls by the payment, the claim by at least as much. The fuzzer checks both tranches'
+/// value per share after every LP flow.
 pub fn claim_after_withdraw(claim: u64, shares: u64, supply: u64) -> Result<u64> {
-    if supply == 0 {
-        return Ok(claim);
+    if shares >= supply {
+        return Ok(0);
     }
-    let removed = mul_div_ceil(claim, shares, supply)?.min(claim);
-    Ok(claim - removed)
+    Ok(claim - amount_for_shares(shares, claim, supply)?)
 }
 
 #[cfg(test)]
@@ -137,10 +140,14 @@ mod tests {
     }
 
     #[test]
-    fn leaving_senior_removes_its_pro_rata_claim_rounded_up() {
-        assert_eq!(claim_after_withdraw(1_000, 1, 3).unwrap(), 666);
-        assert_eq!(claim_after_withdraw(1_000, 3, 3).unwrap(), 0);
-        assert_eq!(claim_after_withdraw(1_000, 0, 3).unwrap(), 1_000);
+    fn leaving_senior_removes_the_claim_its_shares_are_paid_for() {
+        // A third of the shares at a share price of 1 (shares carry 3 more decimals).
+        let (claim, supply) = (1_000_000, 1_000_000_000);
+        let paid = amount_for_shares(supply / 3, claim, supply).unwrap();
+        assert_eq!(paid, 333_333);
+        assert_eq!(claim_after_withdraw(claim, supply / 3, supply).unwrap(), claim - paid);
+        assert_eq!(claim_after_withdraw(claim, supply, supply).unwrap(), 0);
+        assert_eq!(claim_after_withdraw(claim, 0, supply).unwrap(), claim);
     }
 
     mod property {

@@ -57,14 +57,15 @@ pub fn max_payoff(kind: u8, strike: Fx, cap_bps: u32) -> Result<Fx> {
 }
 
 /// A call spread: the long call less the call at the cap strike.
-fn spread(long: Greeks, cap: Greeks) -> Greeks {
-    Greeks {
-        price: long.price - cap.price,
-        delta: long.delta - cap.delta,
-        gamma: long.gamma - cap.gamma,
-        vega: long.vega - cap.vega,
-        theta: long.theta - cap.theta,
-    }
+fn spread(long: Greeks, cap: Greeks) -> Result<Greeks> {
+    let d = |a: Fx, b: Fx| a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow));
+    Ok(Greeks {
+        price: d(long.price, cap.price)?,
+        delta: d(long.delta, cap.delta)?,
+        gamma: d(long.gamma, cap.gamma)?,
+        vega: d(long.vega, cap.vega)?,
+        theta: d(long.theta, cap.theta)?,
+    })
 }
 
 /// The call at the cap strike `cap_bps` x K, which every call is short of.
@@ -87,7 +88,7 @@ pub fn series_greeks(
     let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
     match kind {
         PUT => pricing(black_scholes(OptionKind::Put, &p)),
-        CALL => Ok(spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?)),
+        CALL => spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?),
         _ => err!(OptionsAmmError::InvalidOptionKind),
     }
 }
@@ -112,7 +113,8 @@ pub fn series_price(
                 return Ok(long);
             }
             let cap = BsParams { strike: cap_strike(strike, cap_bps)?, ..p };
-            Ok(long - pricing(price(OptionKind::Call, &cap))?)
+            let capped = pricing(price(OptionKind::Call, &cap))?;
+            long.checked_sub(capped).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
         }
         _ => err!(OptionsAmmError::InvalidOptionKind),
     }
@@ -131,7 +133,7 @@ pub fn series_greeks_both(
     let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
     let (call, put) = pricing(black_scholes_pair(&p))?;
     let mut both = [call, put];
-    both[CALL as usize] = spread(call, cap_call(&p, cap_bps)?);
+    both[CALL as usize] = spread(call, cap_call(&p, cap_bps)?)?;
     Ok(both)
 }
 

@@ -59,29 +59,37 @@ fn mul(a: Fx, b: Fx) -> Result<Fx> {
     a.checked_mul(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
 }
 
+fn add(a: Fx, b: Fx) -> Result<Fx> {
+    a.checked_add(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
+fn sub(a: Fx, b: Fx) -> Result<Fx> {
+    a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
 /// Spot biased against the holder: a short call or a long put fears a higher spot, a short put
 /// or a long call a lower one.
-fn biased_spot(kind: u8, short: bool, spot: Fx, conf: Fx) -> Fx {
+fn biased_spot(kind: u8, short: bool, spot: Fx, conf: Fx) -> Result<Fx> {
     let fears_higher = (kind == CALL) == short;
     if fears_higher {
-        spot + conf
+        add(spot, conf)
     } else {
-        (spot - conf).max(Fx::DELTA)
+        Ok(sub(spot, conf)?.max(Fx::DELTA))
     }
 }
+
+/// `series_price` without the cap leg: a call's plain price.
+const NO_CAP: u32 = 0;
 
 /// Spot after the shock that hurts a short of `kind`: up for a call (a call spread's value rises
 /// with spot), down for a put (its value falls). One evaluation per short series instead of
 /// pricing both shocks and taking the larger; `the_adverse_shock_is_the_larger_of_the_two`
 /// checks the equivalence.
-/// `series_price` without the cap leg: a call's plain price.
-const NO_CAP: u32 = 0;
-
 fn shocked(kind: u8, spot: Fx, shock: Fx) -> Result<Fx> {
     if kind == CALL {
-        mul(spot, Fx::ONE + shock)
+        mul(spot, add(Fx::ONE, shock)?)
     } else {
-        mul(spot, (Fx::ONE - shock).max(Fx::DELTA))
+        mul(spot, sub(Fx::ONE, shock)?.max(Fx::DELTA))
     }
 }
 
@@ -102,16 +110,16 @@ pub fn margin(
     let mut totals = MarginTotals::default();
     for e in positions.iter().filter(|e| e.size != 0) {
         let short = e.size < 0;
-        let s = biased_spot(e.kind, short, spot, conf);
+        let s = biased_spot(e.kind, short, spot, conf)?;
         let price_at = |spot: Fx, vol: Fx| {
             series_price(e.kind, spot, e.strike, vol, rate_bps, e.expiry_secs, cap_bps)
         };
-        let q = e.size.abs();
+        let q = e.size.checked_abs().ok_or(OptionsAmmError::MathOverflow)?;
         if short {
             // The plain call bounds the call spread's value from above (by the cap call's
             // value, small at the cap strike): one engine evaluation per short series, and the
             // requirement errs toward more margin. It is capped at the maximum payoff below.
-            let vol = mul(e.base_vol, Fx::ONE + bps(p.vol_shock_bps))?;
+            let vol = mul(e.base_vol, add(Fx::ONE, bps(p.vol_shock_bps))?)?;
             let worst = series_price(
                 e.kind,
                 shocked(e.kind, s, shock)?,
@@ -128,7 +136,7 @@ pub fn margin(
                 .checked_add(mul(q, per_contract)?)
                 .ok_or(OptionsAmmError::MathOverflow)?;
         } else {
-            let value = mul(price_at(s, e.base_vol)?, Fx::ONE - bps(p.long_haircut_bps))?;
+            let value = mul(price_at(s, e.base_vol)?, sub(Fx::ONE, bps(p.long_haircut_bps))?)?;
             totals.long_value = totals
                 .long_value
                 .checked_add(mul(q, value)?)
@@ -270,6 +278,23 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+            /// Any inputs at all (raw fixed-point bits): a value or a named error, never a panic.
+            #[test]
+            fn margin_of_any_input_never_panics(
+                spot in any::<i128>(), conf in any::<i128>(), strike in any::<i128>(),
+                vol in any::<i128>(), size in any::<i128>(), secs in any::<u64>(),
+                kind in 0u8..3, rate in any::<u32>(), cap in any::<u32>(), initial in any::<bool>()) {
+                let e = Exposure {
+                    kind,
+                    strike: Fx::from_bits(strike),
+                    base_vol: Fx::from_bits(vol),
+                    expiry_secs: secs,
+                    size: Fx::from_bits(size),
+                };
+                let level = if initial { Level::Initial } else { Level::Maintenance };
+                let _ = margin(&[e], Fx::from_bits(spot), Fx::from_bits(conf), rate, cap, &P, level);
+            }
 
             /// Any exposure set inside the engine's domain: no panic; initial >= maintenance;
             /// requirement within [0, full collateral]; long value >= 0.

@@ -5,6 +5,17 @@ use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 
 /// floor(a * b / c) in u128; error on c = 0 or a result above u64.
+/// `a + b`, or `MathOverflow`.
+pub fn add(a: u64, b: u64) -> Result<u64> {
+    a.checked_add(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
+/// `a - b`, or `MathOverflow` (for differences the logic keeps non-negative: a named error
+/// rather than a panic if that logic were ever wrong).
+pub fn sub(a: u64, b: u64) -> Result<u64> {
+    a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
 pub fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64> {
     require!(c != 0, OptionsAmmError::MathOverflow);
     let q = (a as u128) * (b as u128) / (c as u128);

@@ -43,7 +43,7 @@ pub fn handler(ctx: Context<CreateBoard>, expiry_ts: i64, strikes: Vec<StrikeArg
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     require!(m.active_boards < MAX_ACTIVE_BOARDS, OptionsAmmError::TooManyBoards);
-    m.active_boards += 1;
+    m.active_boards = m.active_boards.checked_add(1).ok_or(OptionsAmmError::MathOverflow)?;
     m.invariant()?;
     let cutoff = m.params.trading.trading_cutoff_secs;
     drop(m);

@@ -2,6 +2,7 @@ use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
 use crate::instructions::trader::trade::{apply_fill, market_fill, short};
 use crate::math::margin::{margin, Exposure, Level};
+use crate::math::safe::{add, sub};
 use crate::math::value::{quote_raw, whole_units};
 use crate::oracle::{self, OracleUse};
 use crate::state::{account_margin, collateral_whole, Board, MarginAccount, Market, Position, PUT};
@@ -111,11 +112,11 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             qd,
             true,
         )?;
-        let cost = f.premium + f.fee_lp + f.fee_protocol;
+        let cost = add(add(f.premium, f.fee_lp)?, f.fee_protocol)?;
         let cost_paid = cost.min(acc.collateral);
-        let penalty_paid = penalty.min(acc.collateral - cost_paid);
-        let bad_debt = cost - cost_paid;
-        acc.collateral -= cost_paid + penalty_paid;
+        let penalty_paid = penalty.min(sub(acc.collateral, cost_paid)?);
+        let bad_debt = sub(cost, cost_paid)?;
+        acc.collateral = sub(acc.collateral, add(cost_paid, penalty_paid)?)?;
         m.trader_collateral = m
             .trader_collateral
             .checked_sub(cost_paid + penalty_paid)
@@ -126,7 +127,8 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             10_000,
         )?;
         // The pool gets the premium, the LP fee and its share of the penalty, less any bad debt.
-        let pool_in = (f.premium + f.fee_lp + penalty_paid - keeper_cut) as i128 - bad_debt as i128;
+        let pool_in = sub(add(add(f.premium, f.fee_lp)?, penalty_paid)?, keeper_cut)? as i128
+            - bad_debt as i128;
         m.lp_quote = u64::try_from(m.lp_quote as i128 + pool_in)
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
         m.protocol_fees =
@@ -165,7 +167,7 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             size,
             cost,
             penalty_keeper: keeper_cut,
-            penalty_vault: penalty_paid - keeper_cut,
+            penalty_vault: sub(penalty_paid, keeper_cut)?,
             bad_debt,
             mm_excess_before: mm_before.to_bits(),
             im_excess_after: 0,
@@ -189,7 +191,7 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, vault_before - keeper_cut, m.quote_books()?)?;
+    token::reconcile(a.quote_vault.amount, sub(vault_before, keeper_cut)?, m.quote_books()?)?;
     m.invariant()?;
     a.board.load()?.invariant()?;
 

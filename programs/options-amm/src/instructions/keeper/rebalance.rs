@@ -1,6 +1,7 @@
 use crate::error::OptionsAmmError;
 use crate::events::Rebalanced;
 use crate::math::hedge::{HedgeSide, HedgeVenue, KeeperVenue};
+use crate::math::safe::{add, sub};
 use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
 use crate::state::{require_fresh_boards, Market, PAUSE_TRADING};
@@ -71,17 +72,17 @@ pub fn handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<(
             HedgeSide::VaultBuys => {
                 require!(q >= limit, OptionsAmmError::SlippageExceeded);
                 require!(q <= m.free_quote(), OptionsAmmError::InsufficientFreeLiquidity);
-                m.lp_quote -= q;
+                m.lp_quote = sub(m.lp_quote, q)?;
                 m.lp_underlying =
                     m.lp_underlying.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
-                before + size
+                before.checked_add(size).ok_or(OptionsAmmError::MathOverflow)?
             }
             HedgeSide::VaultSells => {
                 require!(q <= limit, OptionsAmmError::SlippageExceeded);
                 require!(amount <= m.lp_underlying, OptionsAmmError::InsufficientHedgeInventory);
-                m.lp_underlying -= amount;
+                m.lp_underlying = sub(m.lp_underlying, amount)?;
                 m.lp_quote = m.lp_quote.checked_add(q).ok_or(OptionsAmmError::MathOverflow)?;
-                before - size
+                before.checked_sub(size).ok_or(OptionsAmmError::MathOverflow)?
             }
         };
         m.net_delta.set(after);
@@ -140,8 +141,8 @@ pub fn handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<(
     a.underlying_vault.reload()?;
     let m = a.market.load()?;
     let (u_expected, q_expected) = match side {
-        HedgeSide::VaultBuys => (u_before + amount, q_before - quote_amount),
-        HedgeSide::VaultSells => (u_before - amount, q_before + quote_amount),
+        HedgeSide::VaultBuys => (add(u_before, amount)?, sub(q_before, quote_amount)?),
+        HedgeSide::VaultSells => (sub(u_before, amount)?, add(q_before, quote_amount)?),
     };
     token::reconcile(a.quote_vault.amount, q_expected, m.quote_books()?)?;
     token::reconcile(a.underlying_vault.amount, u_expected, m.lp_underlying)?;

@@ -1,5 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, PositionSettled};
+use crate::math::safe::sub;
 use crate::math::settle::{amount, payoff};
 use crate::state::{Board, MarginAccount, Market, Position, CALL, PUT};
 use crate::token;
@@ -86,12 +87,12 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
             m.settlement_payable.checked_sub(payout).ok_or(OptionsAmmError::InvariantViolated)?;
         // Shorts: from the margin collateral into the pool, against the board's receivable.
         let paid = owed.min(acc.collateral);
-        acc.collateral -= paid;
+        acc.collateral = sub(acc.collateral, paid)?;
         m.trader_collateral =
             m.trader_collateral.checked_sub(paid).ok_or(OptionsAmmError::InvariantViolated)?;
         m.lp_quote = m.lp_quote.checked_add(paid).ok_or(OptionsAmmError::MathOverflow)?;
         let covered = owed.min(b.receivable);
-        b.receivable -= covered;
+        b.receivable = sub(b.receivable, covered)?;
         m.settlement_receivable = m.settlement_receivable.saturating_sub(covered);
         acc.unregister(&a.position.key())?;
         acc.close_series(open)?;
@@ -99,10 +100,10 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         if b.strikes[..n].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {
             let dust = b.payable;
             b.payable = 0;
-            m.settlement_payable -= dust;
+            m.settlement_payable = sub(m.settlement_payable, dust)?;
             m.lp_quote = m.lp_quote.checked_add(dust).ok_or(OptionsAmmError::MathOverflow)?;
         }
-        (payout, owed, owed - paid, m.signer_seeds())
+        (payout, owed, sub(owed, paid)?, m.signer_seeds())
     };
 
     let vault_before = a.quote_vault.amount;
@@ -121,7 +122,7 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, vault_before - payout, m.quote_books()?)?;
+    token::reconcile(a.quote_vault.amount, sub(vault_before, payout)?, m.quote_books()?)?;
     m.invariant()?;
     emit!(PositionSettled {
         market: a.market.key(),

@@ -25,7 +25,11 @@ pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     acc.collateral = acc.collateral.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
     m.trader_collateral =
         m.trader_collateral.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
-    token::reconcile(a.quote_vault.amount, before + amount, m.quote_books()?)?;
+    token::reconcile(
+        a.quote_vault.amount,
+        crate::math::safe::add(before, amount)?,
+        m.quote_books()?,
+    )?;
     m.invariant()?;
     emit!(CollateralMoved {
         market: a.market.key(),

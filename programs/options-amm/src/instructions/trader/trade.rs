@@ -4,6 +4,7 @@ use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, Traded};
 use crate::instructions::keeper::refresh_board::signed_whole;
 use crate::math::fill::{collateral_for, fill, max_payoff, Fill, FillInputs};
+use crate::math::safe::sub;
 use crate::oracle::{self, OraclePrice, OracleUse};
 use crate::state::{
     require_initial_margin, Board, MarginAccount, Market, PodFx, Position, PAUSE_TRADING, PUT,
@@ -121,7 +122,7 @@ pub fn execute(
             }
             Side::Sell => {
                 require!(f.premium >= fees, OptionsAmmError::PremiumBelowFees);
-                let received = f.premium - fees;
+                let received = sub(f.premium, fees)?;
                 require!(received >= limit, OptionsAmmError::SlippageExceeded);
                 -(received as i128)
             }
@@ -137,7 +138,7 @@ pub fn execute(
             }
             Side::Sell => {
                 require!(f.premium <= m.free_quote(), OptionsAmmError::InsufficientFreeLiquidity);
-                m.lp_quote = (m.lp_quote - f.premium)
+                m.lp_quote = sub(m.lp_quote, f.premium)?
                     .checked_add(f.fee_lp)
                     .ok_or(OptionsAmmError::MathOverflow)?;
             }

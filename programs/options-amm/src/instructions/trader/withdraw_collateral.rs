@@ -38,7 +38,11 @@ pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, before - amount, m.quote_books()?)?;
+    token::reconcile(
+        a.quote_vault.amount,
+        crate::math::safe::sub(before, amount)?,
+        m.quote_books()?,
+    )?;
     m.invariant()?;
     let collateral = a.margin.load()?.collateral;
     emit!(CollateralMoved {

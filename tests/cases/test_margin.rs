@@ -165,6 +165,8 @@ async fn a_crash_leaves_bad_debt_that_the_junior_tranche_absorbs_first() {
     assert!(nav < nav_before, "the pool absorbed the bad debt");
     assert_eq!(split.senior, split_before.senior, "the senior tranche is untouched");
     assert!(split.junior < split_before.junior, "the junior tranche takes it first");
+    // The protocol's fee on an unpaid close is not booked: the bad debt eats it first.
+    assert_eq!(m.protocol_fees, before.protocol_fees, "no protocol fee out of bad debt");
 }
 
 #[tokio::test]

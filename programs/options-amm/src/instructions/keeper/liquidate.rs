@@ -119,20 +119,25 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
         acc.collateral = sub(acc.collateral, add(cost_paid, penalty_paid)?)?;
         m.trader_collateral = m
             .trader_collateral
-            .checked_sub(cost_paid + penalty_paid)
+            .checked_sub(add(cost_paid, penalty_paid)?)
             .ok_or(OptionsAmmError::InvariantViolated)?;
         let keeper_cut = crate::math::safe::mul_div_floor(
             penalty_paid,
             g.keeper_penalty_share_bps as u64,
             10_000,
         )?;
-        // The pool gets the premium, the LP fee and its share of the penalty, less any bad debt.
+        // Bad debt is first taken out of the protocol's fee (it is only booked if paid), the
+        // rest from the pool. The pool gets the premium, the LP fee and its share of the
+        // penalty, less that rest.
+        let fee_lost = f.fee_protocol.min(bad_debt);
+        let protocol_cut = sub(f.fee_protocol, fee_lost)?;
+        let pool_loss = sub(bad_debt, fee_lost)?;
         let pool_in = sub(add(add(f.premium, f.fee_lp)?, penalty_paid)?, keeper_cut)? as i128
-            - bad_debt as i128;
+            - pool_loss as i128;
         m.lp_quote = u64::try_from(m.lp_quote as i128 + pool_in)
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
         m.protocol_fees =
-            m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
+            m.protocol_fees.checked_add(protocol_cut).ok_or(OptionsAmmError::MathOverflow)?;
         m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
         let applied =
             apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, Side::Buy, size, &f)?;

@@ -12,6 +12,7 @@ use anchor_spl::token::spl_token;
 use clap::{Args, Subcommand, ValueEnum};
 use options_amm::client::{self, pda, MarketKeys, Wallet};
 use options_amm::instructions::StrikeArgs;
+use options_amm::math::margin::Level;
 use options_amm::oracle::{self, OraclePrice, OracleUse};
 use options_amm::state::{
     Board, MarginAccount, Market, Position, RiskParams, CALL, FIELDS, JUNIOR, PAUSE_ALL,
@@ -880,11 +881,43 @@ fn trader_show(c: &mut Ctx, k: &MarketKeys, m: &Market, owner: &Pubkey) -> Resul
             }
         }
     }
+    // Health as the program judges it (the same function over the same accounts).
+    let health = match price(c, m, OracleUse::Margin) {
+        Ok(px) => {
+            let now = c.b.now()?;
+            let collateral =
+                options_amm::state::collateral_whole(&acc, qd).map_err(|e| e.to_string())?;
+            let mut levels = serde_json::Map::new();
+            for (name, level) in [("initial", Level::Initial), ("maintenance", Level::Maintenance)]
+            {
+                let mut total = options_amm::math::margin::MarginTotals::default();
+                for p in &acc.positions[..acc.num_positions as usize] {
+                    let pos: Position = load(c, p, "position")?;
+                    let b: Board = load(c, &pos.board, "board")?;
+                    let t =
+                        options_amm::state::position_margin(m, &pos, &b, now, &px, level, false)
+                            .map_err(|e| e.to_string())?;
+                    total.requirement += t.requirement;
+                    total.long_value += t.long_value;
+                }
+                let excess = total.excess(collateral).map_err(|e| e.to_string())?;
+                levels.insert(
+                    name.into(),
+                    json!({ "requirement": fx(total.requirement), "excess": fx(excess) }),
+                );
+            }
+            let liquidatable = levels["maintenance"]["excess"].as_f64().unwrap_or(0.0) < 0.0;
+            levels.insert("liquidatable".into(), json!(liquidatable));
+            Value::Object(levels)
+        }
+        Err(e) => json!(format!("unknown: {e}")),
+    };
     Ok(json!({
         "owner": owner.to_string(),
         "collateral": units(acc.collateral, qd),
         "open_series": acc.open_series,
         "positions": positions,
+        "health": health,
     }))
 }
 

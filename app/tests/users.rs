@@ -64,6 +64,16 @@ fn a_market_lives_across_commands_from_listing_to_settlement() {
     let band = m["params"]["hedge.delta_band_micro"].as_f64().unwrap() / 1e6;
     assert!(m["greeks"]["net_delta"].as_f64().unwrap().abs() <= band + 1e-9, "{m}");
 
+    // A short against collateral: its health is what the program would judge.
+    ok(&d, &["trader", "deposit-collateral", "3000"]);
+    ok(&d, &["trader", "sell", "--strike", "165", "--kind", "put", "--size", "10"]);
+    let h = ok(&d, &["trader", "show"])["health"].clone();
+    let (im, mm) = (
+        h["initial"]["requirement"].as_f64().unwrap(),
+        h["maintenance"]["requirement"].as_f64().unwrap(),
+    );
+    assert!(im > mm && mm > 0.0 && h["liquidatable"] == false, "{h}");
+
     // Past expiry: the keeper settles the board and the trader's position; the trader is paid.
     // (the first price at or after expiry settles the board: publish it, then move past it)
     ok(&d, &["dev", "price", "160"]);

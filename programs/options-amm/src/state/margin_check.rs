@@ -14,11 +14,79 @@ use crate::state::{CALL, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
-/// Requirement and long value of every position of `account` at `level`. `pairs` holds, for
-/// each registered position in order, the position account then its board. Expired boards count
-/// at their payoff (the settlement price once known, else spot): shorts owe it in full, longs
-/// are worth it less the haircut. A long value does not depend on the level: `known_long_value`
-/// (from an earlier pass over unchanged longs) skips pricing the longs again.
+/// Requirement and long value of one position with its board at `level` (pure: the CLI shows a
+/// trader's health with it). Expired boards count at their payoff (the settlement price once
+/// known, else spot): shorts owe it in full, longs are worth it less the haircut. With
+/// `skip_longs`, longs are not valued (their value is known from an earlier pass).
+pub fn position_margin(
+    market: &Market,
+    p: &Position,
+    b: &Board,
+    now: i64,
+    px: &OraclePrice,
+    level: Level,
+    skip_longs: bool,
+) -> Result<MarginTotals> {
+    let (spot, conf) = (px.price, px.conf);
+    let (ud, cap, rate) = (
+        market.underlying_decimals,
+        market.params.trading.call_cap_multiple_bps,
+        market.params.risk_free_rate_bps,
+    );
+    let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
+    let mut totals = MarginTotals::default();
+    let haircut = Fx::ONE
+        .checked_sub(Fx::from_num(market.params.margin.long_haircut_bps) / 10_000)
+        .ok_or(OptionsAmmError::MathOverflow)?;
+    let expired = now >= b.expiry_ts;
+    let at = if b.settled == 1 { b.settlement_price.get() } else { spot };
+    for s in 0..b.num_strikes as usize {
+        for kind in [CALL, PUT] {
+            let raw = p.sizes[s][kind as usize];
+            if raw == 0 || (raw > 0 && skip_longs) {
+                continue;
+            }
+            let size = whole_units(raw.unsigned_abs(), ud)?;
+            let strike = b.strikes[s].strike.get();
+            if expired {
+                let value = size
+                    .checked_mul(payoff(kind, strike, at, cap)?)
+                    .ok_or(OptionsAmmError::MathOverflow)?;
+                if raw < 0 {
+                    totals.requirement = totals
+                        .requirement
+                        .checked_add(value)
+                        .ok_or(OptionsAmmError::MathOverflow)?;
+                } else {
+                    let v = value.checked_mul(haircut).ok_or(OptionsAmmError::MathOverflow)?;
+                    totals.long_value =
+                        totals.long_value.checked_add(v).ok_or(OptionsAmmError::MathOverflow)?;
+                }
+            } else {
+                exposures.push(Exposure {
+                    kind,
+                    strike,
+                    base_vol: b.strikes[s].base_vol.get(),
+                    expiry_secs: (b.expiry_ts - now) as u64,
+                    size: if raw < 0 { -size } else { size },
+                });
+            }
+        }
+    }
+    if !exposures.is_empty() {
+        let t = margin(&exposures, spot, conf, rate, cap, &market.params.margin, level)?;
+        totals.requirement =
+            totals.requirement.checked_add(t.requirement).ok_or(OptionsAmmError::MathOverflow)?;
+        totals.long_value =
+            totals.long_value.checked_add(t.long_value).ok_or(OptionsAmmError::MathOverflow)?;
+    }
+    Ok(totals)
+}
+
+/// [`position_margin`] summed over every position of `account`. `pairs` holds, for each
+/// registered position in order, the position account then its board. A long value does not
+/// depend on the level: `known_long_value` (from an earlier pass over unchanged longs) skips
+/// pricing the longs again.
 #[allow(clippy::too_many_arguments)]
 pub fn account_margin<'info>(
     market_key: &Pubkey,
@@ -30,17 +98,9 @@ pub fn account_margin<'info>(
     level: Level,
     known_long_value: Option<Fx>,
 ) -> Result<MarginTotals> {
-    let (spot, conf) = (px.price, px.conf);
     let n = account.num_positions as usize;
     require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
-    let (ud, cap, rate) = (
-        market.underlying_decimals,
-        market.params.trading.call_cap_multiple_bps,
-        market.params.risk_free_rate_bps,
-    );
-    let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
     let mut totals = MarginTotals::default();
-    let haircut = Fx::ONE - Fx::from_num(market.params.margin.long_haircut_bps) / 10_000;
     for (i, pair) in pairs.chunks(2).enumerate() {
         require_keys_eq!(
             *pair[0].key,
@@ -53,53 +113,11 @@ pub fn account_margin<'info>(
         let board = AccountLoader::<Board>::try_from(&pair[1])?;
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
-        let expired = now >= b.expiry_ts;
-        let at = if b.settled == 1 { b.settlement_price.get() } else { spot };
-        for s in 0..b.num_strikes as usize {
-            for kind in [CALL, PUT] {
-                let raw = p.sizes[s][kind as usize];
-                if raw == 0 || (raw > 0 && known_long_value.is_some()) {
-                    continue;
-                }
-                let size = whole_units(raw.unsigned_abs(), ud)?;
-                let strike = b.strikes[s].strike.get();
-                if expired {
-                    let value = size
-                        .checked_mul(payoff(kind, strike, at, cap)?)
-                        .ok_or(OptionsAmmError::MathOverflow)?;
-                    if raw < 0 {
-                        totals.requirement = totals
-                            .requirement
-                            .checked_add(value)
-                            .ok_or(OptionsAmmError::MathOverflow)?;
-                    } else {
-                        let v = value.checked_mul(haircut).ok_or(OptionsAmmError::MathOverflow)?;
-                        totals.long_value = totals
-                            .long_value
-                            .checked_add(v)
-                            .ok_or(OptionsAmmError::MathOverflow)?;
-                    }
-                } else {
-                    exposures.push(Exposure {
-                        kind,
-                        strike,
-                        base_vol: b.strikes[s].base_vol.get(),
-                        expiry_secs: (b.expiry_ts - now) as u64,
-                        size: if raw < 0 { -size } else { size },
-                    });
-                }
-            }
-        }
-        if !exposures.is_empty() {
-            let t = margin(&exposures, spot, conf, rate, cap, &market.params.margin, level)?;
-            totals.requirement = totals
-                .requirement
-                .checked_add(t.requirement)
-                .ok_or(OptionsAmmError::MathOverflow)?;
-            totals.long_value =
-                totals.long_value.checked_add(t.long_value).ok_or(OptionsAmmError::MathOverflow)?;
-            exposures.clear();
-        }
+        let t = position_margin(market, &p, &b, now, px, level, known_long_value.is_some())?;
+        totals.requirement =
+            totals.requirement.checked_add(t.requirement).ok_or(OptionsAmmError::MathOverflow)?;
+        totals.long_value =
+            totals.long_value.checked_add(t.long_value).ok_or(OptionsAmmError::MathOverflow)?;
     }
     if let Some(v) = known_long_value {
         totals.long_value = v;

@@ -3,6 +3,7 @@
 #![allow(deprecated)]
 
 mod test_adversarial;
+mod test_attack_matrix;
 mod test_fuzz;
 mod test_governance;
 mod test_lp;

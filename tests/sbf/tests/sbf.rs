@@ -168,7 +168,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
 
 #[test]
 fn a_trade_costs_the_same_with_one_board_or_twelve() {
-    let (mut s, board, _, _) = funded();
+    let (mut s, board, lp_key, lp) = funded();
     let (key, w) = s.trader(&board, 20_000 * USDC);
     let buy = |s: &mut Sbf| {
         let i = client::buy(&s.keys, &board, &w, ATM, CALL, CONTRACT, u64::MAX);
@@ -182,7 +182,27 @@ fn a_trade_costs_the_same_with_one_board_or_twelve() {
     let twelve = buy(&mut s);
     // The same trade again differs only by the vault's inventory (a few hundred CU at most).
     assert!(one.abs_diff(twelve) < 2_000, "1 board: {one} CU, 12 boards: {twelve} CU");
+    // LP flows and hedges read every active board (NAV): with the maximum of 12, in budget.
+    let i = client::deposit(&s.keys, &lp, SENIOR, 1_000 * USDC, 0, &s.boards);
+    let deposit = s.run("deposit", &[i], &[&lp_key]).unwrap();
+    let shares = s.balance(&lp.shares[0]) / 100;
+    let i = client::withdraw(&s.keys, &lp, SENIOR, shares, 0, &s.boards);
+    let withdraw = s.run("withdraw", &[i], &[&lp_key]).unwrap();
+    let keeper = Keypair::new();
+    s.svm.airdrop(&keeper.pubkey(), 1_000_000_000).unwrap();
+    let ku = s.token_account(&s.keys.underlying_mint.clone(), &keeper.pubkey(), 100 * CONTRACT);
+    let kq = s.token_account(&s.keys.quote_mint.clone(), &keeper.pubkey(), 100_000 * USDC);
+    let big = client::buy(&s.keys, &board, &w, ATM, CALL, 20 * CONTRACT, u64::MAX);
+    s.run("buy", &[big], &[&key]).unwrap();
+    let i = client::rebalance(&s.keys, &keeper.pubkey(), &ku, &kq, CONTRACT, 0, &s.boards);
+    let rebalance = s.run("rebalance", &[i], &[&keeper]).unwrap();
     check_budgets(&s, true);
+    if let Some(path) = std::env::var_os("CU_REPORT_BOARDS") {
+        let t = format!(
+            "| with 12 active boards | CU |\n|---|---:|\n| `buy` | {twelve} |\n| `deposit` | {deposit} |\n| `withdraw` | {withdraw} |\n| `rebalance` | {rebalance} |\n"
+        );
+        std::fs::write(path, t).unwrap();
+    }
 }
 
 /// The most a margin check can cost: an account with its maximum of open series, all short

@@ -28,8 +28,14 @@ pub struct OpenPosition<'info> {
 }
 
 /// Creates the owner's position account on a board (empty) and registers it in the owner's
-/// margin account, whose collateral backs its shorts.
+/// margin account, whose collateral backs its shorts. Refused on a settled or expired board: a
+/// position closed by settlement cannot be revived there.
 pub fn handler(ctx: Context<OpenPosition>) -> Result<()> {
+    {
+        let b = ctx.accounts.board.load()?;
+        require!(b.settled == 0, OptionsAmmError::BoardSettled);
+        require!(Clock::get()?.unix_timestamp < b.expiry_ts, OptionsAmmError::BoardExpired);
+    }
     ctx.accounts.margin.load_mut()?.register(ctx.accounts.position.key())?;
     let mut p = ctx.accounts.position.load_init()?;
     p.owner = ctx.accounts.owner.key();

@@ -1,0 +1,284 @@
+//! Attack classes applied across every instruction they concern (docs/SECURITY.md, "Attack
+//! classes per instruction"): each case is refused with its named error and changes none of
+//! the accounts the instruction names.
+
+use anchor_lang::error::ErrorCode as Anchor;
+use anchor_lang::prelude::Pubkey;
+use options_amm::error::OptionsAmmError as E;
+use options_amm::state::{RiskParams, CALL, PAUSE_ALL, PUT, SENIOR};
+use options_amm_tests::{
+    anchor_error, ix, program_error, pyth, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF,
+    START_PRICE, STRIKES, USDC,
+};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::signature::{Keypair, Signer};
+
+/// Every account an instruction names: what a refusal must leave unchanged.
+fn named(i: &Instruction) -> Vec<Pubkey> {
+    let mut keys: Vec<Pubkey> = i.accounts.iter().map(|m| m.pubkey).collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The same instruction without `who`'s signature.
+fn unsigned(mut i: Instruction, who: &Pubkey) -> Instruction {
+    for m in i.accounts.iter_mut().filter(|m| m.pubkey == *who) {
+        m.is_signer = false;
+    }
+    i
+}
+
+async fn refuse(env: &mut Env, i: Instruction, signers: &[&Keypair], code: u32) {
+    // (the fee payer pays for a refused transaction too)
+    let payer = env.payer();
+    let watched: Vec<Pubkey> = named(&i).into_iter().filter(|k| *k != payer).collect();
+    env.expect_refusal(&[i], signers, code, &watched).await;
+}
+
+/// A keeper with underlying and quote to trade with the vault.
+async fn keeper(env: &mut Env) -> (Keypair, Pubkey, Pubkey) {
+    let key = Keypair::new();
+    let (u, q) = (env.underlying_mint, env.quote_mint);
+    let ku = env.token_account(&u, &key.pubkey()).await;
+    let kq = env.token_account(&q, &key.pubkey()).await;
+    env.mint_to(&u, &ku, 100 * CONTRACT).await;
+    env.mint_to(&q, &kq, 100_000 * USDC).await;
+    (key, ku, kq)
+}
+
+fn as_lp(key: &Keypair, quote: Pubkey) -> Lp {
+    Lp { key: key.insecure_clone(), quote, shares: [Pubkey::default(); 2] }
+}
+
+#[tokio::test]
+async fn every_instruction_refuses_a_missing_signature() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let second = ix::board_pda(&t.env.market, EXPIRY + DAY);
+    let authority = t.env.authority.insecure_clone();
+    t.env.send(&[ix::create_board(&t.env, EXPIRY + DAY, &STRIKES)], &[&authority]).await.unwrap();
+    t.env.boards.push(second);
+    t.env.send(&[ix::refresh_board(&t.env, &second)], &[]).await.unwrap();
+    let next = Keypair::new();
+    let a = authority.pubkey();
+    t.env.send(&[ix::propose_authority(&t.env, &a, &next.pubkey())], &[&authority]).await.unwrap();
+    let (k, ku, kq) = keeper(&mut t.env).await;
+    let liquidator = as_lp(&k, kq);
+    let stranger = Keypair::new();
+    let env = &t.env;
+    let (trader, lp) = (&t.trader, &t.lp);
+    let cases: Vec<(Instruction, Pubkey)> = vec![
+        (ix::initialize_config(env, &stranger.pubkey(), &a), stranger.pubkey()),
+        (ix::set_pause(env, &a, PAUSE_ALL), a),
+        (ix::create_board(env, EXPIRY + 2 * DAY, &STRIKES), a),
+        (ix::propose_params(env, &a, RiskParams::reference()), a),
+        (ix::propose_authority(env, &a, &stranger.pubkey()), a),
+        (ix::accept_authority(env, &next.pubkey()), next.pubkey()),
+        (ix::deposit(env, lp, SENIOR, USDC, 0), lp.pubkey()),
+        (ix::withdraw(env, lp, SENIOR, 1_000, 0), lp.pubkey()),
+        (ix::rebalance(env, &k.pubkey(), &ku, &kq, CONTRACT, 0), k.pubkey()),
+        (ix::liquidate(env, &board, &trader.pubkey(), &liquidator, 2, PUT, CONTRACT), k.pubkey()),
+        (ix::open_margin_account(env, &stranger.pubkey()), stranger.pubkey()),
+        (ix::deposit_collateral(env, trader, USDC), trader.pubkey()),
+        (ix::withdraw_collateral(env, trader, USDC), trader.pubkey()),
+        (ix::open_position(env, &second, &trader.pubkey()), trader.pubkey()),
+        (ix::buy(env, &board, trader, 2, CALL, CONTRACT, u64::MAX), trader.pubkey()),
+        (ix::sell(env, &board, trader, 2, CALL, CONTRACT, 0), trader.pubkey()),
+    ];
+    assert_eq!(cases.len(), 16, "every instruction with a signer other than the fee payer");
+    for (i, who) in cases {
+        refuse(&mut t.env, unsigned(i, &who), &[], anchor_error(Anchor::AccountNotSigner)).await;
+    }
+}
+
+/// The market's oracle made bad in one way; returns the error every reader must name.
+async fn spoil(env: &mut Env, how: usize) -> u32 {
+    let now = env.now;
+    let good = pyth::Quote {
+        price: START_PRICE,
+        conf: START_CONF,
+        publish_time: now,
+        ..Default::default()
+    };
+    match how {
+        0 => {
+            env.set_oracle(&pyth::Quote { publish_time: now - 10_000, ..good });
+            program_error(E::OracleStale)
+        }
+        1 => {
+            env.set_oracle(&pyth::Quote { conf: START_PRICE as u64 / 2, ..good });
+            program_error(E::OracleConfidenceTooWide)
+        }
+        2 => {
+            env.set_oracle(&pyth::Quote { trading: false, ..good });
+            program_error(E::OracleNotTrading)
+        }
+        _ => {
+            // The right bytes under the wrong owner.
+            let oracle = env.oracle;
+            env.put_account(oracle, Pubkey::new_unique(), pyth::legacy_price_account(&good));
+            program_error(E::OracleWrongOwner)
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_oracle_reader_refuses_a_stale_wide_halted_or_foreign_price() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let (k, ku, kq) = keeper(&mut t.env).await;
+    // The vault sells calls: delta leaves its band, so a rebalance is otherwise allowed.
+    let buy = ix::buy(&t.env, &board, &t.trader, 2, CALL, 20 * CONTRACT, u64::MAX);
+    t.env.send(&[buy], &[&t.trader.key.insecure_clone()]).await.unwrap();
+    let liquidator = as_lp(&k, kq);
+    let trader = t.trader.key.insecure_clone();
+    let lp = t.lp.key.insecure_clone();
+    for how in 0..4 {
+        let env = &t.env;
+        let cases: Vec<(Instruction, Vec<&Keypair>)> = vec![
+            (ix::deposit(env, &t.lp, SENIOR, USDC, 0), vec![&lp]),
+            (ix::withdraw(env, &t.lp, SENIOR, 1_000, 0), vec![&lp]),
+            (ix::buy(env, &board, &t.trader, 2, CALL, CONTRACT, u64::MAX), vec![&trader]),
+            (ix::sell(env, &board, &t.trader, 2, PUT, CONTRACT, 0), vec![&trader]),
+            (ix::withdraw_collateral(env, &t.trader, USDC), vec![&trader]),
+            (ix::refresh_board(env, &board), vec![]),
+            (ix::rebalance(env, &k.pubkey(), &ku, &kq, CONTRACT, 0), vec![&k]),
+            (
+                ix::liquidate(env, &board, &t.trader.pubkey(), &liquidator, 2, PUT, CONTRACT),
+                vec![&k],
+            ),
+        ];
+        let code = spoil(&mut t.env, how).await;
+        for (i, signers) in cases {
+            refuse(&mut t.env, i, &signers, code).await;
+        }
+        t.env.set_price(START_PRICE, START_CONF, t.env.now);
+    }
+}
+
+#[tokio::test]
+async fn another_pyth_account_is_not_the_markets_oracle() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let other = Pubkey::new_unique();
+    let q = pyth::Quote { publish_time: t.env.now, ..Default::default() };
+    t.env.put_account(other, pyth::ORACLE_PROGRAM, pyth::legacy_price_account(&q));
+    let swap = |mut i: Instruction, oracle: Pubkey| {
+        for m in i.accounts.iter_mut().filter(|m| m.pubkey == oracle) {
+            m.pubkey = other;
+        }
+        i
+    };
+    let oracle = t.env.oracle;
+    let trader = t.trader.key.insecure_clone();
+    let lp = t.lp.key.insecure_clone();
+    let env = &t.env;
+    let cases: Vec<(Instruction, Vec<&Keypair>)> = vec![
+        (ix::withdraw(env, &t.lp, SENIOR, 1_000, 0), vec![&lp]),
+        (ix::sell(env, &board, &t.trader, 2, PUT, CONTRACT, 0), vec![&trader]),
+        (ix::withdraw_collateral(env, &t.trader, USDC), vec![&trader]),
+        (ix::refresh_board(env, &board), vec![]),
+    ];
+    for (i, signers) in cases {
+        refuse(&mut t.env, swap(i, oracle), &signers, program_error(E::WrongOracleAccount)).await;
+    }
+    // Settlement too, once the board has expired.
+    t.env.set_time(EXPIRY + 30).await;
+    let settle = swap(ix::settle_board(&t.env, &board), oracle);
+    refuse(&mut t.env, settle, &[], program_error(E::WrongOracleAccount)).await;
+}
+
+/// A trader short 500 puts at the money against 20k, and a liquidator.
+async fn short_puts() -> (Trading, Keypair, Pubkey) {
+    let mut t = Trading::new().await;
+    let sell = ix::sell(&t.env, &t.board, &t.trader, 2, PUT, 500 * CONTRACT, 0);
+    t.env.send(&[sell], &[&t.trader.key.insecure_clone()]).await.unwrap();
+    let liquidator = t.env.lp(0).await;
+    let (key, quote) = (liquidator.key, liquidator.quote);
+    (t, key, quote)
+}
+
+#[tokio::test]
+async fn a_stale_greek_cache_stops_sells_and_liquidations() {
+    let (mut t, k, kq) = short_puts().await;
+    let board = t.board;
+    // Spot 20% lower, freshly published, the board not refreshed: the cache is stale.
+    let now = t.env.now + 5;
+    t.env.set_time(now).await;
+    t.env.set_price(START_PRICE / 10 * 8, START_CONF, now);
+    let owner = t.trader.pubkey();
+    let liq = ix::liquidate(&t.env, &board, &owner, &as_lp(&k, kq), 2, PUT, CONTRACT);
+    refuse(&mut t.env, liq, &[&k], program_error(E::StaleGreekCache)).await;
+    let trader = t.trader.key.insecure_clone();
+    let sell = ix::sell(&t.env, &board, &t.trader, 1, CALL, CONTRACT, 0);
+    refuse(&mut t.env, sell, &[&trader], program_error(E::StaleGreekCache)).await;
+}
+
+#[tokio::test]
+async fn liquidation_with_another_owners_margin_account_or_position_is_refused() {
+    let (mut t, k, kq) = short_puts().await;
+    let board = t.board;
+    let other = Trading::trader_on(&mut t.env, &board).await;
+    let owner = t.trader.pubkey();
+    // The owner's position paired with another trader's margin account.
+    let mut i = ix::liquidate(&t.env, &board, &owner, &as_lp(&k, kq), 2, PUT, CONTRACT);
+    let theirs = ix::margin_pda(&t.env.market, &other.pubkey());
+    i.accounts[4].pubkey = theirs;
+    refuse(&mut t.env, i, &[&k], program_error(E::WrongPosition)).await;
+    // The liquidator as the owner of the account it liquidates.
+    let me = as_lp(&t.trader.key, t.trader.quote);
+    let i = ix::liquidate(&t.env, &board, &owner, &me, 2, PUT, CONTRACT);
+    let key = t.trader.key.insecure_clone();
+    refuse(&mut t.env, i, &[&key], program_error(E::LiquidatorIsOwner)).await;
+}
+
+#[tokio::test]
+async fn sells_stop_at_the_trading_cutoff_and_on_settled_boards() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let trader = t.trader.key.insecure_clone();
+    let now = EXPIRY - 60;
+    t.env.set_time(now).await;
+    t.env.set_price(START_PRICE, START_CONF, now);
+    let sell = ix::sell(&t.env, &board, &t.trader, 2, CALL, CONTRACT, 0);
+    refuse(&mut t.env, sell, &[&trader], program_error(E::TradingCutoff)).await;
+}
+
+#[tokio::test]
+async fn a_position_closed_by_settlement_cannot_be_used_or_revived() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let trader = t.trader.key.insecure_clone();
+    let buy = ix::buy(&t.env, &board, &t.trader, 2, CALL, CONTRACT, u64::MAX);
+    t.env.send(&[buy], &[&trader]).await.unwrap();
+    t.env.set_time(EXPIRY + 30).await;
+    let q = pyth::Quote {
+        publish_time: EXPIRY + 5,
+        prev_publish_time: Some(EXPIRY - 1),
+        ..Default::default()
+    };
+    t.env.set_oracle(&q);
+    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    let settle = ix::settle_position(&t.env, &board, &t.trader);
+    t.env.send(&[settle.clone()], &[]).await.unwrap();
+    t.env.forget_position(&board, &t.trader.pubkey());
+    // The closed position (now a system account): settling or buying with it again.
+    let closed = anchor_error(Anchor::AccountOwnedByWrongProgram);
+    refuse(&mut t.env, settle, &[], closed).await;
+    let buy = ix::buy(&t.env, &board, &t.trader, 2, CALL, CONTRACT, u64::MAX);
+    refuse(&mut t.env, buy, &[&trader], closed).await;
+    // Re-creating it on the settled board.
+    let open = ix::open_position(&t.env, &board, &t.trader.pubkey());
+    refuse(&mut t.env, open, &[&trader], program_error(E::BoardSettled)).await;
+}
+
+#[tokio::test]
+async fn collateral_moves_of_zero_are_refused() {
+    let mut t = Trading::new().await;
+    let trader = t.trader.key.insecure_clone();
+    let i = ix::deposit_collateral(&t.env, &t.trader, 0);
+    refuse(&mut t.env, i, &[&trader], program_error(E::ZeroAmount)).await;
+    let i = ix::withdraw_collateral(&t.env, &t.trader, 0);
+    refuse(&mut t.env, i, &[&trader], program_error(E::ZeroAmount)).await;
+}

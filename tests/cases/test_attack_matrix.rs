@@ -261,7 +261,7 @@ async fn a_position_closed_by_settlement_cannot_be_used_or_revived() {
     t.env.set_oracle(&q);
     t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
     let settle = ix::settle_position(&t.env, &board, &t.trader);
-    t.env.send(&[settle.clone()], &[]).await.unwrap();
+    t.env.send(std::slice::from_ref(&settle), &[]).await.unwrap();
     t.env.forget_position(&board, &t.trader.pubkey());
     // The closed position (now a system account): settling or buying with it again.
     let closed = anchor_error(Anchor::AccountOwnedByWrongProgram);

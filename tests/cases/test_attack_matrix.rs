@@ -234,7 +234,7 @@ async fn liquidation_with_another_owners_margin_account_or_position_is_refused()
 }
 
 #[tokio::test]
-async fn sells_stop_at_the_trading_cutoff_and_on_settled_boards() {
+async fn sells_stop_at_the_trading_cutoff() {
     let mut t = Trading::new().await;
     let board = t.board;
     let trader = t.trader.key.insecure_clone();

@@ -14,7 +14,7 @@ use solana_sdk::signature::{Keypair, Signer};
 
 /// Lists a second market (its own config, authority and mints, the same oracle account) with one
 /// refreshed board, and returns that board. The `Env` keeps pointing at the first market.
-async fn second_market_board(t: &mut Trading) -> Pubkey {
+pub(crate) async fn second_market_board(t: &mut Trading) -> Pubkey {
     let env = &mut t.env;
     let saved = (
         env.authority.insecure_clone(),

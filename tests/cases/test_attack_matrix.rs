@@ -282,3 +282,216 @@ async fn collateral_moves_of_zero_are_refused() {
     let i = ix::withdraw_collateral(&t.env, &t.trader, 0);
     refuse(&mut t.env, i, &[&trader], program_error(E::ZeroAmount)).await;
 }
+
+/// `i` with accounts `a` and `b` exchanged.
+fn exchange(mut i: Instruction, a: &Pubkey, b: &Pubkey) -> Instruction {
+    for m in i.accounts.iter_mut() {
+        if m.pubkey == *a {
+            m.pubkey = *b;
+        } else if m.pubkey == *b {
+            m.pubkey = *a;
+        }
+    }
+    i
+}
+
+/// `i` with every `from` account replaced by `to`.
+fn swap(mut i: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
+    for m in i.accounts.iter_mut().filter(|m| m.pubkey == *from) {
+        m.pubkey = *to;
+    }
+    i
+}
+
+#[tokio::test]
+async fn substituted_token_accounts_vaults_and_programs_are_refused_by_name() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let (k, ku, kq) = keeper(&mut t.env).await;
+    let buy = ix::buy(&t.env, &board, &t.trader, 2, CALL, 20 * CONTRACT, u64::MAX);
+    let trader = t.trader.key.insecure_clone();
+    t.env.send(&[buy], &[&trader]).await.unwrap();
+    let (qv, uv) = (t.env.quote_vault, t.env.underlying_vault);
+    let (lp_quote, tq) = (t.lp.quote, t.trader.quote);
+    let token_2022 = anchor_spl::token_2022::ID;
+    let token = anchor_spl::token::ID;
+    let liquidator = as_lp(&k, kq);
+    let owner = t.trader.pubkey();
+    let env = &t.env;
+    let rebalance = || ix::rebalance(env, &k.pubkey(), &ku, &kq, CONTRACT, 0);
+    let liquidate = || ix::liquidate(env, &board, &owner, &liquidator, 2, PUT, CONTRACT);
+    let sell = || ix::sell(env, &board, &t.trader, 2, CALL, CONTRACT, 0);
+    let withdraw_c = || ix::withdraw_collateral(env, &t.trader, USDC);
+    let deposit_c = || ix::deposit_collateral(env, &t.trader, USDC);
+    let dup = anchor_error(Anchor::ConstraintDuplicateMutableAccount);
+    let cases: Vec<(&str, Instruction, Vec<&Keypair>, u32)> = vec![
+        // The keeper's two accounts swapped, another's account, a vault as the keeper's.
+        (
+            "rebalance: keeper accounts swapped",
+            exchange(rebalance(), &ku, &kq),
+            vec![&k],
+            program_error(E::WrongMint),
+        ),
+        (
+            "rebalance: another owner's quote",
+            swap(rebalance(), &kq, &lp_quote),
+            vec![&k],
+            program_error(E::WrongTokenOwner),
+        ),
+        ("rebalance: the vault as the keeper's", swap(rebalance(), &kq, &qv), vec![&k], dup),
+        (
+            "rebalance: vaults swapped",
+            exchange(rebalance(), &uv, &qv),
+            vec![&k],
+            program_error(E::WrongVault),
+        ),
+        (
+            "rebalance: Token-2022 for Token",
+            swap(rebalance(), &token, &token_2022),
+            vec![&k],
+            program_error(E::WrongTokenProgram),
+        ),
+        (
+            "liquidate: another owner's quote",
+            swap(liquidate(), &kq, &lp_quote),
+            vec![&k],
+            program_error(E::WrongTokenOwner),
+        ),
+        (
+            "liquidate: an underlying account",
+            swap(liquidate(), &kq, &ku),
+            vec![&k],
+            program_error(E::WrongMint),
+        ),
+        (
+            "liquidate: Token-2022 for Token",
+            swap(liquidate(), &token, &token_2022),
+            vec![&k],
+            program_error(E::WrongTokenProgram),
+        ),
+        (
+            "sell: another owner's quote",
+            swap(sell(), &tq, &lp_quote),
+            vec![&trader],
+            program_error(E::WrongTokenOwner),
+        ),
+        ("sell: the vault as the trader's", swap(sell(), &tq, &qv), vec![&trader], dup),
+        (
+            "sell: Token-2022 for Token",
+            swap(sell(), &token, &token_2022),
+            vec![&trader],
+            program_error(E::WrongTokenProgram),
+        ),
+        (
+            "deposit_collateral: the vault as the owner's",
+            swap(deposit_c(), &tq, &qv),
+            vec![&trader],
+            dup,
+        ),
+        (
+            "withdraw_collateral: the vault as the owner's",
+            swap(withdraw_c(), &tq, &qv),
+            vec![&trader],
+            dup,
+        ),
+        (
+            "withdraw_collateral: another vault",
+            swap(withdraw_c(), &qv, &uv),
+            vec![&trader],
+            program_error(E::WrongVault),
+        ),
+    ];
+    for (what, i, signers, e) in cases {
+        eprintln!("case: {what}");
+        refuse(&mut t.env, i, &signers, e).await;
+    }
+}
+
+#[tokio::test]
+async fn accounts_of_another_market_trader_or_board_are_refused_by_name() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let foreign = super::test_adversarial::second_market_board(&mut t).await;
+    let other_market = t.env.board_state(&foreign).await.market;
+    let other = Trading::trader_on(&mut t.env, &board).await;
+    let trader = t.trader.key.insecure_clone();
+    let authority = t.env.authority.insecure_clone();
+    let ours = ix::board_pda(&t.env.market, EXPIRY + 2 * DAY);
+    t.env
+        .send(&[ix::create_board(&t.env, EXPIRY + 2 * DAY, &STRIKES)], &[&authority])
+        .await
+        .unwrap();
+    t.env.boards.push(ours);
+    let a = authority.pubkey();
+    let (mine, theirs) = (
+        ix::margin_pda(&t.env.market, &t.trader.pubkey()),
+        ix::margin_pda(&t.env.market, &other.pubkey()),
+    );
+    let market = t.env.market;
+    let env = &t.env;
+    let cases: Vec<(&str, Instruction, Vec<&Keypair>, E)> = vec![
+        (
+            "sell on another market's board",
+            swap(ix::sell(env, &board, &t.trader, 2, CALL, CONTRACT, 0), &board, &foreign),
+            vec![&trader],
+            E::WrongMarket,
+        ),
+        (
+            "sell with another trader's position",
+            swap(
+                ix::sell(env, &board, &t.trader, 2, CALL, CONTRACT, 0),
+                &ix::position_pda(&board, &t.trader.pubkey()),
+                &ix::position_pda(&board, &other.pubkey()),
+            ),
+            vec![&trader],
+            E::WrongPosition,
+        ),
+        (
+            "withdraw_collateral from another's margin account",
+            swap(ix::withdraw_collateral(env, &t.trader, USDC), &mine, &theirs),
+            vec![&trader],
+            E::WrongMarginAccount,
+        ),
+        (
+            "open_position with another's margin account",
+            swap(ix::open_position(env, &foreign, &t.trader.pubkey()), &mine, &theirs),
+            vec![&trader],
+            E::WrongMarket,
+        ),
+        (
+            "settle_board of another market's board",
+            ix::settle_board(env, &foreign),
+            vec![],
+            E::WrongMarket,
+        ),
+        (
+            "create_board on a market of another config",
+            swap(
+                swap(ix::create_board(env, EXPIRY + DAY, &STRIKES), &market, &other_market),
+                &ix::board_pda(&market, EXPIRY + DAY),
+                &ix::board_pda(&other_market, EXPIRY + DAY),
+            ),
+            vec![&authority],
+            E::WrongConfig,
+        ),
+        (
+            "propose_params on a market of another config",
+            swap(ix::propose_params(env, &a, RiskParams::reference()), &market, &other_market),
+            vec![&authority],
+            E::WrongConfig,
+        ),
+        (
+            "create_board by a stranger",
+            ix::create_board(env, EXPIRY + DAY, &STRIKES),
+            vec![&trader],
+            E::NotAuthority,
+        ),
+    ];
+    for (what, mut i, signers, e) in cases {
+        eprintln!("case: {what}");
+        if what == "create_board by a stranger" {
+            i = swap(i, &a, &t.trader.pubkey());
+        }
+        refuse(&mut t.env, i, &signers, program_error(e)).await;
+    }
+}

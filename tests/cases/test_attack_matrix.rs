@@ -495,3 +495,84 @@ async fn accounts_of_another_market_trader_or_board_are_refused_by_name() {
         refuse(&mut t.env, i, &signers, program_error(e)).await;
     }
 }
+
+/// Past expiry, the board unsettled, with the first price after expiry published.
+async fn expire_unsettled(env: &mut Env, price: i64) {
+    env.set_time(EXPIRY + 30).await;
+    let q = pyth::Quote {
+        price,
+        publish_time: EXPIRY + 30,
+        prev_publish_time: Some(EXPIRY - 1),
+        ..Default::default()
+    };
+    env.set_oracle(&q);
+}
+
+#[tokio::test]
+async fn an_expired_unsettled_board_stops_lp_flows_hedges_and_liquidation() {
+    let (mut t, k, kq) = short_puts().await;
+    let board = t.board;
+    let (keeper_key, ku, kq2) = keeper(&mut t.env).await;
+    expire_unsettled(&mut t.env, START_PRICE / 2).await;
+    let lp = t.lp.key.insecure_clone();
+    let owner = t.trader.pubkey();
+    let stale = program_error(E::StaleGreekCache);
+    let i = ix::deposit(&t.env, &t.lp, SENIOR, USDC, 0);
+    refuse(&mut t.env, i, &[&lp], stale).await;
+    let i = ix::withdraw(&t.env, &t.lp, SENIOR, 1_000, 0);
+    refuse(&mut t.env, i, &[&lp], stale).await;
+    let i = ix::rebalance(&t.env, &keeper_key.pubkey(), &ku, &kq2, CONTRACT, 0);
+    refuse(&mut t.env, i, &[&keeper_key], stale).await;
+    let i = ix::liquidate(&t.env, &board, &owner, &as_lp(&k, kq), 2, PUT, CONTRACT);
+    refuse(&mut t.env, i, &[&k], program_error(E::BoardExpired)).await;
+    // Collateral stays behind what the expired shorts owe at spot: 500 puts 75 in the money.
+    let trader = t.trader.key.insecure_clone();
+    let i = ix::withdraw_collateral(&t.env, &t.trader, USDC);
+    refuse(&mut t.env, i, &[&trader], program_error(E::BelowInitialMargin)).await;
+}
+
+#[tokio::test]
+async fn withdrawals_refuse_the_vault_as_receiver_and_a_board_passed_twice() {
+    let mut t = Trading::new().await;
+    let lp = t.lp.key.insecure_clone();
+    let qv = t.env.quote_vault;
+    let i = swap(ix::withdraw(&t.env, &t.lp, SENIOR, 1_000, 0), &t.lp.quote, &qv);
+    refuse(&mut t.env, i, &[&lp], anchor_error(Anchor::ConstraintDuplicateMutableAccount)).await;
+    let mut i = ix::withdraw(&t.env, &t.lp, SENIOR, 1_000, 0);
+    let last = i.accounts.last().unwrap().clone();
+    i.accounts.push(last);
+    refuse(&mut t.env, i, &[&lp], program_error(E::BoardsMissing)).await;
+}
+
+#[tokio::test]
+async fn settlement_and_liquidation_refuse_closed_foreign_or_duplicated_accounts() {
+    let (mut t, k, kq) = short_puts().await;
+    let board = t.board;
+    let authority = t.env.authority.insecure_clone();
+    // A second board on which the trader also holds a position.
+    let later = ix::board_pda(&t.env.market, EXPIRY + DAY);
+    t.env.send(&[ix::create_board(&t.env, EXPIRY + DAY, &STRIKES)], &[&authority]).await.unwrap();
+    t.env.boards.push(later);
+    let trader =
+        Lp { key: t.trader.key.insecure_clone(), quote: t.trader.quote, shares: t.trader.shares };
+    t.env.open_position(&later, &trader).await;
+    expire_unsettled(&mut t.env, START_PRICE).await;
+    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    let owner = t.trader.pubkey();
+    // The position of another board; the vault as the owner's account.
+    let other = ix::position_pda(&later, &owner);
+    let mine = ix::position_pda(&board, &owner);
+    let i = swap(ix::settle_position(&t.env, &board, &t.trader), &mine, &other);
+    refuse(&mut t.env, i, &[], program_error(E::WrongPosition)).await;
+    let qv = t.env.quote_vault;
+    let i = swap(ix::settle_position(&t.env, &board, &t.trader), &t.trader.quote, &qv);
+    refuse(&mut t.env, i, &[], anchor_error(Anchor::ConstraintDuplicateMutableAccount)).await;
+    // Settled and closed: the position cannot be sold from or liquidated any more.
+    t.env.send(&[ix::settle_position(&t.env, &board, &t.trader)], &[]).await.unwrap();
+    t.env.forget_position(&board, &owner);
+    let closed = anchor_error(Anchor::AccountOwnedByWrongProgram);
+    let i = ix::sell(&t.env, &board, &t.trader, 2, PUT, CONTRACT, 0);
+    refuse(&mut t.env, i, &[&trader.key], closed).await;
+    let i = ix::liquidate(&t.env, &board, &owner, &as_lp(&k, kq), 2, PUT, CONTRACT);
+    refuse(&mut t.env, i, &[&k], closed).await;
+}

@@ -576,3 +576,55 @@ async fn settlement_and_liquidation_refuse_closed_foreign_or_duplicated_accounts
     let i = ix::liquidate(&t.env, &board, &owner, &as_lp(&k, kq), 2, PUT, CONTRACT);
     refuse(&mut t.env, i, &[&k], closed).await;
 }
+
+/// The address of `seeds` at the highest bump below the canonical one that is off the curve.
+fn non_canonical(seeds: &[&[u8]]) -> (Pubkey, Pubkey) {
+    let (canonical, bump) = Pubkey::find_program_address(seeds, &options_amm::ID);
+    let other = (0..bump)
+        .rev()
+        .find_map(|b| {
+            let mut with_bump = seeds.to_vec();
+            let b = [b];
+            with_bump.push(&b);
+            Pubkey::create_program_address(&with_bump, &options_amm::ID).ok()
+        })
+        .expect("some lower bump is off the curve");
+    (canonical, other)
+}
+
+#[tokio::test]
+async fn every_account_the_program_creates_refuses_a_non_canonical_address() {
+    use options_amm::state::seeds;
+    let mut t = Trading::new().await;
+    let stranger = t.env.lp(0).await;
+    let s = stranger.pubkey();
+    let authority = t.env.authority.insecure_clone();
+    let (market, config) = (t.env.market, t.env.config);
+    let (underlying, quote) = (t.env.underlying_mint, t.env.quote_mint);
+    let expiry = (EXPIRY + DAY).to_le_bytes();
+    let bad_seeds = anchor_error(Anchor::ConstraintSeeds);
+    let key = stranger.key.insecure_clone();
+    let cases: Vec<(Instruction, Vec<&[u8]>, Vec<&Keypair>)> = vec![
+        (ix::initialize_config(&t.env, &s, &s), vec![seeds::CONFIG, s.as_ref()], vec![&key]),
+        (
+            ix::create_board(&t.env, EXPIRY + DAY, &STRIKES),
+            vec![seeds::BOARD, market.as_ref(), &expiry],
+            vec![&authority],
+        ),
+        (
+            ix::open_margin_account(&t.env, &s),
+            vec![seeds::MARGIN, market.as_ref(), s.as_ref()],
+            vec![&key],
+        ),
+        (
+            ix::initialize_market(&t.env, RiskParams::reference()),
+            vec![seeds::MARKET, config.as_ref(), underlying.as_ref(), quote.as_ref()],
+            vec![&authority],
+        ),
+    ];
+    for (i, pda_seeds, signers) in cases {
+        let (canonical, other) = non_canonical(&pda_seeds);
+        let i = swap(i, &canonical, &other);
+        refuse(&mut t.env, i, &signers, bad_seeds).await;
+    }
+}

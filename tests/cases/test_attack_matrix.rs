@@ -604,7 +604,8 @@ async fn every_account_the_program_creates_refuses_a_non_canonical_address() {
     let expiry = (EXPIRY + DAY).to_le_bytes();
     let bad_seeds = anchor_error(Anchor::ConstraintSeeds);
     let key = stranger.key.insecure_clone();
-    let cases: Vec<(Instruction, Vec<&[u8]>, Vec<&Keypair>)> = vec![
+    type Case<'a> = (Instruction, Vec<&'a [u8]>, Vec<&'a Keypair>);
+    let cases: Vec<Case> = vec![
         (ix::initialize_config(&t.env, &s, &s), vec![seeds::CONFIG, s.as_ref()], vec![&key]),
         (
             ix::create_board(&t.env, EXPIRY + DAY, &STRIKES),

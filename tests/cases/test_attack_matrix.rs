@@ -454,9 +454,9 @@ async fn accounts_of_another_market_trader_or_board_are_refused_by_name() {
         ),
         (
             "open_position with another's margin account",
-            swap(ix::open_position(env, &foreign, &t.trader.pubkey()), &mine, &theirs),
+            swap(ix::open_position(env, &ours, &t.trader.pubkey()), &mine, &theirs),
             vec![&trader],
-            E::WrongMarket,
+            E::WrongMarginAccount,
         ),
         (
             "settle_board of another market's board",

@@ -629,3 +629,52 @@ async fn every_account_the_program_creates_refuses_a_non_canonical_address() {
         refuse(&mut t.env, i, &signers, bad_seeds).await;
     }
 }
+
+#[tokio::test]
+async fn collateral_deposits_refuse_another_markets_vault_or_another_traders_account() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let foreign = super::test_adversarial::second_market_board(&mut t).await;
+    let other_market = t.env.board_state(&foreign).await.market;
+    let other = Trading::trader_on(&mut t.env, &board).await;
+    let trader = t.trader.key.insecure_clone();
+    let (qv, their_vault) = (t.env.quote_vault, options_amm_tests::quote_vault_pda(&other_market));
+    let i = swap(ix::deposit_collateral(&t.env, &t.trader, USDC), &qv, &their_vault);
+    refuse(&mut t.env, i, &[&trader], program_error(E::WrongVault)).await;
+    let (mine, theirs) = (
+        ix::margin_pda(&t.env.market, &t.trader.pubkey()),
+        ix::margin_pda(&t.env.market, &other.pubkey()),
+    );
+    let i = swap(ix::deposit_collateral(&t.env, &t.trader, USDC), &mine, &theirs);
+    refuse(&mut t.env, i, &[&trader], program_error(E::WrongMarginAccount)).await;
+}
+
+#[tokio::test]
+async fn a_thirteenth_position_is_refused_while_a_settled_one_is_still_registered() {
+    let mut t = Trading::new().await;
+    let authority = t.env.authority.insecure_clone();
+    let trader =
+        Lp { key: t.trader.key.insecure_clone(), quote: t.trader.quote, shares: t.trader.shares };
+    // Twelve active boards (the most), a position on each.
+    for d in 1..12 {
+        let expiry = EXPIRY + d * DAY;
+        t.env.send(&[ix::create_board(&t.env, expiry, &STRIKES)], &[&authority]).await.unwrap();
+        let board = ix::board_pda(&t.env.market, expiry);
+        t.env.boards.push(board);
+        t.env.open_position(&board, &trader).await;
+    }
+    // The first expires and settles; its position stays registered until it is settled.
+    expire_unsettled(&mut t.env, START_PRICE).await;
+    let first = t.board;
+    t.env.send(&[ix::settle_board(&t.env, &first)], &[]).await.unwrap();
+    t.env.boards.retain(|b| *b != first);
+    let expiry = EXPIRY + 12 * DAY;
+    t.env.send(&[ix::create_board(&t.env, expiry, &STRIKES)], &[&authority]).await.unwrap();
+    let thirteenth = ix::board_pda(&t.env.market, expiry);
+    let i = ix::open_position(&t.env, &thirteenth, &trader.pubkey());
+    refuse(&mut t.env, i, &[&trader.key], program_error(E::TooManyPositions)).await;
+    // Settling the old position frees its place.
+    t.env.send(&[ix::settle_position(&t.env, &first, &trader)], &[]).await.unwrap();
+    t.env.forget_position(&first, &trader.pubkey());
+    t.env.open_position(&thirteenth, &trader).await;
+}

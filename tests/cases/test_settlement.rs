@@ -127,11 +127,26 @@ async fn settled_boards_refuse_trading_refreshing_and_second_settlement() {
     settle_all(&mut b, [0, 1, 2]).await;
     let refresh = ix::refresh_board(&b.t.env, &board);
     b.t.env.expect_refusal(&[refresh], &[], program_error(E::BoardSettled), &[board]).await;
-    let dave = Trading::trader_on(&mut b.t.env, &board).await;
-    let buy = ix::buy(&b.t.env, &board, &dave, 2, CALL, CONTRACT, u64::MAX);
-    b.t.env
-        .expect_refusal(&[buy], &[&dave.key], program_error(E::BoardSettled), &[dave.quote])
-        .await;
+    // A newcomer can no longer open a position there, so cannot trade it either.
+    let dave = b.t.env.lp(1_000 * USDC).await;
+    let i = ix::open_margin_account(&b.t.env, &dave.pubkey());
+    b.t.env.send(&[i], &[&dave.key]).await.unwrap();
+    let open = ix::open_position(&b.t.env, &board, &dave.pubkey());
+    let margin = ix::margin_pda(&b.t.env.market, &dave.pubkey());
+    b.t.env.expect_refusal(&[open], &[&dave.key], program_error(E::BoardSettled), &[margin]).await;
+    let buy = ix::buy(&b.t.env, &board, &b.carol, 3, PUT, CONTRACT, u64::MAX);
+    let carol = b.carol.key.insecure_clone();
+    let err = b.t.env.send(&[buy], &[&carol]).await.unwrap_err();
+    assert_eq!(
+        err,
+        solana_sdk::transaction::TransactionError::InstructionError(
+            1,
+            solana_sdk::instruction::InstructionError::Custom(options_amm_tests::anchor_error(
+                anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram
+            ))
+        ),
+        "carol's settled position is closed"
+    );
     // Settling alice again: her position account is closed (back to the system program).
     let twice = ix::settle_position(&b.t.env, &board, &b.alice);
     let err = b.t.env.send(&[twice], &[]).await.unwrap_err();

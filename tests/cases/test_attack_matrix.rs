@@ -567,6 +567,9 @@ async fn settlement_and_liquidation_refuse_closed_foreign_or_duplicated_accounts
     let qv = t.env.quote_vault;
     let i = swap(ix::settle_position(&t.env, &board, &t.trader), &t.trader.quote, &qv);
     refuse(&mut t.env, i, &[], anchor_error(Anchor::ConstraintDuplicateMutableAccount)).await;
+    // Settled board, position still open: no more trading on it.
+    let i = ix::sell(&t.env, &board, &t.trader, 2, PUT, CONTRACT, 0);
+    refuse(&mut t.env, i, &[&trader.key], program_error(E::BoardSettled)).await;
     // Settled and closed: the position cannot be sold from or liquidated any more.
     t.env.send(&[ix::settle_position(&t.env, &board, &t.trader)], &[]).await.unwrap();
     t.env.forget_position(&board, &owner);

@@ -638,7 +638,7 @@ fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             let before = balance(c, &w.shares[t as usize])?;
             ixs.push(client::deposit(&k, &w, t, amount, min_shares, &boards));
             c.b.send(&ixs, &[])?;
-            let got = balance(c, &w.shares[t as usize])? - before;
+            let got = balance(c, &w.shares[t as usize])?.saturating_sub(before);
             Ok(json!({ "deposited": units(amount, qd), "shares_minted": got }))
         }
         Lp::Withdraw { tranche, shares, min_amount } => {
@@ -653,7 +653,7 @@ fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             let before = balance(c, &w.quote)?;
             ixs.push(client::withdraw(&k, &w, t, shares, min, &boards));
             c.b.send(&ixs, &[])?;
-            let got = balance(c, &w.quote)? - before;
+            let got = balance(c, &w.quote)?.saturating_sub(before);
             Ok(json!({ "shares_burned": shares, "received": units(got, qd) }))
         }
         Lp::Show => {
@@ -767,7 +767,7 @@ fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
             let before = balance(c, &w.quote)?;
             ixs.push(client::settle_position(&k, &me, &board, &me, &w.quote));
             c.b.send(&ixs, &[])?;
-            Ok(json!({ "paid_to_you": units(balance(c, &w.quote)? - before, qd) }))
+            Ok(json!({ "paid_to_you": units(balance(c, &w.quote)?.saturating_sub(before), qd) }))
         }
     }
 }
@@ -800,14 +800,16 @@ fn trade(
     let f = fill_now(c, m, &b, series, side)?;
     let (i, kd) = (strike_index(&b, &series.strike)?, kind(series.kind));
     let size = to_raw(&series.size, m.underlying_decimals, "size")?;
-    let fees = f.fee_protocol + f.fee_lp;
+    // (u128: no overflow whatever the fill; balances can move between reads on a cluster)
+    let fees = f.fee_protocol as u128 + f.fee_lp as u128;
     let ix = match side {
         Side::Buy => {
-            let most = (f.premium + fees) as u128 * (10_000 + slippage_bps as u128);
-            client::buy(k, &board, w, i, kd, size, most.div_ceil(10_000) as u64)
+            let most = (f.premium as u128 + fees) * (10_000 + slippage_bps as u128);
+            let most = u64::try_from(most.div_ceil(10_000)).unwrap_or(u64::MAX);
+            client::buy(k, &board, w, i, kd, size, most)
         }
         Side::Sell => {
-            let least = f.premium.saturating_sub(fees) as u128
+            let least = (f.premium as u128).saturating_sub(fees)
                 * 10_000u128.saturating_sub(slippage_bps as u128);
             client::sell(k, &board, w, i, kd, size, (least / 10_000) as u64, &pairs)
         }
@@ -897,8 +899,7 @@ fn trader_show(c: &mut Ctx, k: &MarketKeys, m: &Market, owner: &Pubkey) -> Resul
                     let t =
                         options_amm::state::position_margin(m, &pos, &b, now, &px, level, false)
                             .map_err(|e| e.to_string())?;
-                    total.requirement += t.requirement;
-                    total.long_value += t.long_value;
+                    total.add(t).map_err(|e| e.to_string())?;
                 }
                 let excess = total.excess(collateral).map_err(|e| e.to_string())?;
                 levels.insert(

@@ -68,6 +68,11 @@ fn spread(long: Greeks, cap: Greeks) -> Result<Greeks> {
     })
 }
 
+/// The engine's inputs for one series: rate in basis points, time in seconds.
+fn bs_params(spot: Fx, strike: Fx, vol: Fx, rate_bps: u32, secs: u64) -> BsParams {
+    BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs }
+}
+
 /// The call at the cap strike `cap_bps` x K, which every call is short of.
 fn cap_call(p: &BsParams, cap_bps: u32) -> Result<Greeks> {
     let strike = cap_strike(p.strike, cap_bps)?;
@@ -85,7 +90,7 @@ pub fn series_greeks(
     secs: u64,
     cap_bps: u32,
 ) -> Result<Greeks> {
-    let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
+    let p = bs_params(spot, strike, vol, rate_bps, secs);
     match kind {
         PUT => pricing(black_scholes(OptionKind::Put, &p)),
         CALL => spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?),
@@ -104,7 +109,7 @@ pub fn series_price(
     secs: u64,
     cap_bps: u32,
 ) -> Result<Fx> {
-    let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
+    let p = bs_params(spot, strike, vol, rate_bps, secs);
     match kind {
         PUT => pricing(price(OptionKind::Put, &p)),
         CALL => {
@@ -130,7 +135,7 @@ pub fn series_greeks_both(
     secs: u64,
     cap_bps: u32,
 ) -> Result<[Greeks; 2]> {
-    let p = BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs };
+    let p = bs_params(spot, strike, vol, rate_bps, secs);
     let (call, put) = pricing(black_scholes_pair(&p))?;
     let mut both = [call, put];
     both[CALL as usize] = spread(call, cap_call(&p, cap_bps)?)?;

@@ -42,6 +42,13 @@ pub struct MarginTotals {
 }
 
 impl MarginTotals {
+    /// Adds another set of totals (checked).
+    pub fn add(&mut self, other: MarginTotals) -> Result<()> {
+        self.requirement = add(self.requirement, other.requirement)?;
+        self.long_value = add(self.long_value, other.long_value)?;
+        Ok(())
+    }
+
     /// Equity (collateral + haircut longs) minus requirement: negative means below the level.
     pub fn excess(&self, collateral: Fx) -> Result<Fx> {
         collateral

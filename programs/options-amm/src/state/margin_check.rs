@@ -75,10 +75,7 @@ pub fn position_margin(
     }
     if !exposures.is_empty() {
         let t = margin(&exposures, spot, conf, rate, cap, &market.params.margin, level)?;
-        totals.requirement =
-            totals.requirement.checked_add(t.requirement).ok_or(OptionsAmmError::MathOverflow)?;
-        totals.long_value =
-            totals.long_value.checked_add(t.long_value).ok_or(OptionsAmmError::MathOverflow)?;
+        totals.add(t)?;
     }
     Ok(totals)
 }
@@ -114,10 +111,7 @@ pub fn account_margin<'info>(
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
         let t = position_margin(market, &p, &b, now, px, level, known_long_value.is_some())?;
-        totals.requirement =
-            totals.requirement.checked_add(t.requirement).ok_or(OptionsAmmError::MathOverflow)?;
-        totals.long_value =
-            totals.long_value.checked_add(t.long_value).ok_or(OptionsAmmError::MathOverflow)?;
+        totals.add(t)?;
     }
     if let Some(v) = known_long_value {
         totals.long_value = v;

@@ -94,6 +94,10 @@ struct SavedAccount {
 #[derive(Serialize, Deserialize, Default)]
 struct World {
     unix_timestamp: i64,
+    /// The last slot a transaction landed in: every transaction gets a slot of its own, as on
+    /// a chain, and the count survives between commands.
+    #[serde(default)]
+    slot: u64,
     accounts: BTreeMap<String, SavedAccount>,
 }
 
@@ -106,6 +110,7 @@ pub struct Embedded {
     /// Every account the world holds or a command touched, saved by `finish`.
     known: std::collections::BTreeSet<Pubkey>,
     now: i64,
+    slot: u64,
     unique: u32,
     /// The local mints' authority, kept in `<state>/faucet.json`.
     faucet: Keypair,
@@ -129,6 +134,7 @@ impl Embedded {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_err(|e| e.to_string())?
                     .as_secs() as i64,
+                slot: 0,
                 accounts: BTreeMap::new(),
             },
         };
@@ -171,6 +177,7 @@ impl Embedded {
             user,
             known,
             now: world.unix_timestamp,
+            slot: world.slot,
             unique: 0,
             faucet,
         };
@@ -182,9 +189,17 @@ impl Embedded {
         let mut clock: Clock =
             self.rt.block_on(self.ctx.banks_client.get_sysvar()).map_err(|e| e.to_string())?;
         clock.unix_timestamp = unix_timestamp;
+        clock.slot = self.slot;
         self.ctx.set_sysvar(&clock);
         self.now = unix_timestamp;
         Ok(())
+    }
+
+    /// Moves the clock to the next slot (one per transaction).
+    fn next_slot(&mut self) -> Result<()> {
+        self.slot += 1;
+        let now = self.now;
+        self.set_time(now)
     }
 
     /// Writes an account directly (oracle prices, mints: the local world's privileges).
@@ -201,7 +216,8 @@ impl Embedded {
     }
 
     fn save(&mut self) -> Result<()> {
-        let mut world = World { unix_timestamp: self.now, accounts: BTreeMap::new() };
+        let mut world =
+            World { unix_timestamp: self.now, slot: self.slot, accounts: BTreeMap::new() };
         for k in &self.known {
             let account = self
                 .rt
@@ -232,6 +248,7 @@ impl Embedded {
         payer: &Keypair,
     ) -> Result<Vec<String>> {
         self.unique += 1;
+        self.next_slot()?;
         let mut all = vec![
             solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
                 1_400_000 - self.unique,

@@ -54,6 +54,11 @@ pub struct QuoteArgs {
     net_gamma: String,
     #[arg(long, default_value = "0", allow_negative_numbers = true)]
     net_vega: String,
+    /// The pool's quote and its locks (for the lock charge a buy pays when it raises them).
+    #[arg(long, default_value = "1000000")]
+    pool: String,
+    #[arg(long, default_value = "0")]
+    locked: String,
     #[arg(long, default_value = "9")]
     underlying_decimals: u8,
     #[arg(long, default_value = "6")]
@@ -85,6 +90,7 @@ pub fn compute(args: &QuoteArgs) -> Result<(Fill, FillInputs), String> {
     if (rate * 10_000 - rate_bps_fx).abs() > Fx::from_num(0.000001) || rate < 0 {
         return Err("rate must be a whole number of basis points, >= 0".into());
     }
+    let reference = RiskParams::reference();
     let inputs = FillInputs {
         kind: match args.kind {
             Kind::Call => CALL,
@@ -109,8 +115,18 @@ pub fn compute(args: &QuoteArgs) -> Result<(Fill, FillInputs), String> {
         rate_bps: rate_bps_fx.checked_to_num::<u32>().ok_or("rate too large")?,
         underlying_decimals: args.underlying_decimals,
         quote_decimals: args.quote_decimals,
+        cap_bps: reference.trading.call_cap_multiple_bps,
+        position: 0,
+        open_interest: 0,
+        pool_quote: to_raw(&args.pool, args.quote_decimals, "pool")?,
+        locked_quote: if args.locked == "0" {
+            0
+        } else {
+            to_raw(&args.locked, args.quote_decimals, "locked")?
+        },
+        max_utilisation_bps: reference.max_utilisation_bps,
     };
-    let f = fill(&inputs, &RiskParams::reference().trading).map_err(|e| e.to_string())?;
+    let f = fill(&inputs, &reference.trading).map_err(|e| e.to_string())?;
     Ok((f, inputs))
 }
 
@@ -129,7 +145,9 @@ pub fn run(args: &QuoteArgs, out: &mut dyn Write) -> Result<(), String> {
             "fee_protocol": f.fee_protocol,
             "fee_lp": f.fee_lp,
             flow_name: flow,
-            "vol": num(f.quote.vol),
+            "fee_lock": f.fee_lock,
+            "inventory_charge": num(f.quote.inventory_charge),
+            "spread": num(f.quote.spread),
             "mark": num(f.greeks.price),
             "delta": num(f.greeks.delta),
             "gamma": num(f.greeks.gamma),
@@ -160,7 +178,15 @@ pub fn run(args: &QuoteArgs, out: &mut dyn Write) -> Result<(), String> {
             .map_err(io)?;
         writeln!(out, "  {:<14} {:>20.6}  [{}]", flow_name.replace('_', " "), whole(flow), flow)
             .map_err(io)?;
-        writeln!(out, "  vol used       {:>20.6}  (base {})", f.quote.vol, i.base_vol)
+        writeln!(out, "  of which lock  {:>20.6}  [{}]", whole(f.fee_lock as i128), f.fee_lock)
+            .map_err(io)?;
+        writeln!(
+            out,
+            "  inventory      {:>20.6}  (change of the potential)",
+            f.quote.inventory_charge
+        )
+        .map_err(io)?;
+        writeln!(out, "  spread         {:>20.6}  (base vol {})", f.quote.spread, i.base_vol)
             .map_err(io)?;
         writeln!(out, "  mark           {:>20.6}  per contract at the base vol", f.greeks.price)
             .map_err(io)?;

@@ -15,8 +15,8 @@ use options_amm::instructions::StrikeArgs;
 use options_amm::math::margin::Level;
 use options_amm::oracle::{self, OraclePrice, OracleUse};
 use options_amm::state::{
-    Board, MarginAccount, Market, Position, RiskParams, CALL, FIELDS, JUNIOR, PAUSE_ALL,
-    PAUSE_DEPOSITS, PAUSE_TRADING, PAUSE_WITHDRAWALS, PUT, SENIOR,
+    Board, BoardStatus, MarginAccount, Market, Position, RiskParams, CALL, FIELDS, JUNIOR,
+    PAUSE_ALL, PAUSE_DEPOSITS, PAUSE_TRADING, PAUSE_WITHDRAWALS, PUT, SENIOR,
 };
 use options_amm_pricing::{Fx, Side};
 use serde_json::{json, Value};
@@ -416,7 +416,7 @@ fn boards(c: &mut Ctx, market: &Pubkey) -> Result<Vec<(Pubkey, Board)>> {
 
 /// The boards LP flows and rebalances pass: every listed, unsettled board.
 fn active(c: &mut Ctx, market: &Pubkey) -> Result<Vec<Pubkey>> {
-    Ok(boards(c, market)?.into_iter().filter(|(_, b)| b.settled == 0).map(|(k, _)| k).collect())
+    Ok(boards(c, market)?.into_iter().filter(|(_, b)| b.is_active()).map(|(k, _)| k).collect())
 }
 
 fn price(c: &mut Ctx, m: &Market, use_: OracleUse) -> Result<OraclePrice> {
@@ -595,7 +595,7 @@ fn market_show(c: &mut Ctx) -> Result<Value> {
         list.push(json!({
             "board": key.to_string(),
             "expiry": b.expiry_ts,
-            "settled": b.settled == 1,
+            "status": format!("{:?}", b.status().map_err(|e| e.to_string())?).to_lowercase(),
             "refreshed": b.refreshed_ts,
             "strikes": strikes,
         }));
@@ -690,7 +690,7 @@ fn board_for(c: &mut Ctx, k: &MarketKeys, expiry: Option<i64>) -> Result<(Pubkey
     let list = boards(c, &k.market)?;
     match expiry {
         Some(e) => list.into_iter().find(|(_, b)| b.expiry_ts == e),
-        None => list.into_iter().find(|(_, b)| b.settled == 0 && b.expiry_ts > now),
+        None => list.into_iter().find(|(_, b)| b.is_active() && b.expiry_ts > now),
     }
     .ok_or_else(|| "no such board (see `market show`)".to_string())
 }
@@ -751,8 +751,8 @@ fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
                 crate::quote::TradeSide::Buy => Side::Buy,
                 crate::quote::TradeSide::Sell => Side::Sell,
             };
-            let (_, b) = board_for(c, &k, series.expiry)?;
-            let f = fill_now(c, &m, &b, &series, side)?;
+            let (bk, b) = board_for(c, &k, series.expiry)?;
+            let f = fill_now(c, &m, &bk, &b, &series, side, &me)?;
             Ok(fill_json(&f, qd))
         }
         Trader::Buy { series, slippage_bps } => {
@@ -797,7 +797,7 @@ fn trade(
         ixs.push(client::open_position(k, &board, &me));
         pairs.push((position, board));
     }
-    let f = fill_now(c, m, &b, series, side)?;
+    let f = fill_now(c, m, &board, &b, series, side, &me)?;
     let (i, kd) = (strike_index(&b, &series.strike)?, kind(series.kind));
     let size = to_raw(&series.size, m.underlying_decimals, "size")?;
     // (u128: no overflow whatever the fill; balances can move between reads on a cluster)
@@ -825,29 +825,29 @@ fn trade(
     Ok(out)
 }
 
-/// The program's own fill of a trade now (oracle read as a trade reads it).
+/// The program's own fill of a trade now for `owner` (oracle read as a trade reads it; the
+/// owner's position in the series sets the lock charge).
 fn fill_now(
     c: &mut Ctx,
     m: &Market,
+    board: &Pubkey,
     b: &Board,
     series: &Series,
     side: Side,
+    owner: &Pubkey,
 ) -> Result<options_amm::math::fill::Fill> {
     let px = price(c, m, OracleUse::Trade)?;
     let now = c.b.now()?;
     let i = strike_index(b, &series.strike)?;
+    let kd = kind(series.kind);
     let size = to_raw(&series.size, m.underlying_decimals, "size")?;
-    options_amm::instructions::trader::trade::market_fill(
-        m,
-        b,
-        i,
-        kind(series.kind),
-        side,
-        size,
-        &px,
-        now,
-    )
-    .map_err(|e| format!("{e}"))
+    let position = pda::position(board, owner);
+    let held = match c.b.account(&position)? {
+        Some(_) => load::<Position>(c, &position, "position")?.sizes[i as usize][kd as usize],
+        None => 0,
+    };
+    options_amm::book::fill::market_fill(m, b, i, kd, side, size, held, &px, now)
+        .map_err(|e| format!("{e}"))
 }
 
 fn fill_json(f: &options_amm::math::fill::Fill, qd: u8) -> Value {
@@ -855,7 +855,9 @@ fn fill_json(f: &options_amm::math::fill::Fill, qd: u8) -> Value {
         "premium": units(f.premium, qd),
         "fee_protocol": units(f.fee_protocol, qd),
         "fee_lp": units(f.fee_lp, qd),
-        "vol": fx(f.quote.vol),
+        "inventory_charge": fx(f.quote.inventory_charge),
+        "spread": fx(f.quote.spread),
+        "fee_lock": units(f.fee_lock, qd),
         "mark": fx(f.greeks.price),
         "delta": fx(f.greeks.delta),
     })
@@ -887,8 +889,8 @@ fn trader_show(c: &mut Ctx, k: &MarketKeys, m: &Market, owner: &Pubkey) -> Resul
     let health = match price(c, m, OracleUse::Margin) {
         Ok(px) => {
             let now = c.b.now()?;
-            let collateral =
-                options_amm::state::collateral_whole(&acc, qd).map_err(|e| e.to_string())?;
+            let collateral = options_amm::book::margin::net_collateral_whole(&acc, qd)
+                .map_err(|e| e.to_string())?;
             let mut levels = serde_json::Map::new();
             for (name, level) in [("initial", Level::Initial), ("maintenance", Level::Maintenance)]
             {
@@ -896,9 +898,10 @@ fn trader_show(c: &mut Ctx, k: &MarketKeys, m: &Market, owner: &Pubkey) -> Resul
                 for p in &acc.positions[..acc.num_positions as usize] {
                     let pos: Position = load(c, p, "position")?;
                     let b: Board = load(c, &pos.board, "board")?;
-                    let t =
-                        options_amm::state::position_margin(m, &pos, &b, now, &px, level, false)
-                            .map_err(|e| e.to_string())?;
+                    let t = options_amm::book::margin::position_margin(
+                        m, &pos, &b, now, &px, level, false,
+                    )
+                    .map_err(|e| e.to_string())?;
                     total.add(t).map_err(|e| e.to_string())?;
                 }
                 let excess = total.excess(collateral).map_err(|e| e.to_string())?;
@@ -937,7 +940,7 @@ fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
     let all = matches!(what, Keeper::Run { .. });
     if all || matches!(what, Keeper::Refresh) {
         for (board, b) in boards(c, &k.market)? {
-            if b.settled == 0 && now < b.expiry_ts {
+            if b.is_active() && now < b.expiry_ts {
                 let r = c.b.send(&[client::refresh_board(&k, &me, &board)], &[]);
                 note("refresh", json!({ "board": board.to_string(), "result": outcome(&r) }));
             }
@@ -945,7 +948,7 @@ fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
     }
     if all || matches!(what, Keeper::Settle) {
         for (board, b) in boards(c, &k.market)? {
-            if b.settled == 0 && now >= b.expiry_ts {
+            if b.is_active() && now >= b.expiry_ts {
                 let r = c.b.send(&[client::settle_board(&k, &me, &board)], &[]);
                 note("settle_board", json!({ "board": board.to_string(), "result": outcome(&r) }));
             }
@@ -960,7 +963,7 @@ fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
             let registered = load::<MarginAccount>(c, &margin, "margin account")
                 .map(|acc| acc.positions[..acc.num_positions as usize].contains(&key))
                 .unwrap_or(false);
-            if b.settled == 1 && registered {
+            if b.status == BoardStatus::Settled as u8 && registered {
                 let owner_quote = ata(&p.owner, &k.quote_mint, &k.quote_token_program);
                 let mut ixs = vec![];
                 if c.b.account(&owner_quote)?.is_none() {
@@ -1021,7 +1024,7 @@ fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
             'series: for (p, board) in &pairs {
                 let pos: Position = load(c, p, "position")?;
                 let b: Board = load(c, board, "board")?;
-                if b.settled == 1 || now >= b.expiry_ts {
+                if !b.is_active() || now >= b.expiry_ts {
                     continue;
                 }
                 for i in 0..b.num_strikes as usize {

@@ -154,14 +154,20 @@ fn quote_json_is_the_programs_own_fill_to_the_unit() {
         rate_bps: 500,
         underlying_decimals: 9,
         quote_decimals: 6,
+        cap_bps: RiskParams::reference().trading.call_cap_multiple_bps,
+        position: 0,
+        open_interest: 0,
+        pool_quote: 1_000_000_000_000,
+        locked_quote: 0,
+        max_utilisation_bps: RiskParams::reference().max_utilisation_bps,
     };
     let f = fill(&inputs, &RiskParams::reference().trading).unwrap();
     assert_eq!(v["premium"].as_u64().unwrap(), f.premium);
     assert_eq!(v["fee_protocol"].as_u64().unwrap(), f.fee_protocol);
     assert_eq!(v["fee_lp"].as_u64().unwrap(), f.fee_lp);
     assert_eq!(v["total_received"].as_u64().unwrap(), f.premium - f.fee_protocol - f.fee_lp);
-    let vol: Fx = v["vol"].to_string().parse().unwrap();
-    assert_eq!(vol, f.quote.vol);
+    let charge: Fx = v["inventory_charge"].to_string().parse().unwrap();
+    assert_eq!(charge, f.quote.inventory_charge);
 }
 
 #[test]

@@ -509,14 +509,14 @@ async fn expire_unsettled(env: &mut Env, price: i64) {
 }
 
 #[tokio::test]
-async fn an_expired_unsettled_board_stops_lp_flows_hedges_and_liquidation() {
+async fn an_expired_unsettled_board_holds_lp_flows_and_hedges_until_anyone_settles_it() {
     let (mut t, k, kq) = short_puts().await;
     let board = t.board;
     let (keeper_key, ku, kq2) = keeper(&mut t.env).await;
     expire_unsettled(&mut t.env, START_PRICE / 2).await;
     let lp = t.lp.key.insecure_clone();
     let owner = t.trader.pubkey();
-    let stale = program_error(E::StaleGreekCache);
+    let stale = program_error(E::BoardAwaitingSettlement);
     let i = ix::deposit(&t.env, &t.lp, SENIOR, USDC, 0);
     refuse(&mut t.env, i, &[&lp], stale).await;
     let i = ix::withdraw(&t.env, &t.lp, SENIOR, 1_000, 0);
@@ -529,6 +529,11 @@ async fn an_expired_unsettled_board_stops_lp_flows_hedges_and_liquidation() {
     let trader = t.trader.key.insecure_clone();
     let i = ix::withdraw_collateral(&t.env, &t.trader, USDC);
     refuse(&mut t.env, i, &[&trader], program_error(E::BelowInitialMargin)).await;
+    // Anyone settles it from the print of its window; LP flows go on at once.
+    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    t.env.boards.retain(|b| *b != board);
+    let i = ix::deposit(&t.env, &t.lp, SENIOR, USDC, 0);
+    t.env.send(&[i], &[&lp]).await.unwrap();
 }
 
 #[tokio::test]
@@ -653,13 +658,13 @@ async fn collateral_deposits_refuse_another_markets_vault_or_another_traders_acc
 }
 
 #[tokio::test]
-async fn a_thirteenth_position_is_refused_while_a_settled_one_is_still_registered() {
+async fn a_ninth_position_is_refused_until_a_settled_one_settles_or_an_empty_one_closes() {
     let mut t = Trading::new().await;
     let authority = t.env.authority.insecure_clone();
     let trader =
         Lp { key: t.trader.key.insecure_clone(), quote: t.trader.quote, shares: t.trader.shares };
-    // Twelve active boards (the most), a position on each.
-    for d in 1..12 {
+    // Eight positions (the most a margin account holds), on eight boards.
+    for d in 1..8 {
         let expiry = EXPIRY + d * DAY;
         t.env.send(&[ix::create_board(&t.env, expiry, &STRIKES)], &[&authority]).await.unwrap();
         let board = ix::board_pda(&t.env.market, expiry);
@@ -671,13 +676,24 @@ async fn a_thirteenth_position_is_refused_while_a_settled_one_is_still_registere
     let first = t.board;
     t.env.send(&[ix::settle_board(&t.env, &first)], &[]).await.unwrap();
     t.env.boards.retain(|b| *b != first);
-    let expiry = EXPIRY + 12 * DAY;
+    let expiry = EXPIRY + 8 * DAY;
     t.env.send(&[ix::create_board(&t.env, expiry, &STRIKES)], &[&authority]).await.unwrap();
-    let thirteenth = ix::board_pda(&t.env.market, expiry);
-    let i = ix::open_position(&t.env, &thirteenth, &trader.pubkey());
+    let ninth = ix::board_pda(&t.env.market, expiry);
+    let i = ix::open_position(&t.env, &ninth, &trader.pubkey());
     refuse(&mut t.env, i, &[&trader.key], program_error(E::TooManyPositions)).await;
     // Settling the old position frees its place.
     t.env.send(&[ix::settle_position(&t.env, &first, &trader)], &[]).await.unwrap();
     t.env.forget_position(&first, &trader.pubkey());
-    t.env.open_position(&thirteenth, &trader).await;
+    t.env.open_position(&ninth, &trader).await;
+    // Full again: closing an empty position on an active board frees a place too.
+    let expiry = EXPIRY + 9 * DAY;
+    t.env.send(&[ix::create_board(&t.env, expiry, &STRIKES)], &[&authority]).await.unwrap();
+    let tenth = ix::board_pda(&t.env.market, expiry);
+    let i = ix::open_position(&t.env, &tenth, &trader.pubkey());
+    refuse(&mut t.env, i, &[&trader.key], program_error(E::TooManyPositions)).await;
+    let i = ix::close_position(&t.env, &ninth, &trader.pubkey());
+    t.env.send(&[i], &[&trader.key]).await.unwrap();
+    t.env.forget_position(&ninth, &trader.pubkey());
+    assert!(t.env.account(&ix::position_pda(&ninth, &trader.pubkey())).await.is_none());
+    t.env.open_position(&tenth, &trader).await;
 }

@@ -408,15 +408,19 @@ async fn withdraw_failure_more_than_free_liquidity() {
 }
 
 #[tokio::test]
-async fn deposit_failure_into_a_wiped_out_tranche() {
+async fn deposit_failure_junior_while_the_seniors_are_in_shortfall() {
     let mut env = Env::new().await;
     let lp = env.lp(2_000 * USDC).await;
     deposit(&mut env, &lp, SENIOR, 1_000 * USDC).await;
     deposit(&mut env, &lp, JUNIOR, 40 * USDC).await;
-    // A year at 5% moves 50 of claim onto a pool of 1,040: the junior tranche is worth nothing.
+    // A year at 5% moves 50 of claim onto a pool of 1,040: the seniors are 10 short, the junior
+    // tranche is worth nothing. A junior deposit of 10 would at once be worth 0 (it fills the
+    // seniors' shortfall first): refused by name.
     advance(&mut env, YEAR).await;
     let ix = ix::deposit(&env, &lp, JUNIOR, 10 * USDC, 0);
-    env.expect_refusal(&[ix], &[&lp.key], program_error(E::TrancheWipedOut), &lp.accounts()).await;
+    env.expect_refusal(&[ix], &[&lp.key], program_error(E::SeniorShortfall), &lp.accounts()).await;
+    let ix = ix::deposit(&env, &lp, JUNIOR, 500 * USDC, 0);
+    env.expect_refusal(&[ix], &[&lp.key], program_error(E::SeniorShortfall), &lp.accounts()).await;
     // Its holders cannot burn their shares for nothing: a zero payout is refused by name.
     let ix = ix::withdraw(&env, &lp, JUNIOR, 40 * USDC * SHARE, 0);
     env.expect_refusal(&[ix], &[&lp.key], program_error(E::WithdrawTooSmall), &lp.accounts()).await;

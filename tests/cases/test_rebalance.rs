@@ -48,13 +48,13 @@ async fn rebalance_brings_delta_back_inside_its_band_and_pays_the_keeper_exactly
     let delta = before.net_delta.get();
     assert!(delta < Fx::from_num(-5), "trades pushed delta out of the band: {delta}");
     let (q0, u0) = (t.env.balance(&k.quote).await, t.env.balance(&k.underlying).await);
-    // Sell 4 underlying to the vault at 150 x (1 + 10 bp) = 150.15.
+    // Sell 4 underlying to the vault at 150 x (1 + 3 bp) = 150.045.
     t.env.send(&[rebalance(&t.env, &k, 4 * CONTRACT, 0)], &[&k.key]).await.unwrap();
-    assert_eq!(t.env.balance(&k.quote).await - q0, 600_600_000, "4 x 150.15");
+    assert_eq!(t.env.balance(&k.quote).await - q0, 600_180_000, "4 x 150.045");
     assert_eq!(u0 - t.env.balance(&k.underlying).await, 4 * CONTRACT);
     let m = t.env.market_state().await;
     assert_eq!(m.net_delta.get(), delta + Fx::from_num(4));
-    assert_eq!((m.lp_underlying, m.lp_quote), (4 * CONTRACT, before.lp_quote - 600_600_000));
+    assert_eq!((m.lp_underlying, m.lp_quote), (4 * CONTRACT, before.lp_quote - 600_180_000));
     assert_eq!(t.env.balance(&t.env.underlying_vault.clone()).await, 4 * CONTRACT);
     // Enough to get inside the band, then nothing more to do.
     // (the rest of the way, in raw units: (|delta| - 3) x 10^9, computed in fixed point)

@@ -109,7 +109,7 @@ async fn settle_board_records_the_price_once_and_unwinds_the_aggregates() {
     expire(&mut b.t.env, SETTLE_PRICE).await;
     b.t.env.send(&[ix::settle_board(&b.t.env, &board)], &[]).await.unwrap();
     let s = b.t.env.board_state(&board).await;
-    assert_eq!(s.settled, 1);
+    assert_eq!(s.status, options_amm::state::BoardStatus::Settled as u8);
     assert_eq!(s.settlement_price.get(), options_amm_pricing::Fx::from_num(135));
     let m = b.t.env.market_state().await;
     assert_eq!(m.net_delta.get(), options_amm_pricing::Fx::ZERO);
@@ -162,40 +162,71 @@ async fn settled_boards_refuse_trading_refreshing_and_second_settlement() {
 }
 
 #[tokio::test]
-async fn settle_board_failure_before_expiry_or_without_a_first_price_in_the_window() {
+async fn settle_board_waits_for_a_valid_print_of_its_window_and_any_one_settles_it() {
     let mut b = book().await;
     let board = b.t.board;
     let ix = ix::settle_board(&b.t.env, &board);
     b.t.env.expect_refusal(&[ix], &[], program_error(E::BoardNotExpired), &[board]).await;
-    // Past expiry but the oracle's price was published before it.
+    // Past expiry but the oracle's price was published before it: wait.
     b.t.env.set_time(EXPIRY + 30).await;
     let ix = ix::settle_board(&b.t.env, &board);
     b.t.env
         .expect_refusal(&[ix], &[], program_error(E::SettlementPriceOutsideWindow), &[board])
         .await;
-    // A price after expiry whose predecessor was also after expiry is not the first one.
+    // A print of the window too uncertain to settle with (3% > the 2% limit): refused by name.
+    let wide = pyth::Quote {
+        price: SETTLE_PRICE,
+        conf: SETTLE_PRICE as u64 * 3 / 100,
+        publish_time: EXPIRY + 10,
+        prev_publish_time: Some(EXPIRY - 1),
+        ..pyth::Quote::default()
+    };
+    b.t.env.set_oracle(&wide);
+    let ix = ix::settle_board(&b.t.env, &board);
+    b.t.env.expect_refusal(&[ix], &[], program_error(E::OracleConfidenceTooWide), &[board]).await;
+    // Not the first print after expiry (its predecessor came after expiry too), and the keeper
+    // lands late in the window: it settles all the same.
     let q = pyth::Quote {
         price: SETTLE_PRICE,
+        conf: START_CONF,
         publish_time: EXPIRY + 20,
         prev_publish_time: Some(EXPIRY + 10),
         ..pyth::Quote::default()
     };
     b.t.env.set_oracle(&q);
-    let ix = ix::settle_board(&b.t.env, &board);
-    b.t.env.expect_refusal(&[ix], &[], program_error(E::SettlementPriceNotFirst), &[board]).await;
-    // Past the window (600 s): refused.
-    let q = pyth::Quote {
+    b.t.env.set_time(EXPIRY + 590).await;
+    b.t.env.send(&[ix::settle_board(&b.t.env, &board)], &[]).await.unwrap();
+    let s = b.t.env.board_state(&board).await;
+    assert_eq!(s.settlement_price.get(), options_amm_pricing::Fx::from_num(135));
+}
+
+#[tokio::test]
+async fn settle_board_falls_back_to_a_fresh_print_once_its_window_passed_without_one() {
+    let mut b = book().await;
+    let board = b.t.board;
+    // No print in the window [expiry, expiry + 600]. After it, a stale print is refused...
+    let q = |publish_time| pyth::Quote {
         price: SETTLE_PRICE,
-        publish_time: EXPIRY + 601,
+        conf: START_CONF,
+        publish_time,
         prev_publish_time: Some(EXPIRY - 1),
         ..pyth::Quote::default()
     };
-    b.t.env.set_oracle(&q);
-    b.t.env.set_time(EXPIRY + 700).await;
+    b.t.env.set_oracle(&q(EXPIRY + 700));
+    b.t.env.set_time(EXPIRY + 700 + 601).await;
     let ix = ix::settle_board(&b.t.env, &board);
-    b.t.env
-        .expect_refusal(&[ix], &[], program_error(E::SettlementPriceOutsideWindow), &[board])
-        .await;
+    b.t.env.expect_refusal(&[ix], &[], program_error(E::OracleStale), &[board]).await;
+    // ... a fresh one (within the margin age, 600 s) settles, by the fallback.
+    b.t.env.set_oracle(&q(EXPIRY + 1_300));
+    b.t.env.send(&[ix::settle_board(&b.t.env, &board)], &[]).await.unwrap();
+    let s = b.t.env.board_state(&board).await;
+    assert_eq!(s.status, options_amm::state::BoardStatus::Settled as u8);
+    // Every position then settles and the books empty.
+    for who in [&b.alice, &b.bob, &b.carol] {
+        b.t.env.send(&[ix::settle_position(&b.t.env, &board, who)], &[]).await.unwrap();
+    }
+    let m = b.t.env.market_state().await;
+    assert_eq!((m.settlement_payable, m.settlement_receivable, m.locked_quote), (0, 0, 0));
 }
 
 #[tokio::test]

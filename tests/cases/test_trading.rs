@@ -29,12 +29,14 @@ async fn client_fill(
     let raw = oracle::parse(m.oracle_kind, &oracle_acc.data, &m.oracle_feed_id).unwrap();
     let px = oracle::validate(&raw, env.now, &m.params.oracle_trade).unwrap();
     let s = b.strikes[strike as usize];
+    // A trader with nothing in the series yet (as every caller here is when it quotes).
     let inputs = FillInputs {
         kind,
         side,
         size,
         strike: s.strike.get(),
         base_vol: s.base_vol.get(),
+        cap_bps: b.cap_multiple_bps,
         spot: px.price,
         spot_conf: px.conf,
         now: env.now,
@@ -43,6 +45,11 @@ async fn client_fill(
         rate_bps: m.params.risk_free_rate_bps,
         underlying_decimals: m.underlying_decimals,
         quote_decimals: m.quote_decimals,
+        position: 0,
+        open_interest: s.open_interest[kind as usize],
+        pool_quote: m.lp_quote,
+        locked_quote: m.locked_quote,
+        max_utilisation_bps: m.params.max_utilisation_bps,
     };
     fill(&inputs, &m.params.trading).unwrap()
 }
@@ -71,8 +78,9 @@ async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
     let m = env.market_state().await;
     assert_eq!(m.lp_quote, before.lp_quote + expected.premium + expected.fee_lp);
     assert_eq!(m.protocol_fees, before.protocol_fees + expected.fee_protocol);
-    // The vault sold 2 capped calls (payoff at most 2 x 150): it locks 600 quote.
-    assert_eq!(m.locked_quote, 600 * USDC);
+    // The vault owes 2 capped calls (cap 2 x strike: payoff at most 1 x 150): it locks 300.
+    assert_eq!(m.locked_quote, 300 * USDC);
+    assert!(expected.fee_lock > 0, "raising the locks pays the lock charge");
     assert_eq!(m.net_delta.get(), expected.quote.post.net_delta);
     assert!(
         m.net_delta.get() < 0 && m.net_vega.get() < 0,
@@ -190,7 +198,7 @@ async fn adding_to_the_vaults_risk_costs_more_than_reducing_it() {
         more_sell.premium > flat_sell.premium,
         "selling to a short vault (counter-flow) earns more"
     );
-    assert!(more_buy.quote.vol > flat_buy.quote.vol);
+    assert!(more_buy.quote.inventory_charge > flat_buy.quote.inventory_charge);
     // The same holds for calls: the skew acts through the vault's aggregate vega and gamma.
     let call_buy = client_fill(&mut env, &board, 2, CALL, Side::Buy, CONTRACT).await;
     {
@@ -317,13 +325,14 @@ async fn trade_failure_paused_or_slippage_bound_missed() {
 #[tokio::test]
 async fn trade_failure_utilisation_cap() {
     let mut s = setup().await;
-    // Cap at 10% of the 700k pool: 70k lockable. 200 capped calls lock 60k: allowed.
+    // Cap at 10% of the 700k pool: 70k lockable. 400 capped calls (cap 2 x 150: 150 each)
+    // lock 60k: allowed.
     s.env.edit_market(|m| m.params.max_utilisation_bps = 1_000).await;
-    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 200 * CONTRACT, u64::MAX);
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 400 * CONTRACT, u64::MAX);
     s.env.send(&[ix], &[&s.trader.key.insecure_clone()]).await.unwrap();
     s.env.send(&[ix::refresh_board(&s.env, &s.board)], &[]).await.unwrap();
-    // 40 more lock 12k: 72k > 70.x k.
-    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 40 * CONTRACT, u64::MAX);
+    // 80 more lock 12k: 72k > 70.x k.
+    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 80 * CONTRACT, u64::MAX);
     refuse(&mut s, ix, E::UtilisationCap).await;
 }
 

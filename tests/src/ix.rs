@@ -129,6 +129,26 @@ pub fn open_position(env: &Env, board: &Pubkey, owner: &Pubkey) -> Instruction {
     client::open_position(&env.keys(), board, owner)
 }
 
+pub fn close_position(env: &Env, board: &Pubkey, owner: &Pubkey) -> Instruction {
+    client::close_position(&env.keys(), board, owner)
+}
+
+pub fn delist_board(env: &Env, authority: &Pubkey, board: &Pubkey) -> Instruction {
+    client::delist_board(&env.keys(), authority, board)
+}
+
+pub fn propose_guardian(env: &Env, authority: &Pubkey, new_guardian: &Pubkey) -> Instruction {
+    client::propose_guardian(&env.keys(), authority, new_guardian)
+}
+
+pub fn execute_guardian(env: &Env) -> Instruction {
+    client::execute_guardian(&env.keys(), &env.payer())
+}
+
+pub fn collect_fees(env: &Env, authority: &Pubkey, treasury: &Pubkey, amount: u64) -> Instruction {
+    client::collect_fees(&env.keys(), authority, treasury, amount)
+}
+
 pub fn trade_accounts(env: &Env, board: &Pubkey, trader: &Lp) -> options_amm::accounts::Trade {
     client::trade_accounts(&env.keys(), board, &trader.wallet())
 }

@@ -100,6 +100,8 @@ pub struct Env {
     /// Each trader's registered (position, board) pairs, in registration order, which margin
     /// checks read.
     pub margin_positions: std::collections::HashMap<Pubkey, Vec<(Pubkey, Pubkey)>>,
+    /// The clock as the tests last set it (its slot moves on with every new oracle print).
+    clock: Clock,
     unique: u32,
 }
 
@@ -145,6 +147,7 @@ impl Env {
             now: T0,
             boards: Vec::new(),
             margin_positions: Default::default(),
+            clock: Clock::default(),
             unique: 0,
         };
         env.set_time(T0).await;
@@ -225,8 +228,18 @@ impl Env {
     pub async fn set_time(&mut self, unix_timestamp: i64) {
         let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
         clock.unix_timestamp = unix_timestamp;
+        clock.slot = clock.slot.max(self.clock.slot);
         self.ctx.set_sysvar(&clock);
+        self.clock = clock;
         self.now = unix_timestamp;
+    }
+
+    /// Moves the clock's slot on by one: what the chain does between two oracle prints (the
+    /// program takes one print per slot).
+    pub fn next_slot(&mut self) {
+        self.clock.slot += 1;
+        let clock = self.clock.clone();
+        self.ctx.set_sysvar(&clock);
     }
 
     /// Writes the market's oracle account: price and confidence in units of 10^PRICE_EXPO.
@@ -236,8 +249,10 @@ impl Env {
         self.set_oracle(&quote);
     }
 
-    /// Writes the market's oracle account from a full quote (status, verification, feed...).
+    /// Writes the market's oracle account from a full quote (status, verification, feed...),
+    /// in a new slot.
     pub fn set_oracle(&mut self, q: &pyth::Quote) {
+        self.next_slot();
         let (owner, data) = match self.opts.oracle_kind {
             ORACLE_PYTH_PULL => (pyth::RECEIVER_PROGRAM, pyth::price_update_v2(q, &self.feed_id)),
             _ => (pyth::ORACLE_PROGRAM, pyth::legacy_price_account(q)),

@@ -258,6 +258,53 @@ pub fn accept_authority(k: &MarketKeys, new_authority: &Pubkey) -> Instruction {
     )
 }
 
+pub fn delist_board(k: &MarketKeys, authority: &Pubkey, board: &Pubkey) -> Instruction {
+    build(
+        accounts::DelistBoard {
+            authority: *authority,
+            config: k.config,
+            market: k.market,
+            board: *board,
+        },
+        data::DelistBoard {},
+    )
+}
+
+pub fn propose_guardian(k: &MarketKeys, authority: &Pubkey, new_guardian: &Pubkey) -> Instruction {
+    build(
+        accounts::ProposeGuardian { authority: *authority, config: k.config },
+        data::ProposeGuardian { new_guardian: *new_guardian },
+    )
+}
+
+pub fn execute_guardian(k: &MarketKeys, executor: &Pubkey) -> Instruction {
+    build(
+        accounts::ExecuteGuardian { executor: *executor, config: k.config },
+        data::ExecuteGuardian {},
+    )
+}
+
+/// Pays `amount` of the protocol's fees to `treasury` (a quote token account).
+pub fn collect_fees(
+    k: &MarketKeys,
+    authority: &Pubkey,
+    treasury: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::CollectFees {
+            authority: *authority,
+            config: k.config,
+            market: k.market,
+            quote_mint: k.quote_mint,
+            quote_vault: k.quote_vault,
+            treasury: *treasury,
+            quote_token_program: k.quote_token_program,
+        },
+        data::CollectFees { amount },
+    )
+}
+
 // -- LP
 
 pub fn deposit_accounts(k: &MarketKeys, w: &Wallet, tranche: u8) -> accounts::Deposit {
@@ -356,6 +403,20 @@ pub fn open_position(k: &MarketKeys, board: &Pubkey, owner: &Pubkey) -> Instruct
             system_program: system_program::ID,
         },
         data::OpenPosition {},
+    )
+}
+
+/// Closes `owner`'s empty position on `board` (rent back to the owner).
+pub fn close_position(k: &MarketKeys, board: &Pubkey, owner: &Pubkey) -> Instruction {
+    build(
+        accounts::ClosePosition {
+            owner: *owner,
+            market: k.market,
+            board: *board,
+            margin: pda::margin(&k.market, owner),
+            position: pda::position(board, owner),
+        },
+        data::ClosePosition {},
     )
 }
 

@@ -31,3 +31,7 @@ pub const VIRTUAL_ASSETS: u64 = 1;
 
 /// How long a proposed parameter change stays executable after its timelock, seconds.
 pub const PROPOSAL_TTL_SECS: i64 = 7 * 86_400;
+
+/// Delay between the authority proposing a new guardian and anyone executing the change,
+/// seconds (two days).
+pub const GUARDIAN_TIMELOCK_SECS: i64 = 2 * 86_400;

@@ -180,6 +180,36 @@ pub enum OptionsAmmError {
     LiquidationTooLarge,
     #[msg("The margin account belongs to another owner or market")]
     WrongMarginAccount,
+
+    // -- added with the economic-soundness work (appended: earlier codes keep their numbers)
+    #[msg("Risk parameters break a joint rule (see the log for which)")]
+    ParamsInconsistent,
+    #[msg("The sale's spread and inventory charge exceed the option's value: no bid")]
+    NoBid,
+    #[msg("Pool NAV is below the senior claim: junior deposits would pay the seniors' shortfall")]
+    SeniorShortfall,
+    #[msg("A board has expired and awaits settlement: settle it first (anyone may)")]
+    BoardAwaitingSettlement,
+    #[msg("The oracle print differs from the one already used in this slot")]
+    OraclePriceChangedInSlot,
+    #[msg("The board still has positions: only an empty board can be delisted")]
+    BoardNotEmpty,
+    #[msg("The position still holds contracts: only an empty position can be closed")]
+    PositionNotEmpty,
+    #[msg("The board is not active (settled or delisted)")]
+    BoardNotActive,
+    #[msg(
+        "The listing is outside the pricing engine's domain (expiry, strike, cap strike or vol)"
+    )]
+    ListingOutsideEngineDomain,
+    #[msg("The mint carries a Token-2022 extension the market does not accept")]
+    UnsupportedMintExtension,
+    #[msg("No guardian change is pending")]
+    NoPendingGuardian,
+    #[msg("More than the protocol fees accrued")]
+    InsufficientProtocolFees,
+    #[msg("The position's series is not held: nothing to liquidate")]
+    NothingToLiquidate,
 }
 
 impl From<PricingError> for OptionsAmmError {
@@ -187,6 +217,7 @@ impl From<PricingError> for OptionsAmmError {
         match e {
             PricingError::Overflow => OptionsAmmError::PricingOverflow,
             PricingError::InvalidQuoteInput => OptionsAmmError::ZeroAmount,
+            PricingError::NoBid => OptionsAmmError::NoBid,
             _ => OptionsAmmError::PricingDomain,
         }
     }

@@ -105,16 +105,20 @@ pub struct Traded {
     pub side: u8,
     /// Contracts, underlying raw units.
     pub size: u64,
-    /// Quote raw units: premium, fees.
+    /// Quote raw units: premium, fees (the LP fee includes the lock charge, also shown apart).
     pub premium: u64,
     pub fee_protocol: u64,
     pub fee_lp: u64,
-    /// Whether the trade opened or grew a short (checked against initial margin).
-    pub adds_short: bool,
+    pub fee_lock: u64,
+    /// Whether the account was checked against initial margin after the trade (a sell while
+    /// it holds shorts).
+    pub margin_checked: bool,
     /// Net quote the trader paid (+) or received (-).
     pub trader_flow: i64,
-    /// `Fx` bits: average vol used (spread included), oracle spot, the vault's aggregates after.
-    pub vol: i128,
+    /// `Fx` bits: the inventory charge (change of the potential) and the spread inside the
+    /// premium, oracle spot, the vault's aggregates after.
+    pub inventory_charge: i128,
+    pub spread: i128,
     pub spot: i128,
     pub net_delta: i128,
     pub net_gamma: i128,
@@ -134,6 +138,10 @@ pub struct BoardSettled {
     pub receivable: u64,
     /// The vault's lock released.
     pub released: u64,
+    /// `Fx` bits: the share of each long's payoff paid (1 unless bad debt left the pool short).
+    pub payout_ratio: i128,
+    /// The window passed without a valid print: settled at the first valid print after it.
+    pub fallback: bool,
 }
 
 #[event]
@@ -146,6 +154,12 @@ pub struct PositionSettled {
     pub payout: u64,
     pub owed: u64,
     pub bad_debt: u64,
+    /// Where the payout went after netting: the wallet, the margin collateral, earlier debt;
+    /// and the debt this settlement left on the account.
+    pub to_wallet: u64,
+    pub to_collateral: u64,
+    pub debt_repaid: u64,
+    pub new_debt: u64,
 }
 
 #[event]
@@ -220,9 +234,12 @@ pub struct Liquidated {
     pub board: Pubkey,
     pub strike_index: u8,
     pub kind: u8,
-    /// Contracts closed (underlying raw units) and what closing cost (quote raw units).
+    /// 0: a short bought back, 1: a long sold.
+    pub side: u8,
+    /// Contracts closed (underlying raw units); quote the account paid (+) or received (-)
+    /// for them, fees included.
     pub size: u64,
-    pub cost: u64,
+    pub trader_flow: i64,
     pub penalty_keeper: u64,
     pub penalty_vault: u64,
     /// Quote the account could not pay, absorbed by the pool (junior tranche first).
@@ -238,4 +255,44 @@ pub struct BadDebt {
     pub owner: Pubkey,
     /// Quote raw units the pool absorbed.
     pub amount: u64,
+}
+
+#[event]
+pub struct BoardDelisted {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub authority: Pubkey,
+}
+
+#[event]
+pub struct PositionClosed {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub owner: Pubkey,
+    pub position: Pubkey,
+}
+
+#[event]
+pub struct GuardianProposed {
+    pub config: Pubkey,
+    pub authority: Pubkey,
+    pub pending_guardian: Pubkey,
+    pub eta: i64,
+}
+
+#[event]
+pub struct GuardianChanged {
+    pub config: Pubkey,
+    pub old_guardian: Pubkey,
+    pub new_guardian: Pubkey,
+}
+
+#[event]
+pub struct ProtocolFeesCollected {
+    pub market: Pubkey,
+    pub authority: Pubkey,
+    pub treasury: Pubkey,
+    /// Quote raw units paid out, and what is left accrued.
+    pub amount: u64,
+    pub remaining: u64,
 }

@@ -5,6 +5,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod book;
 /// Off-chain instruction builders and PDAs (host only).
 #[cfg(not(target_os = "solana"))]
 pub mod client;
@@ -72,6 +73,22 @@ pub mod options_amm {
         instructions::governance::accept_authority::handler(ctx)
     }
 
+    pub fn delist_board(ctx: Context<DelistBoard>) -> Result<()> {
+        instructions::governance::delist_board::handler(ctx)
+    }
+
+    pub fn propose_guardian(ctx: Context<ProposeGuardian>, new_guardian: Pubkey) -> Result<()> {
+        instructions::governance::propose_guardian::handler(ctx, new_guardian)
+    }
+
+    pub fn execute_guardian(ctx: Context<ExecuteGuardian>) -> Result<()> {
+        instructions::governance::execute_guardian::handler(ctx)
+    }
+
+    pub fn collect_fees(ctx: Context<CollectFees>, amount: u64) -> Result<()> {
+        instructions::governance::collect_fees::handler(ctx, amount)
+    }
+
     // -- keepers
     pub fn refresh_board(ctx: Context<RefreshBoard>) -> Result<()> {
         instructions::keeper::refresh_board::handler(ctx)
@@ -108,6 +125,10 @@ pub mod options_amm {
 
     pub fn open_position(ctx: Context<OpenPosition>) -> Result<()> {
         instructions::trader::open_position::handler(ctx)
+    }
+
+    pub fn close_position(ctx: Context<ClosePosition>) -> Result<()> {
+        instructions::trader::close_position::handler(ctx)
     }
 
     pub fn buy(

@@ -172,28 +172,56 @@ pub fn read(
     validate(&raw, now, &use_.limits(market)).map_err(|e| error!(e))
 }
 
-/// The settlement price of an expiry: the first valid price published at or after it (its
-/// previous publish time is before the expiry), within the settlement window.
+/// How a settlement price was established.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettlementSource {
+    /// A valid print published inside the window [expiry, expiry + window].
+    Window,
+    /// The window passed without one: the first valid print after it, fresh at settlement.
+    Fallback,
+}
+
+/// The settlement price of an expiry from the print an oracle account holds now: any print
+/// published inside the window [expiry, expiry + window] that is valid (trading, positive,
+/// confidence within the settlement limit) settles, so another print, a wide print in
+/// between or a keeper that lands late cannot block settlement; the first keeper to submit a
+/// valid print of the window sets the price. Once the window has passed, a valid print
+/// published after it, at most `fallback_max_age` seconds old, settles instead (the bounded
+/// fallback). Refused: a print before expiry (`SettlementPriceOutsideWindow`: wait for one),
+/// an invalid one (its own error).
 pub fn check_settlement(
     raw: &RawPrice,
     expiry: i64,
+    now: i64,
     limits: &OracleLimits,
-) -> core::result::Result<OraclePrice, OptionsAmmError> {
+    fallback_max_age: u32,
+) -> core::result::Result<(OraclePrice, SettlementSource), OptionsAmmError> {
     let window_end = expiry.saturating_add(i64::from(limits.max_age_secs));
-    if raw.publish_time < expiry || raw.publish_time > window_end {
+    if raw.publish_time < expiry {
         return Err(OptionsAmmError::SettlementPriceOutsideWindow);
     }
-    if raw.prev_publish_time >= expiry {
-        return Err(OptionsAmmError::SettlementPriceNotFirst);
+    if raw.publish_time <= window_end {
+        // Age is measured from the publish time itself: the window replaces the staleness limit.
+        return Ok((validate(raw, raw.publish_time, limits)?, SettlementSource::Window));
     }
-    // Age is measured from the publish time itself: the window replaces the staleness limit.
-    validate(raw, raw.publish_time, limits)
+    // A print after the window: only once the window is over (it is, since the print is
+    // later), and fresh.
+    let fallback =
+        OracleLimits { max_age_secs: fallback_max_age, max_conf_bps: limits.max_conf_bps };
+    Ok((validate(raw, now, &fallback)?, SettlementSource::Fallback))
 }
 
-/// `check_settlement` on the market's oracle account.
-pub fn read_settlement(market: &Market, account: &AccountInfo, expiry: i64) -> Result<OraclePrice> {
+/// `check_settlement` on the market's oracle account at `now`.
+pub fn read_settlement(
+    market: &Market,
+    account: &AccountInfo,
+    expiry: i64,
+    now: i64,
+) -> Result<(OraclePrice, SettlementSource)> {
     let raw = load(market, account)?;
-    check_settlement(&raw, expiry, &OracleUse::Settlement.limits(market)).map_err(|e| error!(e))
+    let limits = OracleUse::Settlement.limits(market);
+    let fallback_age = market.params.oracle_margin.max_age_secs;
+    check_settlement(&raw, expiry, now, &limits, fallback_age).map_err(|e| error!(e))
 }
 
 #[cfg(test)]
@@ -301,30 +329,30 @@ mod tests {
     }
 
     #[test]
-    fn settlement_takes_the_first_price_at_or_after_expiry_within_the_window() {
+    fn settlement_takes_any_valid_print_of_the_window_then_falls_back_after_it() {
         let limits = OracleLimits { max_age_secs: 600, max_conf_bps: 100 };
         let at =
             |publish_time, prev_publish_time| RawPrice { publish_time, prev_publish_time, ..raw() };
-        assert!(check_settlement(&at(1_000, 999), 1_000, &limits).is_ok());
-        assert!(check_settlement(&at(1_600, 900), 1_000, &limits).is_ok());
-        let code = |r: core::result::Result<OraclePrice, OptionsAmmError>| r.unwrap_err() as u32;
+        let settle = |r: &RawPrice, now| check_settlement(r, 1_000, now, &limits, 60);
+        let code = |r: core::result::Result<(OraclePrice, SettlementSource), OptionsAmmError>| {
+            r.unwrap_err() as u32
+        };
+        // The first print at expiry, and a later print of the window (another print came in
+        // between, or the keeper landed late): both settle from the window.
+        assert_eq!(settle(&at(1_000, 999), 1_000).unwrap().1, SettlementSource::Window);
+        assert_eq!(settle(&at(1_010, 1_000), 5_000).unwrap().1, SettlementSource::Window);
+        assert_eq!(settle(&at(1_600, 1_590), 1_700).unwrap().1, SettlementSource::Window);
+        // Before expiry: wait.
         assert_eq!(
-            code(check_settlement(&at(999, 998), 1_000, &limits)),
+            code(settle(&at(999, 998), 1_000)),
             OptionsAmmError::SettlementPriceOutsideWindow as u32
         );
-        assert_eq!(
-            code(check_settlement(&at(1_601, 900), 1_000, &limits)),
-            OptionsAmmError::SettlementPriceOutsideWindow as u32
-        );
-        assert_eq!(
-            code(check_settlement(&at(1_010, 1_000), 1_000, &limits)),
-            OptionsAmmError::SettlementPriceNotFirst as u32
-        );
+        // After the window: a fresh print settles by the fallback; a stale one does not.
+        assert_eq!(settle(&at(1_601, 900), 1_650).unwrap().1, SettlementSource::Fallback);
+        assert_eq!(code(settle(&at(1_601, 900), 1_662)), OptionsAmmError::OracleStale as u32);
+        // A wide print inside the window is refused: the next valid one settles.
         let wide = RawPrice { conf: 10_000_000, ..at(1_000, 999) };
-        assert_eq!(
-            code(check_settlement(&wide, 1_000, &limits)),
-            OptionsAmmError::OracleConfidenceTooWide as u32
-        );
+        assert_eq!(code(settle(&wide, 1_000)), OptionsAmmError::OracleConfidenceTooWide as u32);
     }
 
     #[test]

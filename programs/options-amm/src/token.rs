@@ -3,6 +3,10 @@
 
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022;
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+};
 use anchor_spl::token_interface::{
     self, Burn, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked,
 };
@@ -63,5 +67,40 @@ pub fn burn_shares<'info>(
 pub fn reconcile(vault_after: u64, expected_after: u64, books: u64) -> Result<()> {
     require!(vault_after == expected_after, OptionsAmmError::VaultBalanceMismatch);
     require!(vault_after >= books, OptionsAmmError::VaultBalanceMismatch);
+    Ok(())
+}
+
+/// Token-2022 mint extensions a market accepts: descriptive ones only. Every other extension
+/// can move or block the vault's tokens or change what a transfer delivers (transfer fees and
+/// hooks, permanent delegates, pausing, default-frozen accounts, non-transferable or
+/// confidential tokens, a closable mint), so a mint carrying one is refused.
+pub const ALLOWED_MINT_EXTENSIONS: [ExtensionType; 6] = [
+    ExtensionType::MetadataPointer,
+    ExtensionType::TokenMetadata,
+    ExtensionType::GroupPointer,
+    ExtensionType::TokenGroup,
+    ExtensionType::GroupMemberPointer,
+    ExtensionType::TokenGroupMember,
+];
+
+/// Refuses (`UnsupportedMintExtension`) a Token-2022 mint with an extension outside
+/// [`ALLOWED_MINT_EXTENSIONS`]. SPL Token mints have none.
+pub fn check_mint_extensions(mint: &InterfaceAccount<Mint>) -> Result<()> {
+    let info = mint.to_account_info();
+    if *info.owner != spl_token_2022::ID {
+        return Ok(());
+    }
+    let data = info.try_borrow_data()?;
+    let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&data)
+        .map_err(|_| error!(OptionsAmmError::UnsupportedMintExtension))?;
+    let types = state
+        .get_extension_types()
+        .map_err(|_| error!(OptionsAmmError::UnsupportedMintExtension))?;
+    for t in types {
+        if !ALLOWED_MINT_EXTENSIONS.contains(&t) {
+            msg!("mint extension not accepted: {:?}", t);
+            return err!(OptionsAmmError::UnsupportedMintExtension);
+        }
+    }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub use black_scholes::{
     MAX_PRICE, MAX_RATE, MAX_VOL, MIN_PRICE, MIN_VOL, SECONDS_PER_YEAR,
 };
 pub use functions::{exp, ln, norm_cdf, norm_pdf, sqrt};
-pub use quote::{quote, Inventory, Quote, QuoteInputs, QuoteParams, Side};
+pub use quote::{potential, quote, Inventory, Quote, QuoteInputs, QuoteParams, Side};
 
 /// The engine's fixed-point type: signed, 64 integer and 64 fractional bits.
 pub type Fx = fixed::types::I64F64;
@@ -63,6 +63,9 @@ pub enum PricingError {
     Overflow,
     /// A quote with a non-positive size or a non-positive normalising cap.
     InvalidQuoteInput,
+    /// A sale whose spread and inventory charge exceed the option's mark: it would receive less
+    /// than nothing, and is refused rather than paid zero.
+    NoBid,
 }
 
 impl core::fmt::Display for PricingError {
@@ -77,7 +80,10 @@ impl core::fmt::Display for PricingError {
             PricingError::SqrtOfNegative => "sqrt of a negative number",
             PricingError::ExpOverflow => "exp argument above 43.6",
             PricingError::Overflow => "result does not fit the fixed-point type",
-            PricingError::InvalidQuoteInput => "quote size and caps must be positive",
+            PricingError::InvalidQuoteInput => {
+                "quote size, caps and saturation must be positive, scales and spreads not negative"
+            }
+            PricingError::NoBid => "the sale's charges exceed the option's value: no bid",
         };
         f.write_str(s)
     }

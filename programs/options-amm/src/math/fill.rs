@@ -1,8 +1,9 @@
-//! How a trade fills: the series' greeks at the oracle price, the inventory-skewed quote from the
-//! shared pricing crate, and its conversion to token units in the vault's favour. Pure, so the
-//! client computes exactly what the program will charge.
+//! How a trade fills: the series' greeks at the oracle price, the inventory-potential quote from
+//! the shared pricing crate, the lock charge, and the conversion to token units in the vault's
+//! favour. Pure, so the client computes exactly what the program will charge.
 
 use crate::error::OptionsAmmError;
+use crate::math::safe::long;
 use crate::math::value::{quote_raw, whole_units};
 use crate::state::{TradingParams, CALL, PUT};
 use anchor_lang::prelude::*;
@@ -30,7 +31,8 @@ pub fn quote_params(t: &TradingParams) -> QuoteParams {
         delta_cap: micro(t.delta_cap_micro),
         skew_vega: micro(t.skew_vega_micro),
         skew_gamma: micro(t.skew_gamma_micro),
-        max_skew: micro(t.max_skew_micro),
+        skew_delta: micro(t.skew_delta_micro),
+        saturation: micro(t.saturation_micro),
         spread_vol: micro(t.spread_vol_micro),
         spread_delta_vol: micro(t.spread_delta_vol_micro),
         spread_expiry_vol: micro(t.spread_expiry_vol_micro),
@@ -164,6 +166,8 @@ pub struct FillInputs {
     pub size: u64,
     pub strike: Fx,
     pub base_vol: Fx,
+    /// The board's call cap multiple (fixed at listing), basis points of strike.
+    pub cap_bps: u32,
     pub spot: Fx,
     pub spot_conf: Fx,
     pub now: i64,
@@ -172,6 +176,13 @@ pub struct FillInputs {
     pub rate_bps: u32,
     pub underlying_decimals: u8,
     pub quote_decimals: u8,
+    /// The lock charge's inputs: the trader's size in this series before the trade and the
+    /// series' open interest (underlying raw units), the pool's quote and locks (raw units).
+    pub position: i64,
+    pub open_interest: u64,
+    pub pool_quote: u64,
+    pub locked_quote: u64,
+    pub max_utilisation_bps: u32,
 }
 
 /// A fill in token units: what the trader pays (buy) or receives (sell) before collateral.
@@ -181,25 +192,76 @@ pub struct Fill {
     pub quote: Quote,
     /// Premium, quote raw units: rounded up when the trader pays, down when the trader is paid.
     pub premium: u64,
-    /// Fees, quote raw units, rounded up; the protocol's part rounded down, LPs get the rest.
+    /// Fees, quote raw units, rounded up; the protocol's part rounded down, LPs get the rest
+    /// (the lock charge included).
     pub fee_protocol: u64,
     pub fee_lp: u64,
+    /// The lock charge (part of `fee_lp`), quote raw units, rounded up.
+    pub fee_lock: u64,
+    /// The change of the pool's lock, quote raw units.
+    pub lock_change: i128,
+}
+
+impl Fill {
+    /// Premium and fees: what a buyer pays, or what a seller's premium is reduced by.
+    pub fn fees(&self) -> Result<u64> {
+        self.fee_protocol
+            .checked_add(self.fee_lp)
+            .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    }
+}
+
+/// The lock of a series whose traders hold `open_interest` contracts long: the maximum payoff
+/// of each (rounded up). The pool locks for every long it owes, whoever holds the short side,
+/// so what longs are paid at expiry never depends on the shorts paying first.
+pub fn series_lock(
+    kind: u8,
+    strike: Fx,
+    cap_bps: u32,
+    open_interest: u64,
+    ud: u8,
+    qd: u8,
+) -> Result<u64> {
+    collateral_for(open_interest, max_payoff(kind, strike, cap_bps)?, ud, qd)
+}
+
+/// The lock charge, quote whole units: raising the pool's locks from `l0` to `l1` (whole
+/// units) on a pool of `p` for `secs` costs the integral of an annual rate that grows linearly
+/// with utilisation, from zero to `rate_at_cap` at the utilisation cap:
+/// rate(L) = rate_at_cap x (L / p) / u_cap, so the charge is
+/// rate_at_cap / u_cap x (l1^2 - l0^2) / (2 p) x secs / year. An integral, so one buy costs
+/// what its pieces cost.
+pub fn lock_charge(
+    l0: Fx,
+    l1: Fx,
+    p: Fx,
+    u_cap_bps: u32,
+    rate_at_cap_bps: u32,
+    secs: u64,
+) -> Result<Fx> {
+    if l1 <= l0 || secs == 0 || rate_at_cap_bps == 0 {
+        return Ok(Fx::ZERO);
+    }
+    require!(p > 0 && u_cap_bps > 0, OptionsAmmError::UtilisationCap);
+    let o = || error!(OptionsAmmError::MathOverflow);
+    // (l1^2 - l0^2) / p as (l1 - l0) x ((l1 + l0) / p): the second factor is at most twice
+    // the utilisation, so nothing overflows for any pool size.
+    let mean_utilisation = l1.checked_add(l0).and_then(|s| s.checked_div(p)).ok_or_else(o)?;
+    let years = Fx::from_num(secs) / Fx::from_num(crate::constants::SECONDS_PER_YEAR);
+    let rate = bps(rate_at_cap_bps).checked_div(bps(u_cap_bps)).ok_or_else(o)?;
+    (l1 - l0)
+        .checked_mul(mean_utilisation)
+        .and_then(|a| a.checked_mul(rate))
+        .and_then(|a| a.checked_mul(years))
+        .map(|a| a / 2)
+        .ok_or_else(o)
 }
 
 pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let secs = u64::try_from(i.expiry_ts.saturating_sub(i.now)).unwrap_or(0);
-    let greeks = series_greeks(
-        i.kind,
-        i.spot,
-        i.strike,
-        i.base_vol,
-        i.rate_bps,
-        secs,
-        t.call_cap_multiple_bps,
-    )?;
+    let greeks = series_greeks(i.kind, i.spot, i.strike, i.base_vol, i.rate_bps, secs, i.cap_bps)?;
     let inputs = QuoteInputs {
         greeks,
-        base_vol: i.base_vol,
         spot: i.spot,
         spot_conf: i.spot_conf,
         expiry_secs: secs,
@@ -207,17 +269,72 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
         side: i.side,
         inventory: i.inventory,
     };
-    let q = pricing(quote(&inputs, &quote_params(t)))?;
-    let premium = quote_raw(q.premium, i.quote_decimals, i.side == Side::Buy)?;
-    let fees = quote_raw(q.fee_protocol + q.fee_lp, i.quote_decimals, true)?;
+    let q = quote(&inputs, &quote_params(t)).map_err(|e| match e {
+        options_amm_pricing::PricingError::NoBid => error!(OptionsAmmError::NoBid),
+        e => error!(OptionsAmmError::from(e)),
+    })?;
+    let (ud, qd) = (i.underlying_decimals, i.quote_decimals);
+    let premium = quote_raw(q.premium, qd, i.side == Side::Buy)?;
+
+    // The pool's lock moves with the series' open interest.
+    let signed = i64::try_from(i.size).map_err(|_| error!(OptionsAmmError::MathOverflow))?;
+    let after = match i.side {
+        Side::Buy => i.position.checked_add(signed),
+        Side::Sell => i.position.checked_sub(signed),
+    }
+    .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+    let oi_after = crate::math::safe::add_signed(
+        i.open_interest,
+        long(after) as i128 - long(i.position) as i128,
+    )?;
+    let lock_of = |oi| series_lock(i.kind, i.strike, i.cap_bps, oi, ud, qd);
+    let (lock0, lock1) = (lock_of(i.open_interest)?, lock_of(oi_after)?);
+    let lock_change = lock1 as i128 - lock0 as i128;
+    let fee_lock = if lock_change > 0 {
+        let w = |v: u64| whole_units(v, qd);
+        let pool_locked = w(i.locked_quote)?;
+        let added = w(lock1 - lock0)?;
+        let charge = lock_charge(
+            pool_locked,
+            pool_locked.checked_add(added).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?,
+            w(i.pool_quote)?,
+            i.max_utilisation_bps,
+            t.lock_rate_at_cap_bps,
+            secs,
+        )?;
+        quote_raw(charge, qd, true)?
+    } else {
+        0
+    };
+
+    let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, true)?;
     let fee_protocol =
         crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
-    Ok(Fill { greeks, quote: q, premium, fee_protocol, fee_lp: fees - fee_protocol })
+    let fee_lp = crate::math::safe::add(fees - fee_protocol, fee_lock)?;
+    Ok(Fill { greeks, quote: q, premium, fee_protocol, fee_lp, fee_lock, lock_change })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lock_charge_is_the_integral_of_a_rate_linear_in_utilisation() {
+        // Pool 1,000,000, cap 80%, 20% a year at the cap, half a year: locking 0 -> 400,000
+        // (half the cap) costs 0.2 / 0.8 x 400,000^2 / 2,000,000 x 0.5 = 10,000 (hand
+        // computed: the average rate over the way up is 5%, on 400,000 for half a year).
+        let f = |v: u64| Fx::from_num(v);
+        let half_year = crate::constants::SECONDS_PER_YEAR / 2;
+        let c = lock_charge(f(0), f(400_000), f(1_000_000), 8_000, 2_000, half_year).unwrap();
+        assert!((c - f(10_000)).abs() < Fx::from_num(0.000_001), "{c}");
+        // In two pieces it costs the same; releasing costs nothing.
+        let a = lock_charge(f(0), f(150_000), f(1_000_000), 8_000, 2_000, half_year).unwrap();
+        let b = lock_charge(f(150_000), f(400_000), f(1_000_000), 8_000, 2_000, half_year).unwrap();
+        assert!((a + b - c).abs() < Fx::from_num(0.000_001));
+        assert_eq!(lock_charge(f(9), f(5), f(100), 8_000, 2_000, 100).unwrap(), Fx::ZERO);
+        // A lock on an empty pool is refused by name.
+        assert!(lock_charge(f(0), f(1), Fx::ZERO, 8_000, 2_000, 100).is_err());
+    }
 
     #[test]
     fn both_kinds_at_once_equal_each_kind_alone_to_the_bit() {

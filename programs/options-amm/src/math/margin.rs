@@ -12,7 +12,7 @@ use crate::error::OptionsAmmError;
 use crate::math::fill::{max_payoff, series_price};
 use crate::state::CALL;
 use anchor_lang::prelude::*;
-use options_amm_pricing::Fx;
+use options_amm_pricing::{Fx, MAX_PRICE, MAX_VOL, MIN_PRICE};
 
 pub use crate::state::MarginParams;
 
@@ -79,9 +79,9 @@ fn sub(a: Fx, b: Fx) -> Result<Fx> {
 fn biased_spot(kind: u8, short: bool, spot: Fx, conf: Fx) -> Result<Fx> {
     let fears_higher = (kind == CALL) == short;
     if fears_higher {
-        add(spot, conf)
+        Ok(add(spot, conf)?.min(MAX_PRICE))
     } else {
-        Ok(sub(spot, conf)?.max(Fx::DELTA))
+        Ok(sub(spot, conf)?.max(MIN_PRICE))
     }
 }
 
@@ -91,13 +91,19 @@ const NO_CAP: u32 = 0;
 /// Spot after the shock that hurts a short of `kind`: up for a call (a call spread's value rises
 /// with spot), down for a put (its value falls). One evaluation per short series instead of
 /// pricing both shocks and taking the larger; `the_adverse_shock_is_the_larger_of_the_two`
-/// checks the equivalence.
+/// checks the equivalence. Clamped to the engine's domain, so any in-bounds shock values.
 fn shocked(kind: u8, spot: Fx, shock: Fx) -> Result<Fx> {
     if kind == CALL {
-        mul(spot, add(Fx::ONE, shock)?)
+        Ok(mul(spot, add(Fx::ONE, shock)?)?.min(MAX_PRICE))
     } else {
-        mul(spot, sub(Fx::ONE, shock)?.max(Fx::DELTA))
+        Ok(mul(spot, sub(Fx::ONE, shock)?)?.max(MIN_PRICE))
     }
+}
+
+/// The margin vol: the base vol shocked up, clamped to the engine's domain (a bounded vol
+/// shock on a high-vol board must never make an account unvaluable).
+pub fn shocked_vol(base_vol: Fx, vol_shock_bps: u32) -> Result<Fx> {
+    Ok(mul(base_vol, add(Fx::ONE, bps(vol_shock_bps))?)?.min(MAX_VOL))
 }
 
 /// Requirement and long value of `positions` at the oracle `spot` +- `conf`.
@@ -126,7 +132,7 @@ pub fn margin(
             // The plain call bounds the call spread's value from above (by the cap call's
             // value, small at the cap strike): one engine evaluation per short series, and the
             // requirement errs toward more margin. It is capped at the maximum payoff below.
-            let vol = mul(e.base_vol, add(Fx::ONE, bps(p.vol_shock_bps))?)?;
+            let vol = shocked_vol(e.base_vol, p.vol_shock_bps)?;
             let worst = series_price(
                 e.kind,
                 shocked(e.kind, s, shock)?,

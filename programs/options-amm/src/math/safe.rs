@@ -4,7 +4,6 @@
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 
-/// floor(a * b / c) in u128; error on c = 0 or a result above u64.
 /// `a + b`, or `MathOverflow`.
 pub fn add(a: u64, b: u64) -> Result<u64> {
     a.checked_add(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
@@ -16,6 +15,29 @@ pub fn sub(a: u64, b: u64) -> Result<u64> {
     a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
 }
 
+/// `v + d` for a signed change `d`, or `MathOverflow` when the result leaves u64.
+pub fn add_signed(v: u64, d: i128) -> Result<u64> {
+    (v as i128)
+        .checked_add(d)
+        .and_then(|r| u64::try_from(r).ok())
+        .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+}
+
+/// Short contracts in a signed position.
+pub fn short(p: i64) -> u64 {
+    if p < 0 {
+        p.unsigned_abs()
+    } else {
+        0
+    }
+}
+
+/// Long contracts in a signed position.
+pub fn long(p: i64) -> u64 {
+    p.max(0) as u64
+}
+
+/// floor(a * b / c) in u128; error on c = 0 or a result above u64.
 pub fn mul_div_floor(a: u64, b: u64, c: u64) -> Result<u64> {
     require!(c != 0, OptionsAmmError::MathOverflow);
     let q = (a as u128) * (b as u128) / (c as u128);

@@ -14,6 +14,29 @@ pub const MAX_STRIKES: usize = 8;
 pub const CALL: u8 = 0;
 pub const PUT: u8 = 1;
 
+/// Where a board is in its life (stored as a `u8` in the zero-copy account).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoardStatus {
+    /// Listed: trades, refreshes, counts in NAV; settles after expiry.
+    Active = 0,
+    /// Expired and settled: positions settle one by one against its settlement price.
+    Settled = 1,
+    /// Taken off the market by governance while empty: nothing trades, positions on it (all
+    /// empty) close.
+    Delisted = 2,
+}
+
+impl BoardStatus {
+    pub fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(BoardStatus::Active),
+            1 => Ok(BoardStatus::Settled),
+            2 => Ok(BoardStatus::Delisted),
+            _ => err!(OptionsAmmError::InvariantViolated),
+        }
+    }
+}
+
 #[zero_copy]
 #[derive(Debug, Default)]
 pub struct StrikeState {
@@ -50,8 +73,12 @@ pub struct Board {
     pub contrib_value: PodFx,
     pub num_strikes: u8,
     pub bump: u8,
-    pub settled: u8,
-    pub padding: [u8; 5],
+    /// A [`BoardStatus`].
+    pub status: u8,
+    pub padding: [u8; 1],
+    /// The call cap multiple this board was listed with, basis points of strike: its calls'
+    /// payoffs, locks, marks and margins all use it, whatever governance sets later.
+    pub cap_multiple_bps: u32,
     /// Settlement price, quote per underlying (set once after expiry).
     pub settlement_price: PodFx,
     /// After settlement: quote still reserved for this board's unpaid longs, and still owed by
@@ -59,7 +86,13 @@ pub struct Board {
     pub payable: u64,
     pub receivable: u64,
     pub strikes: [StrikeState; MAX_STRIKES],
-    pub reserved: [u64; 12],
+    /// The vault's theta on this board (quote per year as time passes), as last added; LP flows
+    /// bound how far a refresh can move NAV with it.
+    pub contrib_theta: PodFx,
+    /// The share of each long's payoff paid at settlement (1 unless bad debt left the pool
+    /// short of what its longs are owed: then they share what there is).
+    pub payout_ratio: PodFx,
+    pub reserved: [u64; 8],
 }
 
 const _: () = assert!(core::mem::size_of::<StrikeState>() == 192);
@@ -67,6 +100,19 @@ const _: () = assert!(core::mem::size_of::<Board>() == 1800);
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();
+
+    pub fn status(&self) -> Result<BoardStatus> {
+        BoardStatus::from_u8(self.status)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == BoardStatus::Active as u8
+    }
+
+    /// No trader holds anything on it and the vault has no position on it.
+    pub fn is_empty(&self) -> bool {
+        self.strikes.iter().all(|s| s.vault_position == [0, 0] && s.open_interest == [0, 0])
+    }
 
     pub fn strike(&self, index: u8) -> Result<&StrikeState> {
         require!((index as usize) < self.num_strikes as usize, OptionsAmmError::InvalidStrike);
@@ -94,7 +140,9 @@ impl Board {
     pub fn invariant(&self) -> Result<()> {
         let n = self.num_strikes as usize;
         let ok = (1..=MAX_STRIKES).contains(&n)
-            && self.settled <= 1
+            && self.status().is_ok()
+            && self.payout_ratio.get() <= Fx::ONE
+            && self.payout_ratio.get() >= 0
             && self.strikes[..n].windows(2).all(|w| w[0].strike.get() < w[1].strike.get())
             && self.strikes[n..]
                 .iter()

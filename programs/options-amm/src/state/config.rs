@@ -14,8 +14,13 @@ pub struct Config {
     pub bump: u8,
     /// Proposed next authority (default: none); it takes over by signing `accept_authority`.
     pub pending_authority: Pubkey,
+    /// A guardian change proposed by the authority (default: none), executable by anyone from
+    /// `guardian_eta` (a timelock, so a captured authority cannot silence the guardian at once
+    /// and a lost or hostile guardian can be replaced).
+    pub pending_guardian: Pubkey,
+    pub guardian_eta: i64,
     /// Room for later fields.
-    pub reserved: [u8; 96],
+    pub reserved: [u8; 56],
 }
 
 impl Config {

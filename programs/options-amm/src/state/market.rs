@@ -99,12 +99,17 @@ pub struct Market {
     pub pending_eta: i64,
     pub pending_expiry: i64,
     pub pending_params: RiskParams,
-    /// LP fees booked into the pool so far, quote raw units (for reporting).
+    /// LP fees booked into the pool so far, quote raw units (for reporting): counted when paid.
     pub lp_fees: u64,
-    pub reserved: [u64; 2],
+    /// The slot and publish time of the oracle print the market last priced with: within one
+    /// slot every price-taking instruction must use that same print, so a stale print cannot be
+    /// traded and then replaced by a newer one in the same transaction.
+    pub price_slot: u64,
+    pub price_publish_time: i64,
+    pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 992);
+const _: () = assert!(core::mem::size_of::<Market>() == 1_056);
 const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 
 impl Market {
@@ -175,6 +180,25 @@ impl Market {
         self.lp_quote.saturating_sub(self.locked_quote)
     }
 
+    /// How far the pool's quote falls short of its locks (zero unless bad debt took it there).
+    pub fn lock_shortfall(&self) -> u64 {
+        self.locked_quote.saturating_sub(self.lp_quote)
+    }
+
+    /// Records the oracle print used in `slot`; refuses (`OraclePriceChangedInSlot`) a print
+    /// other than the one already used in the same slot.
+    pub fn observe_price(&mut self, slot: u64, publish_time: i64) -> Result<()> {
+        if slot == self.price_slot && self.price_publish_time != 0 {
+            require!(
+                publish_time == self.price_publish_time,
+                OptionsAmmError::OraclePriceChangedInSlot
+            );
+        }
+        self.price_slot = slot;
+        self.price_publish_time = publish_time;
+        Ok(())
+    }
+
     /// The vault's aggregate greeks as the pricing crate takes them.
     pub fn inventory(&self) -> options_amm_pricing::Inventory {
         options_amm_pricing::Inventory {
@@ -186,8 +210,10 @@ impl Market {
 
     /// The state's own consistency: called after every change.
     pub fn invariant(&self) -> Result<()> {
-        let ok = self.locked_quote <= self.lp_quote
-            && self.active_boards <= MAX_ACTIVE_BOARDS
+        // Locks can exceed pool quote only after bad debt (liquidation and settlement must go
+        // through even then); voluntary actions are held to the utilisation cap and to free
+        // quote instead.
+        let ok = self.active_boards <= MAX_ACTIVE_BOARDS
             && self.paused & !PAUSE_ALL == 0
             && self.oracle_kind <= ORACLE_PYTH_PULL
             && self.tranches[JUNIOR as usize].claim == 0

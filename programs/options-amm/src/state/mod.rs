@@ -3,9 +3,7 @@
 
 pub mod board;
 pub mod config;
-pub mod fresh;
 pub mod margin_account;
-pub mod margin_check;
 pub mod market;
 pub mod params;
 pub mod pod;
@@ -14,9 +12,7 @@ pub mod seeds;
 
 pub use board::*;
 pub use config::*;
-pub use fresh::*;
 pub use margin_account::*;
-pub use margin_check::*;
 pub use market::*;
 pub use params::*;
 pub use pod::*;

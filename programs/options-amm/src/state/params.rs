@@ -75,18 +75,23 @@ pub struct TradingParams {
     pub vega_cap_micro: u64,
     pub gamma_cap_micro: u64,
     pub delta_cap_micro: u64,
-    /// Relative vol change per cap of vault vega / gamma; the skew stays within +-max_skew.
+    /// The inventory potential (`options_amm_pricing::quote`): the charge per unit of vega
+    /// traded at one vega cap (vol), per unit of gamma at one gamma cap (x spot^2), per unit of
+    /// delta at one delta cap (x spot).
     pub skew_vega_micro: u64,
     pub skew_gamma_micro: u64,
-    pub max_skew_micro: u64,
+    pub skew_delta_micro: u64,
+    /// Caps of inventory beyond which the potential grows linearly (its slope stays bounded).
+    pub saturation_micro: u64,
     /// Half-spread in vol: base, per delta cap of |net delta|, and at expiry.
     pub spread_vol_micro: u64,
     pub spread_delta_vol_micro: u64,
     pub spread_expiry_vol_micro: u64,
     /// Largest trade, underlying raw units.
     pub max_trade_size: u64,
-    /// Calls pay at most (cap_multiple - 1) x strike: the vault and short traders lock exactly
-    /// the maximum payoff, so every option sold is fully collateralised. Basis points of strike.
+    /// Calls of boards listed from now pay at most (cap_multiple - 1) x strike: every long is
+    /// backed by a lock of its maximum payoff. Basis points of strike. A board keeps the
+    /// multiple it was listed with (`Board::cap_multiple_bps`).
     pub call_cap_multiple_bps: u32,
     /// The expiry spread starts this long before expiry.
     pub near_expiry_secs: u32,
@@ -103,6 +108,12 @@ pub struct TradingParams {
     /// `cache_max_spot_move_bps` since the refresh.
     pub cache_max_age_secs: u32,
     pub cache_max_spot_move_bps: u32,
+    /// The lock charge: a buy that raises the pool's locks pays, for the time to expiry, an
+    /// annual rate that grows linearly with utilisation from 0 to this at the utilisation cap
+    /// (basis points a year). Pinning the pool at its cap costs in proportion to what is
+    /// locked and for how long.
+    pub lock_rate_at_cap_bps: u32,
+    pub reserved: u32,
 }
 
 /// Delta-hedging (`rebalance`) parameters.
@@ -119,155 +130,117 @@ pub struct HedgeParams {
     pub reserved: u32,
 }
 
-/// (name, min, max) of every parameter, in `RiskParams::values` order.
-pub const FIELDS: [(&str, u64, u64); 42] = [
-    ("oracle_trade.max_age_secs", 5, 300),
-    ("oracle_trade.max_conf_bps", 1, 500),
-    ("oracle_margin.max_age_secs", 5, 3_600),
-    ("oracle_margin.max_conf_bps", 1, 2_000),
-    ("oracle_settle.max_age_secs", 60, 86_400),
-    ("oracle_settle.max_conf_bps", 1, 1_000),
-    ("senior_target_rate_bps", 0, 2_000),
-    ("risk_free_rate_bps", 0, 2_000),
-    ("max_utilisation_bps", 1_000, 9_500),
-    ("timelock_secs", 3_600, 14 * 86_400),
-    ("trading.vega_cap_micro", 1_000, 1_000_000_000_000_000),
-    ("trading.gamma_cap_micro", 1_000, 1_000_000_000_000_000),
-    ("trading.delta_cap_micro", 1_000, 1_000_000_000_000_000),
-    ("trading.skew_vega_micro", 0, 2_000_000),
-    ("trading.skew_gamma_micro", 0, 2_000_000),
-    ("trading.max_skew_micro", 0, 900_000),
-    ("trading.spread_vol_micro", 0, 200_000),
-    ("trading.spread_delta_vol_micro", 0, 200_000),
-    ("trading.spread_expiry_vol_micro", 0, 200_000),
-    ("trading.max_trade_size", 1, u64::MAX / 4),
-    ("trading.call_cap_multiple_bps", 15_000, 100_000),
-    ("trading.near_expiry_secs", 0, 7 * 86_400),
-    ("trading.trading_cutoff_secs", 60, 86_400),
-    ("trading.min_abs_delta_bps", 0, 2_500),
-    ("trading.max_abs_delta_bps", 7_500, 10_000),
-    ("trading.fee_spot_bps", 0, 100),
-    ("trading.fee_premium_bps", 0, 2_000),
-    ("trading.protocol_fee_share_bps", 0, 5_000),
-    ("trading.cache_max_age_secs", 10, 3_600),
-    ("trading.cache_max_spot_move_bps", 10, 2_000),
-    ("hedge.delta_band_micro", 0, 1_000_000_000_000_000),
-    ("hedge.max_rebalance_size", 1, u64::MAX / 4),
-    ("hedge.keeper_discount_bps", 0, 100),
-    ("hedge.reserved", 0, 0),
-    ("margin.im_spot_shock_bps", 500, 5_000),
-    ("margin.mm_spot_shock_bps", 300, 4_000),
-    ("margin.vol_shock_bps", 0, 10_000),
-    ("margin.min_margin_bps", 100, 5_000),
-    ("margin.long_haircut_bps", 0, 10_000),
-    ("margin.liquidation_penalty_bps", 0, 1_000),
-    ("margin.keeper_penalty_share_bps", 0, 10_000),
-    ("margin.reserved", 0, 0),
+/// One table of every parameter: its path in `RiskParams`, its type and its hard bounds. The
+/// field list (`FIELDS`), `values()` and `set()` all come from it, in this order.
+macro_rules! params_table {
+    ($( $($field:ident).+ : $ty:ty = [$lo:expr, $hi:expr] ),* $(,)?) => {
+        /// Number of parameters.
+        pub const NUM_PARAMS: usize = [$(stringify!($($field).+)),*].len();
+
+        /// (name, min, max) of every parameter, in `RiskParams::values` order.
+        pub const FIELDS: [(&str, u64, u64); NUM_PARAMS] = [
+            $( (stringify!($($field).+), $lo, $hi) ),*
+        ];
+
+        impl RiskParams {
+            /// Every parameter, widened to u64, in `FIELDS` order.
+            pub fn values(&self) -> [u64; NUM_PARAMS] {
+                [ $( u64::from(self.$($field).+) ),* ]
+            }
+
+            /// Sets parameter `index` (in `FIELDS` order) to `v`; a value too wide for its
+            /// field is an error (`ParamOutOfBounds`). Bounds are checked by `validate`.
+            pub fn set(&mut self, index: usize, v: u64) -> Result<()> {
+                let mut i = 0usize;
+                $(
+                    if index == i {
+                        self.$($field).+ = <$ty>::try_from(v)
+                            .map_err(|_| error!(OptionsAmmError::ParamOutOfBounds))?;
+                        return Ok(());
+                    }
+                    i += 1;
+                )*
+                let _ = i;
+                err!(OptionsAmmError::ParamOutOfBounds)
+            }
+        }
+    };
+}
+
+params_table! {
+    oracle_trade.max_age_secs: u32 = [5, 300],
+    oracle_trade.max_conf_bps: u32 = [1, 500],
+    oracle_margin.max_age_secs: u32 = [5, 3_600],
+    oracle_margin.max_conf_bps: u32 = [1, 2_000],
+    oracle_settle.max_age_secs: u32 = [60, 86_400],
+    oracle_settle.max_conf_bps: u32 = [1, 1_000],
+    senior_target_rate_bps: u32 = [0, 2_000],
+    risk_free_rate_bps: u32 = [0, 2_000],
+    max_utilisation_bps: u32 = [1_000, 9_500],
+    timelock_secs: u32 = [3_600, 14 * 86_400],
+    trading.vega_cap_micro: u64 = [1_000, 1_000_000_000_000_000],
+    trading.gamma_cap_micro: u64 = [1_000, 1_000_000_000_000_000],
+    trading.delta_cap_micro: u64 = [1_000, 1_000_000_000_000_000],
+    trading.skew_vega_micro: u64 = [0, 1_000_000],
+    trading.skew_gamma_micro: u64 = [0, 100_000],
+    trading.skew_delta_micro: u64 = [0, 20_000],
+    trading.saturation_micro: u64 = [100_000, 10_000_000],
+    trading.spread_vol_micro: u64 = [0, 200_000],
+    trading.spread_delta_vol_micro: u64 = [0, 200_000],
+    trading.spread_expiry_vol_micro: u64 = [0, 200_000],
+    trading.max_trade_size: u64 = [1, u64::MAX / 4],
+    trading.call_cap_multiple_bps: u32 = [15_000, 100_000],
+    trading.near_expiry_secs: u32 = [0, 7 * 86_400],
+    trading.trading_cutoff_secs: u32 = [60, 86_400],
+    trading.min_abs_delta_bps: u32 = [0, 2_500],
+    trading.max_abs_delta_bps: u32 = [7_500, 10_000],
+    trading.fee_spot_bps: u32 = [0, 100],
+    trading.fee_premium_bps: u32 = [0, 2_000],
+    trading.protocol_fee_share_bps: u32 = [0, 5_000],
+    trading.cache_max_age_secs: u32 = [10, 3_600],
+    trading.cache_max_spot_move_bps: u32 = [10, 2_000],
+    trading.lock_rate_at_cap_bps: u32 = [100, 10_000],
+    trading.reserved: u32 = [0, 0],
+    hedge.delta_band_micro: u64 = [0, 1_000_000_000_000_000],
+    hedge.max_rebalance_size: u64 = [1, u64::MAX / 4],
+    hedge.keeper_discount_bps: u32 = [0, 100],
+    hedge.reserved: u32 = [0, 0],
+    margin.im_spot_shock_bps: u32 = [500, 5_000],
+    margin.mm_spot_shock_bps: u32 = [300, 4_000],
+    margin.vol_shock_bps: u32 = [0, 10_000],
+    margin.min_margin_bps: u32 = [100, 5_000],
+    margin.long_haircut_bps: u32 = [0, 10_000],
+    margin.liquidation_penalty_bps: u32 = [0, 1_000],
+    margin.keeper_penalty_share_bps: u32 = [0, 10_000],
+    margin.reserved: u32 = [0, 0],
+}
+
+/// Rules across parameters: each names the economic loop it closes. Every parameter set
+/// inside its bounds must also satisfy these (`validate`), so no in-bounds set opens a free
+/// loop.
+pub const JOINT_RULES: [&str; 3] = [
+    // buy, rebalance, sell, rebalance at one price: the keeper's discount on the delta moved
+    // must not exceed the spot fee paid to move it (|delta| <= 1 per contract).
+    "hedge.keeper_discount_bps <= trading.fee_spot_bps",
+    // open at initial margin, then be liquidatable at once: maintenance must be the lower bar.
+    "margin.mm_spot_shock_bps <= margin.im_spot_shock_bps",
+    // a liquidator paid more than the margin floor could farm its own insolvent accounts.
+    "margin.liquidation_penalty_bps x margin.keeper_penalty_share_bps / 10000 <= margin.min_margin_bps",
 ];
 
 impl RiskParams {
-    /// Every parameter, widened to u64, in `FIELDS` order.
-    pub fn values(&self) -> [u64; 42] {
-        let t = &self.trading;
-        let h = &self.hedge;
-        let g = &self.margin;
-        [
-            self.oracle_trade.max_age_secs as u64,
-            self.oracle_trade.max_conf_bps as u64,
-            self.oracle_margin.max_age_secs as u64,
-            self.oracle_margin.max_conf_bps as u64,
-            self.oracle_settle.max_age_secs as u64,
-            self.oracle_settle.max_conf_bps as u64,
-            self.senior_target_rate_bps as u64,
-            self.risk_free_rate_bps as u64,
-            self.max_utilisation_bps as u64,
-            self.timelock_secs as u64,
-            t.vega_cap_micro,
-            t.gamma_cap_micro,
-            t.delta_cap_micro,
-            t.skew_vega_micro,
-            t.skew_gamma_micro,
-            t.max_skew_micro,
-            t.spread_vol_micro,
-            t.spread_delta_vol_micro,
-            t.spread_expiry_vol_micro,
-            t.max_trade_size,
-            t.call_cap_multiple_bps as u64,
-            t.near_expiry_secs as u64,
-            t.trading_cutoff_secs as u64,
-            t.min_abs_delta_bps as u64,
-            t.max_abs_delta_bps as u64,
-            t.fee_spot_bps as u64,
-            t.fee_premium_bps as u64,
-            t.protocol_fee_share_bps as u64,
-            t.cache_max_age_secs as u64,
-            t.cache_max_spot_move_bps as u64,
-            h.delta_band_micro,
-            h.max_rebalance_size,
-            h.keeper_discount_bps as u64,
-            h.reserved as u64,
-            g.im_spot_shock_bps as u64,
-            g.mm_spot_shock_bps as u64,
-            g.vol_shock_bps as u64,
-            g.min_margin_bps as u64,
-            g.long_haircut_bps as u64,
-            g.liquidation_penalty_bps as u64,
-            g.keeper_penalty_share_bps as u64,
-            g.reserved as u64,
-        ]
-    }
-
-    /// Sets parameter `index` (in `FIELDS` order) to `v`; a value too wide for its field is an
-    /// error (`ParamOutOfBounds`). Bounds are checked by `validate`, not here.
-    pub fn set(&mut self, index: usize, v: u64) -> Result<()> {
-        let w = |v: u64| u32::try_from(v).map_err(|_| error!(OptionsAmmError::ParamOutOfBounds));
-        let (t, h, g) = (&mut self.trading, &mut self.hedge, &mut self.margin);
-        match index {
-            0 => self.oracle_trade.max_age_secs = w(v)?,
-            1 => self.oracle_trade.max_conf_bps = w(v)?,
-            2 => self.oracle_margin.max_age_secs = w(v)?,
-            3 => self.oracle_margin.max_conf_bps = w(v)?,
-            4 => self.oracle_settle.max_age_secs = w(v)?,
-            5 => self.oracle_settle.max_conf_bps = w(v)?,
-            6 => self.senior_target_rate_bps = w(v)?,
-            7 => self.risk_free_rate_bps = w(v)?,
-            8 => self.max_utilisation_bps = w(v)?,
-            9 => self.timelock_secs = w(v)?,
-            10 => t.vega_cap_micro = v,
-            11 => t.gamma_cap_micro = v,
-            12 => t.delta_cap_micro = v,
-            13 => t.skew_vega_micro = v,
-            14 => t.skew_gamma_micro = v,
-            15 => t.max_skew_micro = v,
-            16 => t.spread_vol_micro = v,
-            17 => t.spread_delta_vol_micro = v,
-            18 => t.spread_expiry_vol_micro = v,
-            19 => t.max_trade_size = v,
-            20 => t.call_cap_multiple_bps = w(v)?,
-            21 => t.near_expiry_secs = w(v)?,
-            22 => t.trading_cutoff_secs = w(v)?,
-            23 => t.min_abs_delta_bps = w(v)?,
-            24 => t.max_abs_delta_bps = w(v)?,
-            25 => t.fee_spot_bps = w(v)?,
-            26 => t.fee_premium_bps = w(v)?,
-            27 => t.protocol_fee_share_bps = w(v)?,
-            28 => t.cache_max_age_secs = w(v)?,
-            29 => t.cache_max_spot_move_bps = w(v)?,
-            30 => h.delta_band_micro = v,
-            31 => h.max_rebalance_size = v,
-            32 => h.keeper_discount_bps = w(v)?,
-            33 => h.reserved = w(v)?,
-            34 => g.im_spot_shock_bps = w(v)?,
-            35 => g.mm_spot_shock_bps = w(v)?,
-            36 => g.vol_shock_bps = w(v)?,
-            37 => g.min_margin_bps = w(v)?,
-            38 => g.long_haircut_bps = w(v)?,
-            39 => g.liquidation_penalty_bps = w(v)?,
-            40 => g.keeper_penalty_share_bps = w(v)?,
-            41 => g.reserved = w(v)?,
-            _ => return err!(OptionsAmmError::ParamOutOfBounds),
-        }
-        Ok(())
+    /// The first joint rule this set breaks, if any.
+    pub fn broken_rule(&self) -> Option<&'static str> {
+        let (t, h, g) = (&self.trading, &self.hedge, &self.margin);
+        let keeper_reward = u64::from(g.liquidation_penalty_bps)
+            * u64::from(g.keeper_penalty_share_bps)
+            / crate::constants::BPS;
+        let ok = [
+            h.keeper_discount_bps <= t.fee_spot_bps,
+            g.mm_spot_shock_bps <= g.im_spot_shock_bps,
+            keeper_reward <= u64::from(g.min_margin_bps),
+        ];
+        ok.iter().position(|ok| !ok).map(|i| JOINT_RULES[i])
     }
 
     /// The first parameter outside its hard bounds, if any.
@@ -280,20 +253,29 @@ impl RiskParams {
             .map(|((n, _, _), _)| *n)
     }
 
-    /// Every parameter inside its hard bounds.
+    /// Every parameter inside its hard bounds, and every joint rule kept.
     pub fn validate(&self) -> Result<()> {
         if let Some(name) = self.out_of_bounds() {
             msg!("parameter out of bounds: {}", name);
             return err!(OptionsAmmError::ParamOutOfBounds);
         }
+        if let Some(rule) = self.broken_rule() {
+            msg!("parameters break the joint rule: {}", rule);
+            return err!(OptionsAmmError::ParamsInconsistent);
+        }
         Ok(())
     }
 
-    /// The first parameter that moves by more than max(|old| / 2, span / 10), if any.
+    /// The first parameter that moves too far in one step, if any: down by more than
+    /// max(old / 2, span / 100), up by more than max(old, span / 10). A wide-range parameter
+    /// can at most halve or double per timelocked step (a timelock of a day needs five steps,
+    /// each waiting out the delay then in force, to reach an hour); one near zero moves by a
+    /// small share of its span.
     pub fn too_large_step(&self, new: &RiskParams) -> Option<&'static str> {
         let (old, new) = (self.values(), new.values());
         FIELDS.iter().zip(old.iter().zip(new)).find_map(|((name, lo, hi), (o, n))| {
-            let max_step = (o / 2).max((hi - lo) / 10);
+            let span = hi - lo;
+            let max_step = if n < *o { (o / 2).max(span / 100) } else { (*o).max(span / 10) };
             (o.abs_diff(n) > max_step).then_some(*name)
         })
     }
@@ -313,14 +295,15 @@ impl RiskParams {
                 vega_cap_micro: 10_000_000_000, // 10,000 quote per vol
                 gamma_cap_micro: 100_000_000,   // 100 per underlying
                 delta_cap_micro: 1_000_000_000, // 1,000 underlying
-                skew_vega_micro: 200_000,       // 20% vol per vega cap
-                skew_gamma_micro: 100_000,
-                max_skew_micro: 500_000,
-                spread_vol_micro: 5_000, // half a vol point
+                skew_vega_micro: 160_000,       // 16 vol points per vega cap
+                skew_gamma_micro: 2_400,        // 0.0024 x spot^2 per gamma cap
+                skew_delta_micro: 2_000,        // 0.2% of spot per delta cap
+                saturation_micro: 2_000_000,    // linear beyond two caps
+                spread_vol_micro: 5_000,        // half a vol point
                 spread_delta_vol_micro: 10_000,
                 spread_expiry_vol_micro: 20_000,
                 max_trade_size: 1_000_000_000_000, // 1,000 underlying at 9 decimals
-                call_cap_multiple_bps: 30_000,
+                call_cap_multiple_bps: 20_000,
                 near_expiry_secs: 86_400,
                 trading_cutoff_secs: 3_600,
                 min_abs_delta_bps: 200,
@@ -330,11 +313,13 @@ impl RiskParams {
                 protocol_fee_share_bps: 2_000,
                 cache_max_age_secs: 120,
                 cache_max_spot_move_bps: 100,
+                lock_rate_at_cap_bps: 2_000, // 20% a year at the utilisation cap
+                reserved: 0,
             },
             hedge: HedgeParams {
                 delta_band_micro: 5_000_000,         // 5 underlying
                 max_rebalance_size: 100_000_000_000, // 100 underlying at 9 decimals
-                keeper_discount_bps: 10,
+                keeper_discount_bps: 3,
                 reserved: 0,
             },
             margin: MarginParams {
@@ -356,65 +341,105 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reference_is_inside_every_bound() {
+    fn reference_is_inside_every_bound_and_keeps_every_joint_rule() {
         assert_eq!(RiskParams::reference().out_of_bounds(), None);
+        assert_eq!(RiskParams::reference().broken_rule(), None);
     }
 
     #[test]
-    fn each_parameter_outside_its_bound_is_refused_by_name() {
+    fn the_table_names_each_field_by_its_path() {
+        // Hand-written: the names the client, the IDL and the docs use.
+        assert_eq!(FIELDS[0].0, "oracle_trade.max_age_secs");
+        assert_eq!(FIELDS[9].0, "timelock_secs");
+        assert_eq!(FIELDS[15].0, "trading.skew_delta_micro");
+        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "margin.reserved");
+        assert_eq!(NUM_PARAMS, 45);
+        let mut p = RiskParams::default();
+        p.set(9, 7_200).unwrap();
+        p.set(15, 123).unwrap();
+        assert_eq!((p.timelock_secs, p.trading.skew_delta_micro), (7_200, 123));
+    }
+
+    #[test]
+    fn every_parameter_outside_its_bound_is_refused_by_name() {
         let base = RiskParams::reference();
-        type Case = (&'static str, fn(&mut RiskParams));
-        let cases: Vec<Case> = vec![
-            ("oracle_trade.max_age_secs", |p| p.oracle_trade.max_age_secs = 301),
-            ("oracle_trade.max_age_secs", |p| p.oracle_trade.max_age_secs = 4),
-            ("oracle_trade.max_conf_bps", |p| p.oracle_trade.max_conf_bps = 0),
-            ("oracle_margin.max_age_secs", |p| p.oracle_margin.max_age_secs = 3_601),
-            ("oracle_margin.max_conf_bps", |p| p.oracle_margin.max_conf_bps = 2_001),
-            ("oracle_settle.max_age_secs", |p| p.oracle_settle.max_age_secs = 59),
-            ("oracle_settle.max_conf_bps", |p| p.oracle_settle.max_conf_bps = 1_001),
-            ("senior_target_rate_bps", |p| p.senior_target_rate_bps = 2_001),
-            ("risk_free_rate_bps", |p| p.risk_free_rate_bps = 2_001),
-            ("max_utilisation_bps", |p| p.max_utilisation_bps = 999),
-            ("max_utilisation_bps", |p| p.max_utilisation_bps = 9_501),
-            ("timelock_secs", |p| p.timelock_secs = 3_599),
-            ("trading.vega_cap_micro", |p| p.trading.vega_cap_micro = 0),
-            ("trading.max_skew_micro", |p| p.trading.max_skew_micro = 900_001),
-            ("trading.call_cap_multiple_bps", |p| p.trading.call_cap_multiple_bps = 14_999),
-            ("trading.trading_cutoff_secs", |p| p.trading.trading_cutoff_secs = 59),
-            ("trading.max_abs_delta_bps", |p| p.trading.max_abs_delta_bps = 10_001),
-            ("trading.fee_premium_bps", |p| p.trading.fee_premium_bps = 2_001),
-            ("trading.protocol_fee_share_bps", |p| p.trading.protocol_fee_share_bps = 5_001),
-            ("trading.cache_max_age_secs", |p| p.trading.cache_max_age_secs = 9),
-            ("trading.max_trade_size", |p| p.trading.max_trade_size = 0),
-            ("hedge.keeper_discount_bps", |p| p.hedge.keeper_discount_bps = 101),
-            ("hedge.reserved", |p| p.hedge.reserved = 1),
+        let mut refused = 0;
+        for (i, (name, lo, hi)) in FIELDS.iter().enumerate() {
+            let mut outside = vec![];
+            if *lo > 0 {
+                outside.push(lo - 1);
+            }
+            outside.push(hi + 1);
+            for v in outside {
+                let mut p = base;
+                if p.set(i, v).is_err() {
+                    // Wider than the field's type: refused by `set` itself.
+                    assert!(v > u64::from(u32::MAX), "{name}");
+                    continue;
+                }
+                assert_eq!(p.out_of_bounds(), Some(*name), "{name} = {v}");
+                assert!(p.validate().is_err());
+                refused += 1;
+            }
+        }
+        assert!(refused >= NUM_PARAMS, "{refused}");
+    }
+
+    #[test]
+    fn each_joint_rule_is_refused_by_name() {
+        let base = RiskParams::reference();
+        type Case = fn(&mut RiskParams);
+        let cases: [(usize, Case); 3] = [
+            (0, |p| {
+                p.trading.fee_spot_bps = 2;
+                p.hedge.keeper_discount_bps = 3;
+            }),
+            (1, |p| p.margin.mm_spot_shock_bps = p.margin.im_spot_shock_bps + 1),
+            (2, |p| {
+                // 1,000 bps x 60% = 600 bps of reward > 500 bps of margin floor.
+                p.margin.liquidation_penalty_bps = 1_000;
+                p.margin.keeper_penalty_share_bps = 6_000;
+            }),
         ];
-        for (name, change) in cases {
+        for (rule, change) in cases {
             let mut p = base;
             change(&mut p);
-            assert_eq!(p.out_of_bounds(), Some(name));
+            assert_eq!(p.out_of_bounds(), None);
+            assert_eq!(p.broken_rule(), Some(JOINT_RULES[rule]));
             assert!(p.validate().is_err());
         }
     }
 
     #[test]
-    fn steps_are_limited_to_half_the_value_or_a_tenth_of_the_span() {
+    fn steps_halve_or_double_at_most_with_a_share_of_the_span_near_zero() {
         let old = RiskParams::reference();
         let mut new = old;
-        new.trading.fee_premium_bps = 150; // +50: within max(50, 200)
+        new.trading.fee_premium_bps = 300; // +200: within max(100, 200)
         assert_eq!(old.too_large_step(&new), None);
-        new.trading.fee_premium_bps = 301; // +201 > max(50, 200)
+        new.trading.fee_premium_bps = 301;
         assert_eq!(old.too_large_step(&new), Some("trading.fee_premium_bps"));
-        let mut new = old;
-        new.timelock_secs = 86_400 + 120_600; // span/10 = 120,600
+        new.trading.fee_premium_bps = 50; // -50: half
         assert_eq!(old.too_large_step(&new), None);
-        new.timelock_secs = 86_400 + 120_601;
+        new.trading.fee_premium_bps = 49;
+        assert_eq!(old.too_large_step(&new), Some("trading.fee_premium_bps"));
+        // A day's timelock falls to half a day in one step, not to an hour.
+        let mut new = old;
+        new.timelock_secs = 43_200;
+        assert_eq!(old.too_large_step(&new), None);
+        new.timelock_secs = 3_600;
         assert_eq!(old.too_large_step(&new), Some("timelock_secs"));
-        let mut new = old;
-        new.max_utilisation_bps = 4_000; // -4,000 = half of 8,000: allowed
-        assert_eq!(old.too_large_step(&new), None);
-        new.max_utilisation_bps = 3_999;
-        assert_eq!(old.too_large_step(&new), Some("max_utilisation_bps"));
+        // From zero, a tenth of the span up: 0 -> 200 bps of senior rate, not 201; and down to
+        // zero from a small value by a hundredth of the span.
+        let mut zero = old;
+        zero.senior_target_rate_bps = 0;
+        let mut up = zero;
+        up.senior_target_rate_bps = 200;
+        assert_eq!(zero.too_large_step(&up), None);
+        up.senior_target_rate_bps = 201;
+        assert_eq!(zero.too_large_step(&up), Some("senior_target_rate_bps"));
+        let mut small = old;
+        small.senior_target_rate_bps = 20;
+        assert_eq!(small.too_large_step(&zero), None);
     }
 
     #[test]
@@ -424,11 +449,11 @@ mod tests {
             let mut p = base;
             p.set(i, v ^ 1).unwrap();
             let changed: Vec<usize> =
-                (0..42).filter(|&j| p.values()[j] != base.values()[j]).collect();
+                (0..NUM_PARAMS).filter(|&j| p.values()[j] != base.values()[j]).collect();
             assert_eq!(changed, vec![i], "{}", FIELDS[i].0);
         }
         let mut p = base;
-        assert!(p.set(42, 0).is_err());
+        assert!(p.set(NUM_PARAMS, 0).is_err());
         assert!(p.set(0, u64::from(u32::MAX) + 1).is_err());
     }
 }

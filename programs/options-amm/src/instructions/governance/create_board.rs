@@ -1,8 +1,10 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardCreated;
-use crate::state::{seeds, Board, Config, Market, PodFx, MAX_ACTIVE_BOARDS, MAX_STRIKES};
+use crate::state::{
+    seeds, Board, BoardStatus, Config, Market, PodFx, MAX_ACTIVE_BOARDS, MAX_STRIKES,
+};
 use anchor_lang::prelude::*;
-use options_amm_pricing::{Fx, MAX_PRICE, MAX_VOL, MIN_PRICE, MIN_VOL};
+use options_amm_pricing::{Fx, MAX_EXPIRY_SECS, MAX_PRICE, MAX_VOL, MIN_PRICE, MIN_VOL};
 
 /// One strike of a new board: strike and base vol in millionths (1_000_000 = 1.0).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
@@ -36,9 +38,12 @@ fn micro(v: u64) -> Fx {
     Fx::from_num(v) / 1_000_000
 }
 
-/// Lists an expiry with its strikes. Steps: the expiry must lie beyond the trading cutoff;
-/// 1..=MAX_STRIKES strikes, strictly increasing, each strike and vol inside the engine's
-/// domain; the board starts stale (never refreshed); invariant; event.
+/// Lists an expiry with its strikes. Steps: the expiry must lie beyond the trading cutoff and
+/// inside the engine's horizon; 1..=MAX_STRIKES strikes, strictly increasing, each strike,
+/// its cap strike (strike x the call cap multiple, which the board keeps for life) and its
+/// vol inside the engine's domain, so every refresh of the board can price it (an unpriceable
+/// board would freeze LP flows, which need every board fresh); the board starts stale (never
+/// refreshed); invariant; event.
 pub fn handler(ctx: Context<CreateBoard>, expiry_ts: i64, strikes: Vec<StrikeArgs>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
@@ -46,22 +51,31 @@ pub fn handler(ctx: Context<CreateBoard>, expiry_ts: i64, strikes: Vec<StrikeArg
     m.active_boards = m.active_boards.checked_add(1).ok_or(OptionsAmmError::MathOverflow)?;
     m.invariant()?;
     let cutoff = m.params.trading.trading_cutoff_secs;
+    let cap_bps = m.params.trading.call_cap_multiple_bps;
     drop(m);
     require!(
         expiry_ts > now.saturating_add(i64::from(cutoff)),
         OptionsAmmError::BoardExpiryTooSoon
     );
+    let horizon = now.saturating_add(MAX_EXPIRY_SECS as i64);
+    require!(expiry_ts <= horizon, OptionsAmmError::ListingOutsideEngineDomain);
     require!((1..=MAX_STRIKES).contains(&strikes.len()), OptionsAmmError::InvalidStrikeCount);
     let mut b = ctx.accounts.board.load_init()?;
     b.market = ctx.accounts.market.key();
     b.expiry_ts = expiry_ts;
     b.bump = ctx.bumps.board;
     b.num_strikes = strikes.len() as u8;
+    b.cap_multiple_bps = cap_bps;
+    b.status = BoardStatus::Active as u8;
+    b.payout_ratio = PodFx::of(Fx::ONE);
     let mut previous = Fx::ZERO;
     for (slot, s) in b.strikes.iter_mut().zip(&strikes) {
         let (strike, vol) = (micro(s.strike_micro), micro(s.base_vol_micro));
-        require!((MIN_PRICE..=MAX_PRICE).contains(&strike), OptionsAmmError::PricingDomain);
-        require!((MIN_VOL..=MAX_VOL).contains(&vol), OptionsAmmError::PricingDomain);
+        let cap_strike = strike.checked_mul(Fx::from_num(cap_bps) / 10_000);
+        let in_domain = (MIN_PRICE..=MAX_PRICE).contains(&strike)
+            && cap_strike.is_some_and(|c| c <= MAX_PRICE)
+            && (MIN_VOL..=MAX_VOL).contains(&vol);
+        require!(in_domain, OptionsAmmError::ListingOutsideEngineDomain);
         require!(strike > previous, OptionsAmmError::StrikesNotIncreasing);
         previous = strike;
         slot.strike = PodFx::of(strike);

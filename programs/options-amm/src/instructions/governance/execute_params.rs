@@ -11,13 +11,17 @@ pub struct ExecuteParams<'info> {
     pub market: AccountLoader<'info, Market>,
 }
 
-/// Applies the pending parameter change: not before its time, not after it expires, once.
+/// Applies the pending parameter change: not before its time, not after it expires, once. The
+/// senior claim is first accrued to now at the old rate, so a rate change never applies to
+/// the time before it. Boards keep the call cap they were listed with, so locks, payoffs and
+/// margins of open positions do not move with the new cap.
 pub fn handler(ctx: Context<ExecuteParams>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     require!(m.pending_eta != 0, OptionsAmmError::NoPendingProposal);
     require!(now >= m.pending_eta, OptionsAmmError::TimelockNotElapsed);
     require!(now <= m.pending_expiry, OptionsAmmError::ProposalExpired);
+    m.accrue(now)?;
     m.params = m.pending_params;
     m.pending_params = RiskParams::default();
     m.pending_eta = 0;

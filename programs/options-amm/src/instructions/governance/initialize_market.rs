@@ -89,12 +89,15 @@ pub struct InitializeMarket<'info> {
 }
 
 /// Creates a market: its PDA, the two PDA-owned vaults, the two tranches' share mints.
-/// Steps: check the parameters' hard bounds; check the oracle account is owned by the Pyth
+/// Steps: check the parameters' hard bounds and joint rules; refuse Token-2022 mints with an
+/// extension outside the allowlist (`token::ALLOWED_MINT_EXTENSIONS`); check the oracle account is owned by the Pyth
 /// program of the chosen kind and parses as that kind (and feed); write the market; check its
 /// invariant; emit.
 pub fn handler(ctx: Context<InitializeMarket>, args: InitializeMarketArgs) -> Result<()> {
     let a = &ctx.accounts;
     args.params.validate()?;
+    crate::token::check_mint_extensions(&a.underlying_mint)?;
+    crate::token::check_mint_extensions(&a.quote_mint)?;
     let owner = oracle::owner_of_kind(args.oracle_kind).map_err(|e| error!(e))?;
     require_keys_eq!(*a.oracle.owner, owner, OptionsAmmError::OracleWrongOwner);
     oracle::parse(args.oracle_kind, &a.oracle.try_borrow_data()?, &args.oracle_feed_id)

@@ -1,11 +1,15 @@
 //! Called by the config's authority (and, for pausing, its guardian).
 
 pub mod accept_authority;
+pub mod collect_fees;
 pub mod create_board;
+pub mod delist_board;
+pub mod execute_guardian;
 pub mod execute_params;
 pub mod initialize_config;
 pub mod initialize_market;
 pub mod propose_authority;
+pub mod propose_guardian;
 pub mod propose_params;
 pub mod set_pause;
 
@@ -14,7 +18,13 @@ pub mod set_pause;
 #[allow(ambiguous_glob_reexports)]
 pub use accept_authority::*;
 #[allow(ambiguous_glob_reexports)]
+pub use collect_fees::*;
+#[allow(ambiguous_glob_reexports)]
 pub use create_board::*;
+#[allow(ambiguous_glob_reexports)]
+pub use delist_board::*;
+#[allow(ambiguous_glob_reexports)]
+pub use execute_guardian::*;
 #[allow(ambiguous_glob_reexports)]
 pub use execute_params::*;
 #[allow(ambiguous_glob_reexports)]
@@ -23,6 +33,8 @@ pub use initialize_config::*;
 pub use initialize_market::*;
 #[allow(ambiguous_glob_reexports)]
 pub use propose_authority::*;
+#[allow(ambiguous_glob_reexports)]
+pub use propose_guardian::*;
 #[allow(ambiguous_glob_reexports)]
 pub use propose_params::*;
 #[allow(ambiguous_glob_reexports)]

@@ -1,11 +1,12 @@
+use crate::book::fill::{apply_fill, liquidation_fill};
+use crate::book::margin::account_excess;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
-use crate::instructions::trader::trade::{apply_fill, market_fill, short};
 use crate::math::margin::{margin, Exposure, Level};
 use crate::math::safe::{add, sub};
 use crate::math::value::{quote_raw, whole_units};
 use crate::oracle::{self, OracleUse};
-use crate::state::{account_margin, collateral_whole, Board, MarginAccount, Market, Position, PUT};
+use crate::state::{Board, MarginAccount, Market, Position, PUT};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -46,30 +47,32 @@ pub struct Liquidate<'info> {
     pub quote_token_program: Interface<'info, TokenInterface>,
 }
 
-fn excess(m: &Market, acc: &MarginAccount, t: crate::math::margin::MarginTotals) -> Result<Fx> {
-    t.excess(collateral_whole(acc, m.quote_decimals)?)
-}
-
 /// Liquidates part of an account below maintenance margin: closes `size` contracts of one of
-/// its short series against the vault at the AMM's price (paid from its collateral), takes a
-/// penalty (a share of the closed spot notional) split between the liquidator and the vault,
-/// and checks health before (below maintenance) and after (the liquidation may not overshoot
-/// initial margin by more than one contract's requirement). What the collateral cannot pay is
-/// bad debt, absorbed by the pool (the junior tranche first through the waterfall).
+/// its series against the vault (buys back a short, or sells a long whose value then backs the
+/// rest) at the liquidation price (`book::fill::liquidation_fill`: the mark and a fixed
+/// spread, which no trade in the same slot can move), takes a penalty (a share of the closed
+/// spot notional) from the account, and pays the liquidator its share of the penalty even when
+/// the account cannot (the pool then pays it). Checks health before (below maintenance) and
+/// after (at most one contract's initial requirement above initial margin: never more than
+/// needed). What the account cannot pay becomes its debt while it keeps other series (their
+/// value repays it first), else bad debt for the pool (the junior tranche first).
 pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u64) -> Result<()> {
     let a = &ctx.accounts;
     require!(size > 0, OptionsAmmError::ZeroAmount);
     require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let market_key = a.market.key();
 
     // Health before (no account borrowed mutably while the pairs are read).
-    // The longs are not touched (only a short is bought back): their value is reused after.
     let (px, mm_before, long_value) = {
-        let m = a.market.load()?;
+        let mut m = a.market.load_mut()?;
         let acc = a.margin.load()?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
-        let totals = account_margin(
+        m.observe_price(clock.slot, px.publish_time)?;
+        drop(m);
+        let m = a.market.load()?;
+        let (e, totals) = account_excess(
             &market_key,
             &m,
             &acc,
@@ -79,29 +82,29 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             Level::Maintenance,
             None,
         )?;
-        let e = excess(&m, &acc, totals)?;
         require!(e < 0, OptionsAmmError::AccountHealthy);
         (px, e, totals.long_value)
     };
 
-    let (keeper_cut, event, bad_debt, seeds, one_contract_im) = {
+    let (keeper_reward, event, bad_debt, seeds, one_contract_im, side) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let mut pos = a.position.load_mut()?;
         let mut acc = a.margin.load_mut()?;
         let t = m.params.trading;
-        require!(b.settled == 0 && now < b.expiry_ts, OptionsAmmError::BoardExpired);
+        require!(b.is_active() && now < b.expiry_ts, OptionsAmmError::BoardExpired);
         require!(
             !b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps),
             OptionsAmmError::StaleGreekCache
         );
         let st = *b.strike(strike_index)?;
-        require!(
-            short(pos.sizes[strike_index as usize][kind as usize]) >= size,
-            OptionsAmmError::InvalidLiquidation
-        );
+        let held = pos.sizes[strike_index as usize][kind as usize];
+        require!(held != 0, OptionsAmmError::NothingToLiquidate);
+        require!(held.unsigned_abs() >= size, OptionsAmmError::InvalidLiquidation);
+        // A short is bought back, a long sold.
+        let side = if held < 0 { Side::Buy } else { Side::Sell };
         let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
-        let f = market_fill(&m, &b, strike_index, kind, Side::Buy, size, &px, now)?;
+        let f = liquidation_fill(&m, &b, strike_index, kind, side, size, &px, now)?;
         let g = m.params.margin;
         let notional =
             whole_units(size, ud)?.checked_mul(px.price).ok_or(OptionsAmmError::MathOverflow)?;
@@ -112,36 +115,75 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             qd,
             true,
         )?;
-        let cost = add(add(f.premium, f.fee_lp)?, f.fee_protocol)?;
-        let cost_paid = cost.min(acc.collateral);
-        let penalty_paid = penalty.min(sub(acc.collateral, cost_paid)?);
-        let bad_debt = sub(cost, cost_paid)?;
-        acc.collateral = sub(acc.collateral, add(cost_paid, penalty_paid)?)?;
-        m.trader_collateral = m
-            .trader_collateral
-            .checked_sub(add(cost_paid, penalty_paid)?)
-            .ok_or(OptionsAmmError::InvariantViolated)?;
-        let keeper_cut = crate::math::safe::mul_div_floor(
-            penalty_paid,
-            g.keeper_penalty_share_bps as u64,
-            10_000,
-        )?;
-        // Bad debt is first taken out of the protocol's fee (it is only booked if paid), the
-        // rest from the pool. The pool gets the premium, the LP fee and its share of the
-        // penalty, less that rest.
-        let fee_lost = f.fee_protocol.min(bad_debt);
-        let protocol_cut = sub(f.fee_protocol, fee_lost)?;
-        let pool_loss = sub(bad_debt, fee_lost)?;
-        let pool_in = sub(add(add(f.premium, f.fee_lp)?, penalty_paid)?, keeper_cut)? as i128
-            - pool_loss as i128;
+
+        // The closing trade's money. `pool_in` is what the pool's quote gains (signed).
+        let fees = f.fees()?;
+        let (trader_flow, mut pool_in, unpaid, protocol_cut, lp_fee_kept): (
+            i128,
+            i128,
+            u64,
+            u64,
+            u64,
+        ) = match side {
+            Side::Buy => {
+                let cost = add(f.premium, fees)?;
+                let paid = cost.min(acc.collateral);
+                acc.collateral = sub(acc.collateral, paid)?;
+                m.trader_collateral = sub(m.trader_collateral, paid)?;
+                // What the account cannot pay is taken out of the protocol's fee first (it
+                // is only booked if paid), then out of the pool's (or it is owed).
+                let unpaid = sub(cost, paid)?;
+                let fee_lost = f.fee_protocol.min(unpaid);
+                let protocol_cut = sub(f.fee_protocol, fee_lost)?;
+                let pool_unpaid = sub(unpaid, fee_lost)?;
+                let lp_fee_kept = f.fee_lp.saturating_sub(pool_unpaid);
+                (
+                    cost as i128,
+                    paid as i128 - protocol_cut as i128,
+                    pool_unpaid,
+                    protocol_cut,
+                    lp_fee_kept,
+                )
+            }
+            Side::Sell => {
+                require!(f.premium >= fees, OptionsAmmError::PremiumBelowFees);
+                let proceeds = sub(f.premium, fees)?;
+                // Proceeds repay the account's debt first (the pool's receivable).
+                let (repaid, left) = acc.repay(proceeds);
+                m.settlement_receivable = sub(m.settlement_receivable, repaid)?;
+                acc.collateral = add(acc.collateral, left)?;
+                m.trader_collateral = add(m.trader_collateral, left)?;
+                let pool_in = -(f.premium as i128) + f.fee_lp as i128 + repaid as i128;
+                (-(proceeds as i128), pool_in, 0, f.fee_protocol, f.fee_lp)
+            }
+        };
+        // The penalty from what collateral is left; the liquidator's share is paid in full,
+        // by the pool where the account cannot (a liquidator must be paid to close an
+        // insolvent account too; the joint bound keeps the reward under the margin floor, so
+        // nobody profits from liquidating their own accounts).
+        let penalty_paid = penalty.min(acc.collateral);
+        acc.collateral = sub(acc.collateral, penalty_paid)?;
+        m.trader_collateral = sub(m.trader_collateral, penalty_paid)?;
+        let keeper_reward =
+            crate::math::safe::mul_div_floor(penalty, g.keeper_penalty_share_bps as u64, 10_000)?;
+        pool_in += penalty_paid as i128 - keeper_reward as i128;
+
+        let applied =
+            apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f.greeks)?;
+        acc.track_series(applied.old_trader, applied.new_trader)?;
+        // Unpaid cost: the account's debt while it keeps open series, else the pool's loss.
+        let bad_debt = if unpaid > 0 && acc.open_series > 0 {
+            acc.debt = add(acc.debt, unpaid)?;
+            m.settlement_receivable = add(m.settlement_receivable, unpaid)?;
+            0
+        } else {
+            unpaid
+        };
         m.lp_quote = u64::try_from(m.lp_quote as i128 + pool_in)
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
-        m.protocol_fees =
-            m.protocol_fees.checked_add(protocol_cut).ok_or(OptionsAmmError::MathOverflow)?;
-        m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
-        let applied =
-            apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, Side::Buy, size, &f)?;
-        acc.track_series(applied.old_trader, applied.new_trader)?;
+        m.protocol_fees = add(m.protocol_fees, protocol_cut)?;
+        m.lp_fees = add(m.lp_fees, lp_fee_kept)?;
+        acc.invariant()?;
 
         // One contract of this series at initial margin: the most the account may end above it.
         let one = Exposure {
@@ -151,13 +193,12 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             expiry_secs: (b.expiry_ts - now) as u64,
             size: -Fx::ONE,
         };
-        let cap = m.params.trading.call_cap_multiple_bps;
         let one_contract_im = margin(
             &[one],
             px.price,
             px.conf,
             m.params.risk_free_rate_bps,
-            cap,
+            b.cap_multiple_bps,
             &g,
             Level::Initial,
         )?
@@ -169,19 +210,20 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             board: a.board.key(),
             strike_index,
             kind,
+            side: if side == Side::Buy { 0 } else { 1 },
             size,
-            cost,
-            penalty_keeper: keeper_cut,
-            penalty_vault: sub(penalty_paid, keeper_cut)?,
+            trader_flow: i64::try_from(trader_flow).map_err(|_| OptionsAmmError::MathOverflow)?,
+            penalty_keeper: keeper_reward,
+            penalty_vault: penalty_paid.saturating_sub(keeper_reward),
             bad_debt,
             mm_excess_before: mm_before.to_bits(),
             im_excess_after: 0,
         };
-        (keeper_cut, event, bad_debt, m.signer_seeds(), one_contract_im)
+        (keeper_reward, event, bad_debt, m.signer_seeds(), one_contract_im, side)
     };
 
     let vault_before = a.quote_vault.amount;
-    if keeper_cut > 0 {
+    if keeper_reward > 0 {
         let slices = seeds.as_slices();
         token::transfer(
             &a.quote_token_program,
@@ -189,20 +231,22 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             &a.quote_vault,
             &a.liquidator_quote,
             a.market.to_account_info(),
-            keeper_cut,
+            keeper_reward,
             &[&slices],
         )?;
     }
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, sub(vault_before, keeper_cut)?, m.quote_books()?)?;
+    token::reconcile(a.quote_vault.amount, sub(vault_before, keeper_reward)?, m.quote_books()?)?;
     m.invariant()?;
     a.board.load()?.invariant()?;
 
-    // Health after: no further than one contract's worth above initial margin.
+    // Health after: no further than one contract's worth above initial margin. A sold long
+    // changed the longs' value, so they are priced again.
     let acc = a.margin.load()?;
-    let totals = account_margin(
+    let known = if side == Side::Buy { Some(long_value) } else { None };
+    let (im_after, _) = account_excess(
         &market_key,
         &m,
         &acc,
@@ -210,9 +254,8 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
         now,
         &px,
         Level::Initial,
-        Some(long_value),
+        known,
     )?;
-    let im_after = excess(&m, &acc, totals)?;
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);
     emit!(Liquidated { im_excess_after: im_after.to_bits(), ..event });
     if bad_debt > 0 {

@@ -1,10 +1,11 @@
+use crate::book::valuation::check_boards;
 use crate::error::OptionsAmmError;
 use crate::events::Rebalanced;
 use crate::math::hedge::{HedgeSide, HedgeVenue, KeeperVenue};
 use crate::math::safe::{add, sub};
 use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
-use crate::state::{require_fresh_boards, Market, PAUSE_TRADING};
+use crate::state::{Market, PAUSE_TRADING};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -51,14 +52,16 @@ pub struct Rebalance<'info> {
 pub fn handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<()> {
     let a = &ctx.accounts;
     require!(amount > 0, OptionsAmmError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let (side, quote_amount, before, after, price, seeds) = {
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_TRADING), OptionsAmmError::TradingPaused);
         let h = m.params.hedge;
         require!(amount <= h.max_rebalance_size, OptionsAmmError::RebalanceTooLarge);
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        require_fresh_boards(&a.market.key(), &m, ctx.remaining_accounts, now, px.price)?;
+        m.observe_price(clock.slot, px.publish_time)?;
+        check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, px.price)?;
         let before = m.net_delta.get();
         let band = Fx::from_num(h.delta_band_micro) / 1_000_000;
         require!(before.abs() > band, OptionsAmmError::DeltaInsideBand);

@@ -1,9 +1,9 @@
+use crate::book::fill::signed_whole;
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
 use crate::math::fill::series_greeks_both;
-use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
-use crate::state::{Board, Market, PodFx, CALL, PUT};
+use crate::state::{Board, BoardStatus, Market, PodFx, CALL, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
@@ -18,12 +18,6 @@ pub struct RefreshBoard<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-/// `raw` contracts (underlying raw units, signed) as whole contracts.
-pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
-    let w = whole_units(raw.unsigned_abs(), decimals)?;
-    Ok(if raw < 0 { -w } else { w })
-}
-
 fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
     let term = position.checked_mul(greek).ok_or(OptionsAmmError::MathOverflow)?;
     *total = total.checked_add(term).ok_or(OptionsAmmError::MathOverflow)?;
@@ -32,21 +26,25 @@ fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
 
 /// Re-marks every strike of a board at the oracle price and the current time, stores marks and
 /// greeks, and replaces the board's contribution to the market's aggregate greeks. Anyone may
-/// call it. Refused after expiry, once settled, or with an invalid oracle.
+/// call it. Refused after expiry, unless active, with an invalid oracle, or with a print other
+/// than the one already used in this slot.
 pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     let mut b = ctx.accounts.board.load_mut()?;
-    require!(b.settled == 0, OptionsAmmError::BoardSettled);
+    match b.status()? {
+        BoardStatus::Active => {}
+        BoardStatus::Settled => return err!(OptionsAmmError::BoardSettled),
+        BoardStatus::Delisted => return err!(OptionsAmmError::BoardNotActive),
+    }
     require!(now < b.expiry_ts, OptionsAmmError::BoardExpired);
     let px = oracle::read(&m, &ctx.accounts.oracle, now, OracleUse::Trade)?;
+    m.observe_price(clock.slot, px.publish_time)?;
     let secs = (b.expiry_ts - now) as u64;
-    let (rate, cap, ud) = (
-        m.params.risk_free_rate_bps,
-        m.params.trading.call_cap_multiple_bps,
-        m.underlying_decimals,
-    );
-    let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
+    let (rate, cap, ud) = (m.params.risk_free_rate_bps, b.cap_multiple_bps, m.underlying_decimals);
+    let (mut d, mut g, mut v, mut th, mut value) =
+        (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;
     for s in b.strikes[..n].iter_mut() {
         let both = series_greeks_both(px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
@@ -61,6 +59,7 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
             acc(&mut d, pos, gk.delta)?;
             acc(&mut g, pos, gk.gamma)?;
             acc(&mut v, pos, gk.vega)?;
+            acc(&mut th, pos, gk.theta)?;
             acc(&mut value, pos, gk.price)?;
         }
     }
@@ -71,6 +70,7 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
     b.contrib_delta = PodFx::of(d);
     b.contrib_gamma = PodFx::of(g);
     b.contrib_vega = PodFx::of(v);
+    b.contrib_theta = PodFx::of(th);
     b.contrib_value = PodFx::of(value);
     b.refreshed_ts = now;
     b.refreshed_spot = PodFx::of(px.price);

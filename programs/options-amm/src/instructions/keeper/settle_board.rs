@@ -1,9 +1,10 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardSettled;
-use crate::math::fill::{collateral_for, max_payoff};
+use crate::math::fill::series_lock;
+use crate::math::safe::{add, sub};
 use crate::math::settle::{amount, payoff};
-use crate::oracle;
-use crate::state::{Board, Market, PodFx, CALL, PUT};
+use crate::oracle::{self, SettlementSource};
+use crate::state::{Board, BoardStatus, Market, PodFx, CALL, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
@@ -18,20 +19,26 @@ pub struct SettleBoard<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-/// Records a board's settlement price once, after expiry: the first valid price published at or
-/// after expiry within the settlement window. Then, for every series: reserve what its longs
-/// will be paid (rounded up), book what its shorts owe as a receivable (rounded down), release
-/// the vault's locks, and remove the board from the aggregates.
-/// Positions then settle one by one, in any order (`settle_position`).
+/// Records a board's settlement price once, after expiry, from the first valid print of the
+/// settlement window that any keeper submits (or, once the window has passed without one, the
+/// first fresh valid print after it: the bounded fallback). Then, for every series: reserve
+/// what its longs will be paid (rounded up) from the pool's quote, which the lock of their
+/// maximum payoff guarantees (only bad debt can leave less: then every long is paid the same
+/// share of what there is), book what trader shorts owe as a receivable (rounded down),
+/// release the series' lock, and remove the board from the aggregates. Positions then settle
+/// one by one, in any order (`settle_position`).
 pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     let mut b = ctx.accounts.board.load_mut()?;
-    require!(b.settled == 0, OptionsAmmError::BoardSettled);
+    match b.status()? {
+        BoardStatus::Active => {}
+        BoardStatus::Settled => return err!(OptionsAmmError::BoardSettled),
+        BoardStatus::Delisted => return err!(OptionsAmmError::BoardNotActive),
+    }
     require!(now >= b.expiry_ts, OptionsAmmError::BoardNotExpired);
-    let px = oracle::read_settlement(&m, &ctx.accounts.oracle, b.expiry_ts)?;
-    let (ud, qd, cap) =
-        (m.underlying_decimals, m.quote_decimals, m.params.trading.call_cap_multiple_bps);
+    let (px, source) = oracle::read_settlement(&m, &ctx.accounts.oracle, b.expiry_ts, now)?;
+    let (ud, qd, cap) = (m.underlying_decimals, m.quote_decimals, b.cap_multiple_bps);
 
     let (mut payable, mut receivable, mut released) = (0u64, 0u64, 0u64);
     let n = b.num_strikes as usize;
@@ -43,27 +50,21 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
             let long = s.open_interest[k];
             let short = u64::try_from(long as i128 + s.vault_position[k] as i128)
                 .map_err(|_| OptionsAmmError::InvariantViolated)?;
-            let add = |a: u64, b: u64| a.checked_add(b).ok_or(OptionsAmmError::MathOverflow);
             payable = add(payable, amount(long, p, ud, qd, true)?)?;
             receivable = add(receivable, amount(short, p, ud, qd, false)?)?;
-            let vault_short =
-                if s.vault_position[k] < 0 { s.vault_position[k].unsigned_abs() } else { 0 };
-            released = add(
-                released,
-                collateral_for(vault_short, max_payoff(kind, strike, cap)?, ud, qd)?,
-            )?;
+            released = add(released, series_lock(kind, strike, cap, long, ud, qd)?)?;
         }
     }
     m.locked_quote =
         m.locked_quote.checked_sub(released).ok_or(OptionsAmmError::InvariantViolated)?;
     // Shorts pay from their margin accounts as their positions settle; until then what they owe
-    // counts in NAV as a receivable.
-    m.settlement_receivable =
-        m.settlement_receivable.checked_add(receivable).ok_or(OptionsAmmError::MathOverflow)?;
-    m.lp_quote =
-        m.lp_quote.checked_sub(payable).ok_or(OptionsAmmError::InsufficientFreeLiquidity)?;
-    m.settlement_payable =
-        m.settlement_payable.checked_add(payable).ok_or(OptionsAmmError::MathOverflow)?;
+    // counts in NAV as a receivable (LP withdrawals do not count it).
+    m.settlement_receivable = add(m.settlement_receivable, receivable)?;
+    let reserved = payable.min(m.lp_quote);
+    let ratio =
+        if reserved < payable { Fx::from_num(reserved) / Fx::from_num(payable) } else { Fx::ONE };
+    m.lp_quote = sub(m.lp_quote, reserved)?;
+    m.settlement_payable = add(m.settlement_payable, reserved)?;
     m.net_delta.replace_part(b.contrib_delta.get(), Fx::ZERO)?;
     m.net_gamma.replace_part(b.contrib_gamma.get(), Fx::ZERO)?;
     m.net_vega.replace_part(b.contrib_vega.get(), Fx::ZERO)?;
@@ -71,11 +72,13 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
     b.contrib_delta = PodFx::default();
     b.contrib_gamma = PodFx::default();
     b.contrib_vega = PodFx::default();
+    b.contrib_theta = PodFx::default();
     b.contrib_value = PodFx::default();
     b.settlement_price = PodFx::of(px.price);
-    b.payable = payable;
+    b.payout_ratio = PodFx::of(ratio);
+    b.payable = reserved;
     b.receivable = receivable;
-    b.settled = 1;
+    b.status = BoardStatus::Settled as u8;
     m.active_boards = m.active_boards.checked_sub(1).ok_or(OptionsAmmError::InvariantViolated)?;
     b.invariant()?;
     m.invariant()?;
@@ -85,9 +88,11 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
         keeper: ctx.accounts.keeper.key(),
         settlement_price: px.price.to_bits(),
         publish_time: px.publish_time,
-        payable,
+        payable: reserved,
         receivable,
         released,
+        payout_ratio: ratio.to_bits(),
+        fallback: source == SettlementSource::Fallback,
     });
     Ok(())
 }

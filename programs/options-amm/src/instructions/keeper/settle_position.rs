@@ -1,8 +1,8 @@
+use crate::book::settle::{net, position_amounts};
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, PositionSettled};
-use crate::math::safe::sub;
-use crate::math::settle::{amount, payoff};
-use crate::state::{Board, MarginAccount, Market, Position, CALL, PUT};
+use crate::math::safe::{add, sub};
+use crate::state::{Board, BoardStatus, MarginAccount, Market, Position};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -43,71 +43,66 @@ pub struct SettlePosition<'info> {
     pub quote_token_program: Interface<'info, TokenInterface>,
 }
 
-/// Settles one position of a settled board (anyone may call; funds go to the owner): pays its
-/// longs from the board's reserve (rounded down), takes what its shorts owe (rounded up) from
-/// the owner's margin collateral, then closes the position to its owner. What the collateral
-/// cannot pay is bad debt: the pool's receivable goes, so NAV falls (the junior tranche first).
-/// Amounts depend only on the settlement price and the position, so totals do not depend on
-/// the order; a position settles once (its account is closed).
+/// Settles one position of a settled board (anyone may call): its longs are paid from the
+/// board's reserve (rounded down) and its shorts owe their payoff (rounded up). Before
+/// anything leaves, the payout pays the position's own shorts, then the account's earlier
+/// debt; the collateral pays what the shorts still owe. What is left of the payout stays as
+/// collateral while the account keeps shorts or debt (so no long that backs a short walks
+/// away), else goes to the owner's wallet. A shortfall becomes the account's debt while it
+/// keeps other positions (their payouts repay it), else bad debt for the pool (NAV falls, the
+/// junior tranche first). Then the position closes to its owner. Amounts depend only on the
+/// settlement price and the position, so totals do not depend on the order; a position settles
+/// once (its account is closed). Settlement never lowers an account's margin: it is never
+/// blocked by it.
 pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
     let a = &ctx.accounts;
-    let (payout, owed, bad_debt, seeds) = {
+    let (n, amounts, seeds) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let pos = a.position.load()?;
         let mut acc = a.margin.load_mut()?;
-        require!(b.settled == 1, OptionsAmmError::BoardNotSettled);
-        let (ud, qd, cap) =
-            (m.underlying_decimals, m.quote_decimals, m.params.trading.call_cap_multiple_bps);
-        let price = b.settlement_price.get();
-        let (mut payout, mut owed, mut open) = (0u64, 0u64, 0u8);
-        let n = b.num_strikes as usize;
-        let add = |x: u64, y: u64| x.checked_add(y).ok_or(OptionsAmmError::MathOverflow);
-        for i in 0..n {
-            for kind in [CALL, PUT] {
-                let k = kind as usize;
-                let size = pos.sizes[i][k];
-                if size == 0 {
-                    continue;
-                }
-                open += 1;
-                let p = payoff(kind, b.strikes[i].strike.get(), price, cap)?;
-                if size > 0 {
-                    payout = add(payout, amount(size as u64, p, ud, qd, false)?)?;
-                    let oi = &mut b.strikes[i].open_interest[k];
-                    *oi = oi.checked_sub(size as u64).ok_or(OptionsAmmError::InvariantViolated)?;
-                } else {
-                    owed = add(owed, amount(size.unsigned_abs(), p, ud, qd, true)?)?;
-                }
-            }
-        }
-        // Longs: from the board's reserve.
-        b.payable = b.payable.checked_sub(payout).ok_or(OptionsAmmError::InvariantViolated)?;
-        m.settlement_payable =
-            m.settlement_payable.checked_sub(payout).ok_or(OptionsAmmError::InvariantViolated)?;
-        // Shorts: from the margin collateral into the pool, against the board's receivable.
-        let paid = owed.min(acc.collateral);
-        acc.collateral = sub(acc.collateral, paid)?;
-        m.trader_collateral =
-            m.trader_collateral.checked_sub(paid).ok_or(OptionsAmmError::InvariantViolated)?;
-        m.lp_quote = m.lp_quote.checked_add(paid).ok_or(OptionsAmmError::MathOverflow)?;
-        let covered = owed.min(b.receivable);
+        require!(b.status()? == BoardStatus::Settled, OptionsAmmError::BoardNotSettled);
+        let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
+        let amounts = position_amounts(&mut b, &pos, ud, qd)?;
+        acc.unregister(&a.position.key())?;
+        acc.close_series(amounts.open, amounts.shorts)?;
+        let others = acc.num_positions > 0;
+        let n = net(&amounts, acc.collateral, acc.debt, others, acc.has_shorts());
+
+        // Longs: out of the board's reserve.
+        b.payable = sub(b.payable, amounts.payout)?;
+        m.settlement_payable = sub(m.settlement_payable, amounts.payout)?;
+        // Shorts: what they owe leaves the board's receivable; what was paid (from the
+        // payout and the collateral) joins the pool; a new debt stays a receivable.
+        let covered = amounts.owed.min(b.receivable);
         b.receivable = sub(b.receivable, covered)?;
         m.settlement_receivable = m.settlement_receivable.saturating_sub(covered);
-        acc.unregister(&a.position.key())?;
-        acc.close_series(open)?;
+        acc.collateral = sub(acc.collateral, n.from_collateral)?;
+        m.trader_collateral = sub(m.trader_collateral, n.from_collateral)?;
+        let paid = add(add(n.payout_to_shorts, n.from_collateral)?, n.debt_repaid)?;
+        m.lp_quote = add(m.lp_quote, paid)?;
+        // Earlier debt repaid, or written off with the last position.
+        let old_debt_gone = add(n.debt_repaid, n.debt_written_off)?;
+        acc.debt = sub(acc.debt, old_debt_gone)?;
+        m.settlement_receivable = sub(m.settlement_receivable, old_debt_gone)?;
+        acc.debt = add(acc.debt, n.new_debt)?;
+        m.settlement_receivable = add(m.settlement_receivable, n.new_debt)?;
+        acc.collateral = add(acc.collateral, n.to_collateral)?;
+        m.trader_collateral = add(m.trader_collateral, n.to_collateral)?;
         // Once every long of the board is paid, the reserve's rounding dust returns to the pool.
-        if b.strikes[..n].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {
+        let k = b.num_strikes as usize;
+        if b.strikes[..k].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {
             let dust = b.payable;
             b.payable = 0;
             m.settlement_payable = sub(m.settlement_payable, dust)?;
-            m.lp_quote = m.lp_quote.checked_add(dust).ok_or(OptionsAmmError::MathOverflow)?;
+            m.lp_quote = add(m.lp_quote, dust)?;
         }
-        (payout, owed, sub(owed, paid)?, m.signer_seeds())
+        acc.invariant()?;
+        (n, amounts, m.signer_seeds())
     };
 
     let vault_before = a.quote_vault.amount;
-    if payout > 0 {
+    if n.to_wallet > 0 {
         let slices = seeds.as_slices();
         token::transfer(
             &a.quote_token_program,
@@ -115,25 +110,29 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
             &a.quote_vault,
             &a.owner_quote,
             a.market.to_account_info(),
-            payout,
+            n.to_wallet,
             &[&slices],
         )?;
     }
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, sub(vault_before, payout)?, m.quote_books()?)?;
+    token::reconcile(a.quote_vault.amount, sub(vault_before, n.to_wallet)?, m.quote_books()?)?;
     m.invariant()?;
     emit!(PositionSettled {
         market: a.market.key(),
         board: a.board.key(),
         owner: a.owner.key(),
-        payout,
-        owed,
-        bad_debt
+        payout: amounts.payout,
+        owed: amounts.owed,
+        bad_debt: n.bad_debt,
+        to_wallet: n.to_wallet,
+        to_collateral: n.to_collateral,
+        debt_repaid: n.debt_repaid,
+        new_debt: n.new_debt,
     });
-    if bad_debt > 0 {
-        emit!(BadDebt { market: a.market.key(), owner: a.owner.key(), amount: bad_debt });
+    if n.bad_debt > 0 {
+        emit!(BadDebt { market: a.market.key(), owner: a.owner.key(), amount: n.bad_debt });
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
+use crate::book::valuation::{check_boards, LpValuation};
 use crate::error::OptionsAmmError;
 use crate::events::LpDeposited;
+use crate::math::safe::mul_div_ceil;
 use crate::math::tranche::shares_for_deposit;
 use crate::oracle::{self, OracleUse};
-use crate::state::{require_fresh_boards, Market, PAUSE_DEPOSITS, SENIOR};
+use crate::state::{Market, JUNIOR, PAUSE_DEPOSITS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -34,27 +36,49 @@ pub struct Deposit<'info> {
 }
 
 /// Deposits `amount` quote units into a tranche at NAV and mints at least `min_shares`.
-/// Steps: refuse zero, paused or stale; accrue the senior claim; value the tranche at the
-/// oracle; shares = amount x (supply + v) / (value + v), rounded down; transfer in, mint; book
-/// the deposit; reconcile the vault; check the invariant; emit.
+/// Steps: refuse zero, paused, a print other than the one used in this slot, a stale or
+/// expired board; accrue the senior claim; value the pool at the top of its refresh band
+/// (`book::valuation`: a deposit pays for what a refresh could still add, so deposit, refresh,
+/// withdraw never pays); refuse a junior deposit while NAV is below the senior claim (it would
+/// pay the seniors' shortfall); shares = amount x (supply + v) / (value + v), rounded down;
+/// transfer in, mint; book the deposit (a senior deposit in shortfall adds the claim its
+/// shares carry, so the seniors already in keep theirs); reconcile the vault; check the
+/// invariant; emit.
 pub fn handler(mut ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: u64) -> Result<()> {
     let a = &ctx.accounts;
     require!(amount > 0, OptionsAmmError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
 
-    let (shares, value, supply, nav, seeds) = {
+    let (shares, value, supply, nav, claim_added, seeds) = {
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_DEPOSITS), OptionsAmmError::DepositsPaused);
+        m.tranche(tranche)?;
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        require_fresh_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
+        m.observe_price(clock.slot, price.publish_time)?;
+        let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
-        let (nav, values) = m.tranche_values(price.price)?;
+        let claim = m.tranches[SENIOR as usize].claim;
+        let valuation = LpValuation::new(&m, price.price, band)?;
+        let values = valuation.for_deposit(claim);
+        let in_shortfall = valuation.nav + (valuation.band as i128) < claim as i128;
+        require!(!(tranche == JUNIOR && in_shortfall), OptionsAmmError::SeniorShortfall);
         let value = values.get(tranche);
         let supply = a.share_mint.supply;
         let shares = shares_for_deposit(amount, value, supply)?;
         require!(shares > 0, OptionsAmmError::DepositTooSmall);
         require!(shares >= min_shares, OptionsAmmError::SlippageExceeded);
-        (shares, value, supply, nav, m.signer_seeds())
+        let claim_added = if tranche == SENIOR && in_shortfall && supply > 0 {
+            // The claim per share stays: the newcomer's shares carry the claim the others'
+            // shares carry (more than the amount paid), so the seniors already in are not
+            // diluted when NAV recovers.
+            mul_div_ceil(shares, claim, supply)?.max(amount)
+        } else if tranche == SENIOR {
+            amount
+        } else {
+            0
+        };
+        (shares, value, supply, valuation.nav, claim_added, m.signer_seeds())
     };
 
     let vault_before = a.quote_vault.amount;
@@ -81,10 +105,8 @@ pub fn handler(mut ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: 
     a.quote_vault.reload()?;
     let mut m = a.market.load_mut()?;
     m.lp_quote = m.lp_quote.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
-    if tranche == SENIOR {
-        let t = &mut m.tranches[SENIOR as usize];
-        t.claim = t.claim.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
-    }
+    let t = &mut m.tranches[SENIOR as usize];
+    t.claim = t.claim.checked_add(claim_added).ok_or(OptionsAmmError::MathOverflow)?;
     let expected = vault_before.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;

@@ -1,8 +1,9 @@
+use crate::book::valuation::{check_boards, LpValuation};
 use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, LpWithdrew};
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
 use crate::oracle::{self, OracleUse};
-use crate::state::{require_fresh_boards, Market, PAUSE_WITHDRAWALS, SENIOR};
+use crate::state::{Market, PAUSE_WITHDRAWALS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -34,10 +35,13 @@ pub struct Withdraw<'info> {
 }
 
 /// Burns `shares` of a tranche and pays their NAV, at least `min_amount` quote units.
-/// Steps: refuse zero, paused or stale; accrue the senior claim; value the tranche at the
-/// oracle; amount = shares x (value + v) / (supply + v), rounded down, never above the value;
-/// refuse more than the free (unlocked) liquidity; burn, pay out; book it (a senior leaver's
-/// claim share removed rounding up); reconcile the vault; check the invariant; emit.
+/// Steps: refuse zero, paused, a print other than the one used in this slot, a stale or
+/// expired board; accrue the senior claim; value the pool at the bottom of its refresh band
+/// and without what expired shorts still owe (`book::valuation`: a leaver takes nothing a
+/// refresh or a settlement could still take away); amount = shares x (value + v) / (supply +
+/// v), rounded down, never above the value; refuse more than the free (unlocked) liquidity;
+/// burn, pay out; book it (a senior leaver's claim share removed rounding up); reconcile the
+/// vault; check the invariant; emit.
 pub fn handler(
     mut ctx: Context<Withdraw>,
     tranche: u8,
@@ -46,15 +50,20 @@ pub fn handler(
 ) -> Result<()> {
     let a = &ctx.accounts;
     require!(shares > 0, OptionsAmmError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
 
     let (amount, value, supply, nav, seeds) = {
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_WITHDRAWALS), OptionsAmmError::WithdrawalsPaused);
+        m.tranche(tranche)?;
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        require_fresh_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
+        m.observe_price(clock.slot, price.publish_time)?;
+        let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
-        let (nav, values) = m.tranche_values(price.price)?;
+        let valuation = LpValuation::new(&m, price.price, band)?;
+        let nav = valuation.nav;
+        let values = valuation.for_withdrawal(&m, m.tranches[SENIOR as usize].claim);
         let value = values.get(tranche);
         let supply = a.share_mint.supply;
         let amount = amount_for_shares(shares, value, supply)?;

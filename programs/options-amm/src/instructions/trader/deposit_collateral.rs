@@ -4,7 +4,8 @@ use crate::events::CollateralMoved;
 use crate::token;
 use anchor_lang::prelude::*;
 
-/// Adds `amount` quote units of collateral to the owner's margin account.
+/// Adds `amount` quote units of collateral to the owner's margin account; it repays the
+/// account's debt first (the pool's receivable).
 pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     require!(amount > 0, OptionsAmmError::ZeroAmount);
     let a = &ctx.accounts;
@@ -22,9 +23,13 @@ pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     a.quote_vault.reload()?;
     let mut m = a.market.load_mut()?;
     let mut acc = a.margin.load_mut()?;
-    acc.collateral = acc.collateral.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    let (repaid, left) = acc.repay(amount);
+    m.settlement_receivable = crate::math::safe::sub(m.settlement_receivable, repaid)?;
+    m.lp_quote = crate::math::safe::add(m.lp_quote, repaid)?;
+    acc.collateral = acc.collateral.checked_add(left).ok_or(OptionsAmmError::MathOverflow)?;
     m.trader_collateral =
-        m.trader_collateral.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
+        m.trader_collateral.checked_add(left).ok_or(OptionsAmmError::MathOverflow)?;
+    acc.invariant()?;
     token::reconcile(
         a.quote_vault.amount,
         crate::math::safe::add(before, amount)?,

@@ -1,6 +1,7 @@
 //! Called by traders.
 
 pub mod buy;
+pub mod close_position;
 pub mod collateral;
 pub mod deposit_collateral;
 pub mod open_margin_account;
@@ -11,6 +12,8 @@ pub mod withdraw_collateral;
 
 // `buy` and `sell` share the `Trade` accounts (in `trade`); each module's `handler` is called by
 // full path from lib.rs, and the globs let Anchor find the generated client modules.
+#[allow(ambiguous_glob_reexports)]
+pub use close_position::*;
 pub use collateral::*;
 #[allow(ambiguous_glob_reexports)]
 pub use open_margin_account::*;

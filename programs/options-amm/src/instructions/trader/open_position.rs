@@ -33,7 +33,11 @@ pub struct OpenPosition<'info> {
 pub fn handler(ctx: Context<OpenPosition>) -> Result<()> {
     {
         let b = ctx.accounts.board.load()?;
-        require!(b.settled == 0, OptionsAmmError::BoardSettled);
+        match b.status()? {
+            crate::state::BoardStatus::Active => {}
+            crate::state::BoardStatus::Settled => return err!(OptionsAmmError::BoardSettled),
+            crate::state::BoardStatus::Delisted => return err!(OptionsAmmError::BoardNotActive),
+        }
         require!(Clock::get()?.unix_timestamp < b.expiry_ts, OptionsAmmError::BoardExpired);
     }
     ctx.accounts.margin.load_mut()?.register(ctx.accounts.position.key())?;

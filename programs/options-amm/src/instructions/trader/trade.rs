@@ -1,14 +1,12 @@
-//! What `buy` and `sell` share: their accounts and the fill.
+//! What `buy` and `sell` share: their accounts and the handler.
 
+use crate::book::fill::{apply_fill, market_fill};
+use crate::book::margin::require_initial_margin;
 use crate::error::OptionsAmmError;
 use crate::events::{CircuitBreakerTripped, Traded};
-use crate::instructions::keeper::refresh_board::signed_whole;
-use crate::math::fill::{collateral_for, fill, max_payoff, Fill, FillInputs};
-use crate::math::safe::sub;
-use crate::oracle::{self, OraclePrice, OracleUse};
-use crate::state::{
-    require_initial_margin, Board, MarginAccount, Market, PodFx, Position, PAUSE_TRADING, PUT,
-};
+use crate::math::safe::{add, add_signed, sub};
+use crate::oracle::{self, OracleUse};
+use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING, PUT};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -49,33 +47,18 @@ pub struct Trade<'info> {
     pub quote_token_program: Interface<'info, TokenInterface>,
 }
 
-fn checked(v: Option<i128>) -> Result<i128> {
-    v.ok_or_else(|| error!(OptionsAmmError::MathOverflow))
-}
-
-pub(crate) fn add_signed(v: u64, d: i128) -> Result<u64> {
-    u64::try_from(checked((v as i128).checked_add(d))?)
-        .map_err(|_| error!(OptionsAmmError::MathOverflow))
-}
-
-/// Short contracts in a signed position.
-pub(crate) fn short(p: i64) -> u64 {
-    if p < 0 {
-        p.unsigned_abs()
-    } else {
-        0
-    }
-}
-
 /// Fills a trade of `size` contracts (underlying raw units) of one series.
 ///
-/// Steps: refuse bad input, pause, the cutoff, an invalid oracle or a stale greek cache; price
-/// with the shared fill (`math::fill`), refuse outside the delta band or the slippage bound;
-/// book premium, LP and protocol fees; move the positions (`apply_fill`: the vault's goes the
-/// other way and locks what it is short, utilisation capped) and the aggregate greeks; transfer
-/// the net premium; reconcile; check invariants; a sell that opens or grows a short must leave
-/// the trader's margin account above initial margin (its positions passed as remaining
-/// accounts); emit.
+/// Steps: refuse bad input, pause, a board that is not active, the cutoff, an invalid oracle,
+/// a print other than the one already used in this slot, or a stale greek cache; price with
+/// the shared fill (`book::fill::market_fill`: mark, inventory potential, spread, lock charge),
+/// refuse outside the delta band or the slippage bound; book premium, LP and protocol fees;
+/// move the positions, open interest, locks and aggregates (`book::fill::apply_fill`); hold the
+/// pool to its utilisation cap when locks grow and to its free quote when it pays (both on the
+/// state after the fill, so closing a long is never blocked by the lock it releases); transfer
+/// the net premium; reconcile; check invariants; a sell that leaves the account with any short
+/// ends with the initial-margin check over all its positions (remaining accounts): selling
+/// longs that back shorts, or opening a short, cannot leave it under-margined; emit.
 pub fn execute(
     mut ctx: Context<Trade>,
     side: Side,
@@ -87,36 +70,46 @@ pub fn execute(
     let a = &ctx.accounts;
     require!(size > 0, OptionsAmmError::ZeroAmount);
     require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
 
-    let (flow, event, seeds, adds_short, px) = {
+    let (flow, event, seeds, check_margin, px) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let mut pos = a.position.load_mut()?;
+        let mut acc = a.margin.load_mut()?;
         let t = m.params.trading;
         require!(size <= t.max_trade_size, OptionsAmmError::TradeTooLarge);
         require!(!m.is_paused(PAUSE_TRADING), OptionsAmmError::TradingPaused);
-        require!(b.settled == 0, OptionsAmmError::BoardSettled);
+        match b.status()? {
+            BoardStatus::Active => {}
+            BoardStatus::Settled => return err!(OptionsAmmError::BoardSettled),
+            BoardStatus::Delisted => return err!(OptionsAmmError::BoardNotActive),
+        }
         let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
         require!(now < cutoff, OptionsAmmError::TradingCutoff);
         let market_key = a.market.key();
         let trip = |reason: u8| emit!(CircuitBreakerTripped { market: market_key, reason });
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade).inspect_err(|_| trip(2))?;
+        m.observe_price(clock.slot, px.publish_time)?;
         if b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps) {
             trip(1);
             return err!(OptionsAmmError::StaleGreekCache);
         }
-        let f = market_fill(&m, &b, strike_index, kind, side, size, &px, now)?;
+        let (i, k) = (strike_index as usize, kind as usize);
+        b.strike(strike_index)?;
+        let position = pos.sizes[i][k];
+        let f = market_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
         let abs_delta = f.greeks.delta.abs();
         let band = (Fx::from_num(t.min_abs_delta_bps) / 10_000)
             ..=(Fx::from_num(t.max_abs_delta_bps) / 10_000);
         require!(band.contains(&abs_delta), OptionsAmmError::DeltaOutOfBand);
 
         // Money from the trader's point of view (+ = trader pays the vault).
-        let fees = f.fee_protocol.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
+        let fees = f.fees()?;
         let premium_flow: i128 = match side {
             Side::Buy => {
-                let paid = f.premium.checked_add(fees).ok_or(OptionsAmmError::MathOverflow)?;
+                let paid = add(f.premium, fees)?;
                 require!(paid <= limit, OptionsAmmError::SlippageExceeded);
                 paid as i128
             }
@@ -129,36 +122,37 @@ pub fn execute(
         };
 
         // Books: premium and the LP fee to the pool, the protocol fee apart.
-        match side {
-            Side::Buy => {
-                m.lp_quote = m
-                    .lp_quote
-                    .checked_add(f.premium + f.fee_lp)
-                    .ok_or(OptionsAmmError::MathOverflow)?;
-            }
-            Side::Sell => {
-                require!(f.premium <= m.free_quote(), OptionsAmmError::InsufficientFreeLiquidity);
-                m.lp_quote = sub(m.lp_quote, f.premium)?
-                    .checked_add(f.fee_lp)
-                    .ok_or(OptionsAmmError::MathOverflow)?;
-            }
-        }
-        m.protocol_fees =
-            m.protocol_fees.checked_add(f.fee_protocol).ok_or(OptionsAmmError::MathOverflow)?;
-        m.lp_fees = m.lp_fees.checked_add(f.fee_lp).ok_or(OptionsAmmError::MathOverflow)?;
-        let applied = apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f)?;
-        a.margin.load_mut()?.track_series(applied.old_trader, applied.new_trader)?;
-        if applied.vault_lock > 0 {
+        let shortfall_before = m.lock_shortfall();
+        m.lp_quote = match side {
+            Side::Buy => add(m.lp_quote, add(f.premium, f.fee_lp)?)?,
+            Side::Sell => add(
+                m.lp_quote
+                    .checked_sub(f.premium)
+                    .ok_or(OptionsAmmError::InsufficientFreeLiquidity)?,
+                f.fee_lp,
+            )?,
+        };
+        m.protocol_fees = add(m.protocol_fees, f.fee_protocol)?;
+        m.lp_fees = add(m.lp_fees, f.fee_lp)?;
+        let applied =
+            apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f.greeks)?;
+        acc.track_series(applied.old_trader, applied.new_trader)?;
+        acc.invariant()?;
+        // The pool after the fill: locks that grew stay under the utilisation cap; a payment
+        // out of the pool leaves its locks covered (or, after bad debt, no less covered).
+        if applied.lock_change > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
             if (m.locked_quote as u128) * 10_000 > cap {
                 trip(3);
                 return err!(OptionsAmmError::UtilisationCap);
             }
         }
-        let flow = premium_flow;
-        // A sell that opens or grows a short must leave the margin account above initial margin.
-        let adds_short = short(applied.new_trader) > short(applied.old_trader);
-        let post = f.quote.post;
+        if side == Side::Sell && m.lock_shortfall() > 0 && m.lock_shortfall() >= shortfall_before {
+            trip(4);
+            return err!(OptionsAmmError::InsufficientFreeLiquidity);
+        }
+        let check_margin = side == Side::Sell && acc.has_shorts();
+        let post = m.inventory();
 
         let event = Traded {
             market: a.market.key(),
@@ -171,15 +165,17 @@ pub fn execute(
             premium: f.premium,
             fee_protocol: f.fee_protocol,
             fee_lp: f.fee_lp,
-            adds_short,
-            trader_flow: i64::try_from(flow).map_err(|_| OptionsAmmError::MathOverflow)?,
-            vol: f.quote.vol.to_bits(),
+            fee_lock: f.fee_lock,
+            margin_checked: check_margin,
+            trader_flow: i64::try_from(premium_flow).map_err(|_| OptionsAmmError::MathOverflow)?,
+            inventory_charge: f.quote.inventory_charge.to_bits(),
+            spread: f.quote.spread.to_bits(),
             spot: px.price.to_bits(),
             net_delta: post.net_delta.to_bits(),
             net_gamma: post.net_gamma.to_bits(),
             net_vega: post.net_vega.to_bits(),
         };
-        (flow, event, m.signer_seeds(), adds_short, px)
+        (premium_flow, event, m.signer_seeds(), check_margin, px)
     };
 
     let vault_before = a.quote_vault.amount;
@@ -214,102 +210,10 @@ pub fn execute(
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;
     a.board.load()?.invariant()?;
-    if adds_short {
+    if check_margin {
         let acc = a.margin.load()?;
         require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
     }
     emit!(event);
     Ok(())
-}
-
-/// What a fill changed in the positions.
-pub(crate) struct Applied {
-    pub old_trader: i64,
-    pub new_trader: i64,
-    /// Change of the vault's lock, quote raw units.
-    pub vault_lock: i128,
-}
-
-/// Moves a filled trade into the state: the trader's and the vault's positions (opposite
-/// directions), the vault's lock for what it is short (its maximum payoff), open interest, and
-/// the aggregate greeks and options value (the market's become the quote's post-trade
-/// inventory; the board's contribution moves by the same amounts). Money is the caller's.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn apply_fill(
-    m: &mut Market,
-    b: &mut Board,
-    pos: &mut Position,
-    strike_index: u8,
-    kind: u8,
-    side: Side,
-    size: u64,
-    f: &Fill,
-) -> Result<Applied> {
-    let (i, k) = (strike_index as usize, kind as usize);
-    let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
-    let signed = i64::try_from(size).map_err(|_| OptionsAmmError::MathOverflow)?;
-    let signed = if side == Side::Buy { signed } else { -signed };
-    let old_t = pos.sizes[i][k];
-    let new_t = old_t.checked_add(signed).ok_or(OptionsAmmError::MathOverflow)?;
-    let old_v = b.strikes[i].vault_position[k];
-    let new_v = old_v.checked_sub(signed).ok_or(OptionsAmmError::MathOverflow)?;
-    let payoff =
-        max_payoff(kind, b.strikes[i].strike.get(), m.params.trading.call_cap_multiple_bps)?;
-    let lock = |p: i64| collateral_for(short(p), payoff, ud, qd).map(|v| v as i128);
-    let vault_lock = lock(new_v)? - lock(old_v)?;
-    m.locked_quote = add_signed(m.locked_quote, vault_lock)?;
-
-    let dpos = signed_whole(-signed, ud)?;
-    let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
-    b.contrib_delta.add(times(f.greeks.delta)?)?;
-    b.contrib_gamma.add(times(f.greeks.gamma)?)?;
-    b.contrib_vega.add(times(f.greeks.vega)?)?;
-    let dvalue = times(f.greeks.price)?;
-    b.contrib_value.add(dvalue)?;
-    m.options_value.add(dvalue)?;
-    let post = f.quote.post;
-    m.net_delta = PodFx::of(post.net_delta);
-    m.net_gamma = PodFx::of(post.net_gamma);
-    m.net_vega = PodFx::of(post.net_vega);
-
-    pos.sizes[i][k] = new_t;
-    let s = &mut b.strikes[i];
-    s.vault_position[k] = new_v;
-    let long = |p: i64| p.max(0) as i128;
-    s.open_interest[k] = add_signed(s.open_interest[k], long(new_t) - long(old_t))?;
-    Ok(Applied { old_trader: old_t, new_trader: new_t, vault_lock })
-}
-
-/// The fill of `size` contracts of one series of `b` at the oracle price and the market's
-/// aggregate greeks: the same computation the client runs (`math::fill`).
-#[allow(clippy::too_many_arguments)]
-pub fn market_fill(
-    m: &Market,
-    b: &Board,
-    strike_index: u8,
-    kind: u8,
-    side: Side,
-    size: u64,
-    px: &OraclePrice,
-    now: i64,
-) -> Result<Fill> {
-    let st = b.strike(strike_index)?;
-    fill(
-        &FillInputs {
-            kind,
-            side,
-            size,
-            strike: st.strike.get(),
-            base_vol: st.base_vol.get(),
-            spot: px.price,
-            spot_conf: px.conf,
-            now,
-            expiry_ts: b.expiry_ts,
-            inventory: m.inventory(),
-            rate_bps: m.params.risk_free_rate_bps,
-            underlying_decimals: m.underlying_decimals,
-            quote_decimals: m.quote_decimals,
-        },
-        &m.params.trading,
-    )
 }

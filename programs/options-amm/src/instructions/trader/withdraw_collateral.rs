@@ -1,17 +1,19 @@
 use super::collateral::MoveCollateral;
+use crate::book::margin::require_initial_margin;
 use crate::error::OptionsAmmError;
 use crate::events::CollateralMoved;
 use crate::oracle::{self, OracleUse};
-use crate::state::require_initial_margin;
 use crate::token;
 use anchor_lang::prelude::*;
 
 /// Takes `amount` quote units of collateral out of the owner's margin account, refused if the
 /// account would be below initial margin (every registered position and its board passed as
-/// remaining accounts).
+/// remaining accounts). It adds risk, so it reads the oracle with the strict trading limits
+/// (and the slot's one print), not the looser margin limits liquidation uses.
 pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     require!(amount > 0, OptionsAmmError::ZeroAmount);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let a = &ctx.accounts;
     let seeds = {
         let mut m = a.market.load_mut()?;
@@ -20,7 +22,8 @@ pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
             acc.collateral.checked_sub(amount).ok_or(OptionsAmmError::BelowInitialMargin)?;
         m.trader_collateral =
             m.trader_collateral.checked_sub(amount).ok_or(OptionsAmmError::InvariantViolated)?;
-        let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
+        let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
+        m.observe_price(clock.slot, px.publish_time)?;
         require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
         m.signer_seeds()
     };

@@ -1,23 +1,20 @@
 //! Evaluating a margin account: every registered position with its board, passed as remaining
 //! accounts in registration order, valued by `math::margin`.
 
-use super::board::{Board, MAX_STRIKES};
-use super::margin_account::MarginAccount;
-use super::market::Market;
-use super::position::Position;
 use crate::error::OptionsAmmError;
 use crate::math::margin::{margin, Exposure, Level, MarginTotals};
 use crate::math::settle::payoff;
 use crate::math::value::whole_units;
 use crate::oracle::OraclePrice;
-use crate::state::{CALL, PUT};
+use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, CALL, MAX_STRIKES, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
 /// Requirement and long value of one position with its board at `level` (pure: the CLI shows a
 /// trader's health with it). Expired boards count at their payoff (the settlement price once
-/// known, else spot): shorts owe it in full, longs are worth it less the haircut. With
-/// `skip_longs`, longs are not valued (their value is known from an earlier pass).
+/// known, else spot): shorts owe it in full, longs are worth what settlement will pay them
+/// less the haircut. With `skip_longs`, longs are not valued (their value is known from an
+/// earlier pass).
 pub fn position_margin(
     market: &Market,
     p: &Position,
@@ -28,18 +25,20 @@ pub fn position_margin(
     skip_longs: bool,
 ) -> Result<MarginTotals> {
     let (spot, conf) = (px.price, px.conf);
-    let (ud, cap, rate) = (
-        market.underlying_decimals,
-        market.params.trading.call_cap_multiple_bps,
-        market.params.risk_free_rate_bps,
-    );
+    let (ud, cap, rate) =
+        (market.underlying_decimals, b.cap_multiple_bps, market.params.risk_free_rate_bps);
     let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
     let mut totals = MarginTotals::default();
     let haircut = Fx::ONE
         .checked_sub(Fx::from_num(market.params.margin.long_haircut_bps) / 10_000)
         .ok_or(OptionsAmmError::MathOverflow)?;
-    let expired = now >= b.expiry_ts;
-    let at = if b.settled == 1 { b.settlement_price.get() } else { spot };
+    let status = b.status()?;
+    let expired = now >= b.expiry_ts || status != BoardStatus::Active;
+    let (at, ratio) = if status == BoardStatus::Settled {
+        (b.settlement_price.get(), b.payout_ratio.get())
+    } else {
+        (spot, Fx::ONE)
+    };
     for s in 0..b.num_strikes as usize {
         for kind in [CALL, PUT] {
             let raw = p.sizes[s][kind as usize];
@@ -58,7 +57,10 @@ pub fn position_margin(
                         .checked_add(value)
                         .ok_or(OptionsAmmError::MathOverflow)?;
                 } else {
-                    let v = value.checked_mul(haircut).ok_or(OptionsAmmError::MathOverflow)?;
+                    let v = value
+                        .checked_mul(ratio)
+                        .and_then(|v| v.checked_mul(haircut))
+                        .ok_or(OptionsAmmError::MathOverflow)?;
                     totals.long_value =
                         totals.long_value.checked_add(v).ok_or(OptionsAmmError::MathOverflow)?;
                 }
@@ -119,8 +121,26 @@ pub fn account_margin<'info>(
     Ok(totals)
 }
 
-/// Refuses (`BelowInitialMargin`) unless the account's collateral plus its haircut longs cover
-/// the initial-margin requirement of all its positions.
+/// The account's margin excess at `level`: collateral less debt, plus haircut longs, less the
+/// requirement (whole quote units; negative = below the level).
+#[allow(clippy::too_many_arguments)]
+pub fn account_excess<'info>(
+    market_key: &Pubkey,
+    market: &Market,
+    account: &MarginAccount,
+    pairs: &'info [AccountInfo<'info>],
+    now: i64,
+    px: &OraclePrice,
+    level: Level,
+    known_long_value: Option<Fx>,
+) -> Result<(Fx, MarginTotals)> {
+    let totals =
+        account_margin(market_key, market, account, pairs, now, px, level, known_long_value)?;
+    Ok((totals.excess(net_collateral_whole(account, market.quote_decimals)?)?, totals))
+}
+
+/// Refuses (`BelowInitialMargin`) unless the account's collateral (less its debt) plus its
+/// haircut longs cover the initial-margin requirement of all its positions.
 pub fn require_initial_margin<'info>(
     market_key: &Pubkey,
     market: &Market,
@@ -129,13 +149,15 @@ pub fn require_initial_margin<'info>(
     now: i64,
     px: &OraclePrice,
 ) -> Result<()> {
-    let totals = account_margin(market_key, market, account, pairs, now, px, Level::Initial, None)?;
-    let excess = totals.excess(collateral_whole(account, market.quote_decimals)?)?;
+    let (excess, _) =
+        account_excess(market_key, market, account, pairs, now, px, Level::Initial, None)?;
     require!(excess >= 0, OptionsAmmError::BelowInitialMargin);
     Ok(())
 }
 
-/// The account's collateral in whole quote units.
-pub fn collateral_whole(account: &MarginAccount, quote_decimals: u8) -> Result<Fx> {
-    whole_units(account.collateral, quote_decimals)
+/// The account's collateral less its debt, in whole quote units (signed).
+pub fn net_collateral_whole(account: &MarginAccount, quote_decimals: u8) -> Result<Fx> {
+    let c = whole_units(account.collateral, quote_decimals)?;
+    let d = whole_units(account.debt, quote_decimals)?;
+    c.checked_sub(d).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
 }

@@ -1,0 +1,185 @@
+//! Fills against the vault: the trade fill (inventory potential, spread, lock charge), the
+//! liquidation fill (mark and a fixed spread only), and how either moves the books.
+
+use crate::error::OptionsAmmError;
+use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, FillInputs};
+use crate::math::safe::{add_signed, long};
+use crate::math::value::{quote_raw, whole_units};
+use crate::oracle::OraclePrice;
+use crate::state::{Board, Market, Position};
+use anchor_lang::prelude::*;
+use options_amm_pricing::{quote, Fx, Greeks, QuoteInputs, Side};
+
+/// `raw` contracts (underlying raw units, signed) as whole contracts.
+pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
+    let w = whole_units(raw.unsigned_abs(), decimals)?;
+    Ok(if raw < 0 { -w } else { w })
+}
+
+/// The fill of `size` contracts of one series of `b` for a trader holding `position` in it,
+/// at the oracle price and the market's aggregate greeks: the same computation the client
+/// runs (`math::fill`).
+#[allow(clippy::too_many_arguments)]
+pub fn market_fill(
+    m: &Market,
+    b: &Board,
+    strike_index: u8,
+    kind: u8,
+    side: Side,
+    size: u64,
+    position: i64,
+    px: &OraclePrice,
+    now: i64,
+) -> Result<Fill> {
+    let st = b.strike(strike_index)?;
+    fill(
+        &FillInputs {
+            kind,
+            side,
+            size,
+            strike: st.strike.get(),
+            base_vol: st.base_vol.get(),
+            cap_bps: b.cap_multiple_bps,
+            spot: px.price,
+            spot_conf: px.conf,
+            now,
+            expiry_ts: b.expiry_ts,
+            inventory: m.inventory(),
+            rate_bps: m.params.risk_free_rate_bps,
+            underlying_decimals: m.underlying_decimals,
+            quote_decimals: m.quote_decimals,
+            position,
+            open_interest: st.open_interest[kind as usize],
+            pool_quote: m.lp_quote,
+            locked_quote: m.locked_quote,
+            max_utilisation_bps: m.params.max_utilisation_bps,
+        },
+        &m.params.trading,
+    )
+}
+
+/// A liquidation's fill of `size` contracts: the mark at the oracle price plus (buying back a
+/// short) or minus (selling a long) the base half-spread and the oracle's uncertainty, plus
+/// the normal fees. No inventory charge and no lock charge: nothing anyone trades in the same
+/// slot can move what the liquidated account pays or gets, and the size a liquidation may
+/// close is computed from this price.
+#[allow(clippy::too_many_arguments)]
+pub fn liquidation_fill(
+    m: &Market,
+    b: &Board,
+    strike_index: u8,
+    kind: u8,
+    side: Side,
+    size: u64,
+    px: &OraclePrice,
+    now: i64,
+) -> Result<Fill> {
+    let st = b.strike(strike_index)?;
+    let t = &m.params.trading;
+    let secs = u64::try_from(b.expiry_ts.saturating_sub(now)).unwrap_or(0);
+    let greeks = series_greeks(
+        kind,
+        px.price,
+        st.strike.get(),
+        st.base_vol.get(),
+        m.params.risk_free_rate_bps,
+        secs,
+        b.cap_multiple_bps,
+    )?;
+    // The trading quote with every inventory-dependent term off: the potential's scales, the
+    // delta spread and the near-expiry widening.
+    let mut p = quote_params(t);
+    p.skew_vega = Fx::ZERO;
+    p.skew_gamma = Fx::ZERO;
+    p.skew_delta = Fx::ZERO;
+    p.spread_delta_vol = Fx::ZERO;
+    p.spread_expiry_vol = Fx::ZERO;
+    let inputs = QuoteInputs {
+        greeks,
+        spot: px.price,
+        spot_conf: px.conf,
+        expiry_secs: secs,
+        size: whole_units(size, m.underlying_decimals)?,
+        side,
+        inventory: m.inventory(),
+    };
+    let q = quote(&inputs, &p).map_err(|e| error!(OptionsAmmError::from(e)))?;
+    let qd = m.quote_decimals;
+    let premium = quote_raw(q.premium, qd, side == Side::Buy)?;
+    let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, true)?;
+    let fee_protocol =
+        crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
+    Ok(Fill {
+        greeks,
+        quote: q,
+        premium,
+        fee_protocol,
+        fee_lp: fees - fee_protocol,
+        fee_lock: 0,
+        lock_change: 0,
+    })
+}
+
+/// What a fill changed in the positions.
+pub struct Applied {
+    pub old_trader: i64,
+    pub new_trader: i64,
+    /// Change of the pool's lock, quote raw units.
+    pub lock_change: i128,
+}
+
+/// Moves a filled trade of `size` contracts into the state: the trader's and the vault's
+/// positions (opposite directions), open interest, the pool's lock (the maximum payoff of
+/// every long, at the board's own cap), the board's contributions and the market's aggregate
+/// greeks and options value, all by the option's `greeks` per contract. Money is the caller's.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_fill(
+    m: &mut Market,
+    b: &mut Board,
+    pos: &mut Position,
+    strike_index: u8,
+    kind: u8,
+    side: Side,
+    size: u64,
+    greeks: &Greeks,
+) -> Result<Applied> {
+    let (i, k) = (strike_index as usize, kind as usize);
+    let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
+    let signed = i64::try_from(size).map_err(|_| OptionsAmmError::MathOverflow)?;
+    let signed = if side == Side::Buy { signed } else { -signed };
+    let old_t = pos.sizes[i][k];
+    let new_t = old_t.checked_add(signed).ok_or(OptionsAmmError::MathOverflow)?;
+    let old_v = b.strikes[i].vault_position[k];
+    let new_v = old_v.checked_sub(signed).ok_or(OptionsAmmError::MathOverflow)?;
+    let strike = b.strikes[i].strike.get();
+    let old_oi = b.strikes[i].open_interest[k];
+    let new_oi = add_signed(old_oi, long(new_t) as i128 - long(old_t) as i128)?;
+    let lock = |oi| series_lock(kind, strike, b.cap_multiple_bps, oi, ud, qd).map(|v| v as i128);
+    let lock_change = lock(new_oi)? - lock(old_oi)?;
+    m.locked_quote = add_signed(m.locked_quote, lock_change)?;
+
+    let dpos = signed_whole(-signed, ud)?;
+    let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
+    let (dd, dg, dv, dt, dvalue) = (
+        times(greeks.delta)?,
+        times(greeks.gamma)?,
+        times(greeks.vega)?,
+        times(greeks.theta)?,
+        times(greeks.price)?,
+    );
+    b.contrib_delta.add(dd)?;
+    b.contrib_gamma.add(dg)?;
+    b.contrib_vega.add(dv)?;
+    b.contrib_theta.add(dt)?;
+    b.contrib_value.add(dvalue)?;
+    m.net_delta.add(dd)?;
+    m.net_gamma.add(dg)?;
+    m.net_vega.add(dv)?;
+    m.options_value.add(dvalue)?;
+
+    pos.sizes[i][k] = new_t;
+    let s = &mut b.strikes[i];
+    s.vault_position[k] = new_v;
+    s.open_interest[k] = new_oi;
+    Ok(Applied { old_trader: old_t, new_trader: new_t, lock_change })
+}

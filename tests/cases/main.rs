@@ -11,5 +11,6 @@ mod test_margin;
 mod test_program;
 mod test_rebalance;
 mod test_settlement;
+mod test_soundness;
 mod test_timelock;
 mod test_trading;

@@ -412,6 +412,42 @@ impl Env {
         )
     }
 
+    pub async fn margin_state(&mut self, owner: &Pubkey) -> options_amm::state::MarginAccount {
+        let key = ix::margin_pda(&self.market, owner);
+        let acc = self.account(&key).await.expect("margin account exists");
+        bytemuck::pod_read_unaligned(
+            &acc.data[8..8 + std::mem::size_of::<options_amm::state::MarginAccount>()],
+        )
+    }
+
+    /// What `owner` holds in quote: wallet plus margin collateral, less debt (raw units).
+    pub async fn cash(&mut self, owner: &Lp) -> i128 {
+        let wallet = self.balance(&owner.quote).await as i128;
+        let key = ix::margin_pda(&self.market, &owner.pubkey());
+        let margin = match self.account(&key).await {
+            Some(_) => self.margin_state(&owner.pubkey()).await.net_collateral(),
+            None => 0,
+        };
+        wallet + margin
+    }
+
+    /// Lists a board at `expiry` with `strikes` (quote, vol %), refreshes it and records it.
+    pub async fn list_board(&mut self, expiry: i64, strikes: &[(u64, u64)]) -> Pubkey {
+        let authority = self.authority.insecure_clone();
+        self.send(&[ix::create_board(self, expiry, strikes)], &[&authority]).await.unwrap();
+        let board = ix::board_pda(&self.market, expiry);
+        self.boards.push(board);
+        self.send(&[ix::refresh_board(self, &board)], &[]).await.unwrap();
+        board
+    }
+
+    /// Refreshes every active board at the current oracle price.
+    pub async fn refresh_all(&mut self) {
+        for b in self.boards.clone() {
+            self.send(&[ix::refresh_board(self, &b)], &[]).await.unwrap();
+        }
+    }
+
     pub async fn config_state(&mut self) -> options_amm::state::Config {
         let acc = self.account(&self.config.clone()).await.expect("config exists");
         options_amm::state::Config::try_deserialize(&mut &acc.data[..]).unwrap()
@@ -463,6 +499,10 @@ pub struct Lp {
 impl Lp {
     pub fn pubkey(&self) -> Pubkey {
         self.key.pubkey()
+    }
+    /// Another handle on the same user (its keypair cloned).
+    pub fn same(&self) -> Lp {
+        Lp { key: self.key.insecure_clone(), quote: self.quote, shares: self.shares }
     }
     /// The accounts a refused LP instruction must not change.
     pub fn accounts(&self) -> Vec<Pubkey> {

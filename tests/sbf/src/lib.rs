@@ -127,7 +127,11 @@ impl Sbf {
     }
 
     /// Publishes `price` (expo -8) with `conf` at `publish_time` into the legacy price account.
+    /// A new print comes in a new slot (the program takes one print per slot).
     pub fn set_price(&mut self, price: i64, conf: u64, publish_time: i64) {
+        let mut clock: anchor_lang::prelude::Clock = self.svm.get_sysvar();
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
         let q = pyth::Quote { price, conf, publish_time, ..Default::default() };
         self.put(self.keys.oracle, pyth::legacy_price_account(&q), pyth::ORACLE_PROGRAM);
     }

@@ -10,6 +10,7 @@ mod test_lp;
 mod test_margin;
 mod test_program;
 mod test_rebalance;
+mod test_roles;
 mod test_settlement;
 mod test_soundness;
 mod test_timelock;

@@ -41,7 +41,7 @@ async fn client_fill(
         spot_conf: px.conf,
         now: env.now,
         expiry_ts: b.expiry_ts,
-        inventory: m.inventory(),
+        inventory: m.pricing_inventory(env.now).unwrap(),
         rate_bps: m.params.risk_free_rate_bps,
         underlying_decimals: m.underlying_decimals,
         quote_decimals: m.quote_decimals,

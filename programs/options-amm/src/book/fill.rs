@@ -44,7 +44,7 @@ pub fn market_fill(
             spot_conf: px.conf,
             now,
             expiry_ts: b.expiry_ts,
-            inventory: m.inventory(),
+            inventory: m.pricing_inventory(now)?,
             rate_bps: m.params.risk_free_rate_bps,
             underlying_decimals: m.underlying_decimals,
             quote_decimals: m.quote_decimals,

@@ -106,10 +106,16 @@ pub struct Market {
     /// traded and then replaced by a newer one in the same transaction.
     pub price_slot: u64,
     pub price_publish_time: i64,
+    /// Inventory moves no trade paid for (delta, gamma, vega), as they stood at `fade_start_ts`,
+    /// fading linearly to zero at `fade_end_ts`. The potential prices trades at the aggregates
+    /// less what is still fading (`pricing_inventory`).
+    pub fade: [PodFx; 3],
+    pub fade_start_ts: i64,
+    pub fade_end_ts: i64,
     pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 1_056);
+const _: () = assert!(core::mem::size_of::<Market>() == 1_120);
 const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 
 impl Market {
@@ -196,6 +202,63 @@ impl Market {
         }
         self.price_slot = slot;
         self.price_publish_time = publish_time;
+        Ok(())
+    }
+
+    /// What is still fading in at `now` of the unpriced inventory moves.
+    pub fn fading(&self, now: i64) -> Result<options_amm_pricing::Inventory> {
+        let left = self.fade_end_ts.saturating_sub(now);
+        let span = self.fade_end_ts.saturating_sub(self.fade_start_ts);
+        if left <= 0 || span <= 0 {
+            return Ok(options_amm_pricing::Inventory::default());
+        }
+        let share = Fx::from_num(left.min(span)) / Fx::from_num(span);
+        let part = |p: &PodFx| {
+            p.get().checked_mul(share).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+        };
+        Ok(options_amm_pricing::Inventory {
+            net_delta: part(&self.fade[0])?,
+            net_gamma: part(&self.fade[1])?,
+            net_vega: part(&self.fade[2])?,
+        })
+    }
+
+    /// The inventory the potential prices a trade at: the aggregates less what is still
+    /// fading in. Only trades move it at a fixed time, so any closed loop of trades pays at
+    /// least its spreads and fees whatever else happens in between.
+    pub fn pricing_inventory(&self, now: i64) -> Result<options_amm_pricing::Inventory> {
+        let f = self.fading(now)?;
+        let i = self.inventory();
+        let d =
+            |a: Fx, b: Fx| a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow));
+        Ok(options_amm_pricing::Inventory {
+            net_delta: d(i.net_delta, f.net_delta)?,
+            net_gamma: d(i.net_gamma, f.net_gamma)?,
+            net_vega: d(i.net_vega, f.net_vega)?,
+        })
+    }
+
+    /// Records an inventory move no trade paid for (the aggregates were `before` it): it is
+    /// added to what is fading in, which restarts its fade of `fade_secs`. The inventory the
+    /// potential prices at does not move now.
+    pub fn record_unpriced_move(
+        &mut self,
+        now: i64,
+        before: options_amm_pricing::Inventory,
+    ) -> Result<()> {
+        let fading = self.fading(now)?;
+        let after = self.inventory();
+        let o = || error!(OptionsAmmError::MathOverflow);
+        let add =
+            |f: Fx, a: Fx, b: Fx| a.checked_sub(b).and_then(|m| m.checked_add(f)).ok_or_else(o);
+        self.fade = [
+            PodFx::of(add(fading.net_delta, after.net_delta, before.net_delta)?),
+            PodFx::of(add(fading.net_gamma, after.net_gamma, before.net_gamma)?),
+            PodFx::of(add(fading.net_vega, after.net_vega, before.net_vega)?),
+        ];
+        self.fade_start_ts = now;
+        self.fade_end_ts =
+            now.checked_add(i64::from(self.params.trading.fade_secs)).ok_or_else(o)?;
         Ok(())
     }
 

@@ -113,7 +113,11 @@ pub struct TradingParams {
     /// (basis points a year). Pinning the pool at its cap costs in proportion to what is
     /// locked and for how long.
     pub lock_rate_at_cap_bps: u32,
-    pub reserved: u32,
+    /// How long an inventory move no trade paid for (a refresh's re-mark, a liquidation, a
+    /// settlement, a hedge, a delisting) takes to enter the potential's argument, seconds: it
+    /// fades in linearly, so at one time nothing jumps and no trade placed around such a move
+    /// gains from it.
+    pub fade_secs: u32,
 }
 
 /// Delta-hedging (`rebalance`) parameters.
@@ -200,7 +204,7 @@ params_table! {
     trading.cache_max_age_secs: u32 = [10, 3_600],
     trading.cache_max_spot_move_bps: u32 = [10, 2_000],
     trading.lock_rate_at_cap_bps: u32 = [100, 10_000],
-    trading.reserved: u32 = [0, 0],
+    trading.fade_secs: u32 = [60, 86_400],
     hedge.delta_band_micro: u64 = [0, 1_000_000_000_000_000],
     hedge.max_rebalance_size: u64 = [1, u64::MAX / 4],
     hedge.keeper_discount_bps: u32 = [0, 100],
@@ -314,7 +318,7 @@ impl RiskParams {
                 cache_max_age_secs: 120,
                 cache_max_spot_move_bps: 100,
                 lock_rate_at_cap_bps: 2_000, // 20% a year at the utilisation cap
-                reserved: 0,
+                fade_secs: 3_600,
             },
             hedge: HedgeParams {
                 delta_band_micro: 5_000_000,         // 5 underlying

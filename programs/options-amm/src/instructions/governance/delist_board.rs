@@ -25,10 +25,12 @@ pub fn handler(ctx: Context<DelistBoard>) -> Result<()> {
     require!(b.status()? == BoardStatus::Active, OptionsAmmError::BoardNotActive);
     require!(b.is_empty(), OptionsAmmError::BoardNotEmpty);
     // An empty board's contributions are zero; remove whatever rounding left, as settlement does.
+    let before = m.inventory();
     m.net_delta.replace_part(b.contrib_delta.get(), Fx::ZERO)?;
     m.net_gamma.replace_part(b.contrib_gamma.get(), Fx::ZERO)?;
     m.net_vega.replace_part(b.contrib_vega.get(), Fx::ZERO)?;
     m.options_value.replace_part(b.contrib_value.get(), Fx::ZERO)?;
+    m.record_unpriced_move(Clock::get()?.unix_timestamp, before)?;
     b.contrib_delta = PodFx::default();
     b.contrib_gamma = PodFx::default();
     b.contrib_vega = PodFx::default();

@@ -168,8 +168,12 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
             crate::math::safe::mul_div_floor(penalty, g.keeper_penalty_share_bps as u64, 10_000)?;
         pool_in += penalty_paid as i128 - keeper_reward as i128;
 
+        // The vault's inventory moves without a trade paying the potential for it: it fades
+        // into the potential, so no trade placed around the liquidation gains from it.
+        let before = m.inventory();
         let applied =
             apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f.greeks)?;
+        m.record_unpriced_move(now, before)?;
         acc.track_series(applied.old_trader, applied.new_trader)?;
         // Unpaid cost: the account's debt while it keeps open series, else the pool's loss.
         let bad_debt = if unpaid > 0 && acc.open_series > 0 {

@@ -88,7 +88,9 @@ pub fn handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<(
                 before.checked_sub(size).ok_or(OptionsAmmError::MathOverflow)?
             }
         };
+        let inventory_before = m.inventory();
         m.net_delta.set(after);
+        m.record_unpriced_move(now, inventory_before)?;
         (side, q, before, after, px.price, m.signer_seeds())
     };
 

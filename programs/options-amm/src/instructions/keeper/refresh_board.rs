@@ -63,10 +63,13 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
             acc(&mut value, pos, gk.price)?;
         }
     }
+    let before = m.inventory();
     m.net_delta.replace_part(b.contrib_delta.get(), d)?;
     m.net_gamma.replace_part(b.contrib_gamma.get(), g)?;
     m.net_vega.replace_part(b.contrib_vega.get(), v)?;
     m.options_value.replace_part(b.contrib_value.get(), value)?;
+    // The re-mark's move fades into the potential (no trade placed around it gains).
+    m.record_unpriced_move(now, before)?;
     b.contrib_delta = PodFx::of(d);
     b.contrib_gamma = PodFx::of(g);
     b.contrib_vega = PodFx::of(v);

@@ -65,10 +65,12 @@ pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
         if reserved < payable { Fx::from_num(reserved) / Fx::from_num(payable) } else { Fx::ONE };
     m.lp_quote = sub(m.lp_quote, reserved)?;
     m.settlement_payable = add(m.settlement_payable, reserved)?;
+    let before = m.inventory();
     m.net_delta.replace_part(b.contrib_delta.get(), Fx::ZERO)?;
     m.net_gamma.replace_part(b.contrib_gamma.get(), Fx::ZERO)?;
     m.net_vega.replace_part(b.contrib_vega.get(), Fx::ZERO)?;
     m.options_value.replace_part(b.contrib_value.get(), Fx::ZERO)?;
+    m.record_unpriced_move(now, before)?;
     b.contrib_delta = PodFx::default();
     b.contrib_gamma = PodFx::default();
     b.contrib_vega = PodFx::default();

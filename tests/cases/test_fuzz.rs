@@ -1,13 +1,29 @@
 //! Stateful invariant fuzzing through the real program: random sequences of LP, trader, keeper,
-//! oracle, clock and governance actions, each a real transaction. After every action:
+//! oracle, clock and governance actions over two boards, and adversaries, each action a real
+//! transaction. After every action, the accounting invariants:
 //!
 //! * solvency: the quote vault holds exactly the books (pool + trader collateral + protocol fees
-//!   + settlement reserve), the underlying vault exactly the hedge, and locks <= pool quote;
+//!   + settlement reserve), the underlying vault exactly the hedge;
 //! * conservation: the sum of every quote and underlying token account is constant;
 //! * a rejected instruction changed no watched account;
-//! * share monotonicity: an LP deposit or withdrawal never lowers the value of a share of either
-//!   tranche (rounding goes to the remaining holders), at the same price and time;
-//! * no LP round trip (deposit then immediate withdrawal) returns more than it put in.
+//!
+//! and the economic ones (docs/SECURITY.md):
+//!
+//! * E1 no free lunch: a closed loop of 2-4 trades over random series of both boards, with an
+//!   unpriced move (a refresh, a hedge, a liquidation) sometimes placed inside it, at one price
+//!   and time, never leaves the trader with more cash; nor does a liquidator's trade placed
+//!   around its liquidation;
+//! * E2 margin: after every accepted sell or collateral withdrawal, an account with shorts is at
+//!   or above initial margin (a searcher tries longs-back-shorts escapes);
+//! * E3 liveness: every expired board settles (a wide print first, a second print, a late keeper
+//!   past the window, LPs that took every free unit), and all its positions settle;
+//! * E4 LP fairness: an LP deposit or withdrawal never lowers the value of a share of either
+//!   tranche, and no deposit-refresh-withdraw (or withdraw-refresh-deposit) pays;
+//! * E5 locks: `locked_quote` equals the per-series locks recomputed from open interest, each
+//!   board at its own cap (an independent integer computation).
+//!
+//! A governance actor proposes random in-bounds parameter sets throughout; a griefer pins the
+//! pool's utilisation.
 //!
 //! Reproducible from a seed. `FUZZ_SEQUENCES` and `FUZZ_ACTIONS` set the campaign size (CI runs
 //! the defaults below; set them higher for a long campaign), `FUZZ_SEED` the first seed. A
@@ -15,6 +31,8 @@
 //! actions)`, to be added to `REGRESSIONS`, which every run replays first.
 
 use anchor_lang::prelude::Pubkey;
+use options_amm::book::margin::{net_collateral_whole, position_margin};
+use options_amm::math::margin::{Level, MarginTotals};
 use options_amm::state::{RiskParams, CALL, FIELDS, JUNIOR, PAUSE_ALL, PUT, SENIOR};
 use options_amm_pricing::Fx;
 use options_amm_tests::{
@@ -49,8 +67,11 @@ struct World {
     keeper: Keypair,
     keeper_underlying: Pubkey,
     keeper_quote: Pubkey,
-    board: Pubkey,
-    expiry: i64,
+    /// The keeper as a trader too (a liquidator that trades around its liquidations).
+    keeper_lp: Lp,
+    /// Active boards: address, expiry, number of strikes. The second is longer-dated, with
+    /// other vols.
+    boards: Vec<(Pubkey, i64, usize)>,
     price: i64,
     /// Every token account whose balance is conserved, quote then underlying.
     quote_accounts: Vec<Pubkey>,
@@ -58,36 +79,62 @@ struct World {
     quote_total: u128,
     underlying_total: u128,
     stats: Stats,
+    /// The last refusal, for failure messages.
+    last_error: String,
 }
 
 #[derive(Default, Debug)]
 struct Stats {
     ok: u64,
     refused: u64,
+    /// Closed loops completed (E1) and liquidator sandwiches completed.
+    loops: u64,
+    sandwiches: u64,
+    settled_boards: u64,
 }
+
+/// The second board's strikes and vols (quote, %).
+const LONG_STRIKES: [(u64, u64); 3] = [(140, 110), (150, 105), (165, 110)];
 
 impl World {
     async fn new() -> World {
         let mut t = Trading::new().await;
-        let board = t.board;
-        let mut traders = vec![Lp {
-            key: t.trader.key.insecure_clone(),
-            quote: t.trader.quote,
-            shares: t.trader.shares,
-        }];
+        let first = t.board;
+        let second_expiry = EXPIRY + 31 * DAY;
+        let second = t.env.list_board(second_expiry, &LONG_STRIKES).await;
+        let mut traders = vec![t.trader.same()];
         for _ in 0..2 {
-            traders.push(Trading::trader_on(&mut t.env, &board).await);
+            traders.push(Trading::trader_on(&mut t.env, &first).await);
         }
-        let lps = vec![
-            Lp { key: t.lp.key.insecure_clone(), quote: t.lp.quote, shares: t.lp.shares },
-            t.env.lp(200_000 * USDC).await,
-        ];
+        for tr in &traders {
+            t.env.open_position(&second, tr).await;
+        }
+        let lps = vec![t.lp.same(), t.env.lp(200_000 * USDC).await];
         let keeper = Keypair::new();
         let (u, q) = (t.env.underlying_mint, t.env.quote_mint);
         let keeper_underlying = t.env.token_account(&u, &keeper.pubkey()).await;
         let keeper_quote = t.env.token_account(&q, &keeper.pubkey()).await;
         t.env.mint_to(&u, &keeper_underlying, 10_000 * CONTRACT).await;
         t.env.mint_to(&q, &keeper_quote, 1_000_000 * USDC).await;
+        // The keeper's trading identity: its own quote account, a margin account, positions.
+        let keeper_lp = Lp {
+            key: keeper.insecure_clone(),
+            quote: keeper_quote,
+            shares: [Pubkey::default(); 2],
+        };
+        let rent = anchor_lang::solana_program::system_instruction::transfer(
+            &t.env.payer(),
+            &keeper.pubkey(),
+            1_000_000_000,
+        );
+        t.env.send(&[rent], &[]).await.unwrap();
+        let i = ix::open_margin_account(&t.env, &keeper.pubkey());
+        t.env.send(&[i], &[&keeper]).await.unwrap();
+        let i = ix::deposit_collateral(&t.env, &keeper_lp, 50_000 * USDC);
+        t.env.send(&[i], &[&keeper]).await.unwrap();
+        for b in [first, second] {
+            t.env.open_position(&b, &keeper_lp).await;
+        }
         let mut quote_accounts: Vec<Pubkey> = traders.iter().chain(&lps).map(|p| p.quote).collect();
         quote_accounts.extend([keeper_quote, t.env.quote_vault]);
         let underlying_accounts = vec![keeper_underlying, t.env.underlying_vault];
@@ -98,14 +145,18 @@ impl World {
             keeper,
             keeper_underlying,
             keeper_quote,
-            board,
-            expiry: EXPIRY,
+            keeper_lp,
+            boards: vec![
+                (first, EXPIRY, STRIKES.len()),
+                (second, second_expiry, LONG_STRIKES.len()),
+            ],
             price: START_PRICE,
             quote_accounts,
             underlying_accounts,
             quote_total: 0,
             underlying_total: 0,
             stats: Stats::default(),
+            last_error: String::new(),
         };
         w.quote_total = w.sum(&w.quote_accounts.clone()).await;
         w.underlying_total = w.sum(&w.underlying_accounts.clone()).await;
@@ -120,15 +171,24 @@ impl World {
         s
     }
 
+    fn everyone(&self) -> Vec<Pubkey> {
+        let mut v: Vec<Pubkey> = self.traders.iter().map(|p| p.pubkey()).collect();
+        v.push(self.keeper.pubkey());
+        v
+    }
+
     fn watched(&self) -> Vec<Pubkey> {
         let env = &self.t.env;
         let mut w = self.quote_accounts.clone();
         w.extend(&self.underlying_accounts);
-        w.extend([env.market, env.config, self.board]);
+        w.extend([env.market, env.config]);
+        w.extend(self.boards.iter().map(|b| b.0));
         w.extend(env.share_mints);
         w.extend(self.lps.iter().flat_map(|l| l.shares));
-        w.extend(self.traders.iter().map(|p| ix::position_pda(&self.board, &p.pubkey())));
-        w.extend(self.traders.iter().map(|p| ix::margin_pda(&env.market, &p.pubkey())));
+        for owner in self.everyone() {
+            w.push(ix::margin_pda(&env.market, &owner));
+            w.extend(self.boards.iter().map(|b| ix::position_pda(&b.0, &owner)));
+        }
         w
     }
 
@@ -150,6 +210,7 @@ impl World {
             }
             Err(e) => {
                 self.stats.refused += 1;
+                self.last_error = format!("{e:?}");
                 let after = self.t.env.snapshot(&keys).await;
                 for (i, (b, a)) in before.iter().zip(&after).enumerate() {
                     assert_eq!(
@@ -170,7 +231,6 @@ impl World {
         let ctx = format!("seed {seed} step {step} after {what}");
         assert_eq!(quote_vault, m.quote_books().unwrap(), "{ctx}: quote vault != books");
         assert_eq!(underlying_vault, m.lp_underlying, "{ctx}: underlying vault != hedge");
-        assert!(m.locked_quote <= m.lp_quote, "{ctx}: locks exceed the pool");
         let q = self.sum(&self.quote_accounts.clone()).await;
         let u = self.sum(&self.underlying_accounts.clone()).await;
         assert_eq!(
@@ -178,6 +238,25 @@ impl World {
             (self.quote_total, self.underlying_total),
             "{ctx}: tokens not conserved"
         );
+        // E5: the pool locks, per series, the maximum payoff of every contract held long, at
+        // its board's own cap. Computed here in integers: K x 10^6 (puts) or K x (cap - 1) x
+        // 10^6 (calls) quote raw units per contract, times open interest / 10^9, rounded up.
+        let mut locks = 0u128;
+        for (b, _, _) in self.boards.clone() {
+            let board = self.t.env.board_state(&b).await;
+            for s in &board.strikes[..board.num_strikes as usize] {
+                let k = s.strike.get().to_num::<u128>();
+                for (kind, oi) in [(CALL, s.open_interest[0]), (PUT, s.open_interest[1])] {
+                    let payoff = if kind == PUT {
+                        k * 1_000_000
+                    } else {
+                        k * 1_000_000 * (board.cap_multiple_bps as u128 - 10_000) / 10_000
+                    };
+                    locks += (oi as u128 * payoff).div_ceil(1_000_000_000);
+                }
+            }
+        }
+        assert_eq!(m.locked_quote as u128, locks, "{ctx}: E5 locks != open interest's payoffs");
     }
 
     /// Each tranche's value and share supply now (senior claim accrued to the clock, as the
@@ -218,12 +297,70 @@ impl World {
         self.t.env.set_oracle(&q);
     }
 
+    /// A random active board and strike index on it.
+    fn board(&self, rng: &mut Rng) -> (Pubkey, u8) {
+        let (b, _, n) = self.boards[rng.below(self.boards.len() as u64) as usize];
+        (b, rng.below(n as u64) as u8)
+    }
+
+    /// One trade; `true` if accepted.
+    #[allow(clippy::too_many_arguments)]
+    async fn trade(
+        &mut self,
+        seed: u64,
+        step: usize,
+        who: &Lp,
+        board: Pubkey,
+        strike: u8,
+        kind: u8,
+        buy: bool,
+        size: u64,
+    ) -> bool {
+        let i = if buy {
+            ix::buy(&self.t.env, &board, who, strike, kind, size, u64::MAX)
+        } else {
+            ix::sell(&self.t.env, &board, who, strike, kind, size, 0)
+        };
+        let key = who.key.insecure_clone();
+        let done = self.act(seed, step, if buy { "buy" } else { "sell" }, vec![i], &[&key]).await;
+        if done && !buy {
+            self.assert_margin(seed, step, &who.pubkey(), "sell").await;
+        }
+        done
+    }
+
+    /// E2: an account with shorts is at or above initial margin, valued as the program values
+    /// it (its positions at the trading oracle price).
+    async fn assert_margin(&mut self, seed: u64, step: usize, owner: &Pubkey, what: &str) {
+        let env = &mut self.t.env;
+        let acc = env.margin_state(owner).await;
+        if !acc.has_shorts() {
+            return;
+        }
+        let m = env.market_state().await;
+        let oracle = env.account(&env.oracle.clone()).await.unwrap();
+        let raw =
+            options_amm::oracle::parse(m.oracle_kind, &oracle.data, &m.oracle_feed_id).unwrap();
+        let px = options_amm::oracle::validate(&raw, env.now, &m.params.oracle_trade).unwrap();
+        let mut totals = MarginTotals::default();
+        for p in acc.positions[..acc.num_positions as usize].to_vec() {
+            let pos = env.position_state(&p).await;
+            let b = env.board_state(&pos.board).await;
+            let t = position_margin(&m, &pos, &b, env.now, &px, Level::Initial, false).unwrap();
+            totals.add(t).unwrap();
+        }
+        let excess = totals.excess(net_collateral_whole(&acc, m.quote_decimals).unwrap()).unwrap();
+        assert!(
+            excess >= 0,
+            "seed {seed} step {step}: E2 {owner} below initial margin after {what}: {excess}"
+        );
+    }
+
     async fn step(&mut self, rng: &mut Rng, seed: u64, step: usize) {
-        let board = self.board;
         let pick = rng.below(100);
         let what;
         match pick {
-            0..=11 => {
+            0..=9 => {
                 what = "deposit";
                 let lp = rng.below(self.lps.len() as u64) as usize;
                 let tranche = if rng.below(2) == 0 { SENIOR } else { JUNIOR };
@@ -255,7 +392,7 @@ impl World {
                     );
                 }
             }
-            12..=19 => {
+            10..=15 => {
                 what = "withdraw";
                 let lp = rng.below(self.lps.len() as u64) as usize;
                 let tranche = rng.below(2) as u8;
@@ -272,26 +409,22 @@ impl World {
                     &format!("seed {seed} step {step} withdraw"),
                 );
             }
-            20..=49 => {
+            16..=37 => {
                 what = "trade";
                 let tr = rng.below(self.traders.len() as u64) as usize;
-                let strike = rng.below(STRIKES.len() as u64) as u8;
+                let (board, strike) = self.board(rng);
                 let kind = if rng.below(2) == 0 { CALL } else { PUT };
                 let size = 1 + rng.below(5 * CONTRACT);
-                let i = if rng.below(2) == 0 {
-                    ix::buy(&self.t.env, &board, &self.traders[tr], strike, kind, size, u64::MAX)
-                } else {
-                    ix::sell(&self.t.env, &board, &self.traders[tr], strike, kind, size, 0)
-                };
-                let key = self.traders[tr].key.insecure_clone();
-                self.act(seed, step, what, vec![i], &[&key]).await;
+                let who = self.traders[tr].same();
+                self.trade(seed, step, &who, board, strike, kind, rng.below(2) == 0, size).await;
             }
-            50..=61 => {
+            38..=45 => {
                 what = "refresh";
+                let (board, _) = self.board(rng);
                 let i = ix::refresh_board(&self.t.env, &board);
                 self.act(seed, step, what, vec![i], &[]).await;
             }
-            62..=79 => {
+            46..=57 => {
                 what = "oracle/clock";
                 let dt = 1 + rng.below(90) as i64;
                 let now = self.t.env.now + dt;
@@ -308,71 +441,72 @@ impl World {
                 };
                 self.publish(publish, conf).await;
             }
-            80..=89 => {
+            58..=63 => {
                 what = "rebalance";
-                let m = self.t.env.market_state().await;
-                let delta = m.net_delta.get().abs();
-                let max = (delta * options_amm_pricing::Fx::from_num(CONTRACT)).to_num::<u64>();
-                let amount = 1 + rng.below(max.max(1) + CONTRACT);
-                let i = ix::rebalance(
-                    &self.t.env,
-                    &self.keeper.pubkey(),
-                    &self.keeper_underlying,
-                    &self.keeper_quote,
-                    amount,
-                    if m.net_delta.get() < 0 { 0 } else { u64::MAX },
-                );
-                let key = self.keeper.insecure_clone();
-                self.act(seed, step, what, vec![i], &[&key]).await;
+                self.rebalance(rng, seed, step).await;
             }
-            90..=91 => {
+            64..=65 => {
                 what = "collateral";
                 let tr = rng.below(self.traders.len() as u64) as usize;
                 let amount = 1 + rng.below(5_000 * USDC);
-                let i = if rng.below(2) == 0 {
+                let deposit = rng.below(2) == 0;
+                let i = if deposit {
                     ix::deposit_collateral(&self.t.env, &self.traders[tr], amount)
                 } else {
                     ix::withdraw_collateral(&self.t.env, &self.traders[tr], amount)
                 };
                 let key = self.traders[tr].key.insecure_clone();
-                self.act(seed, step, what, vec![i], &[&key]).await;
-            }
-            92..=93 => {
-                what = "liquidate";
-                let tr = rng.below(self.traders.len() as u64) as usize;
-                let owner = self.traders[tr].pubkey();
-                let strike = rng.below(STRIKES.len() as u64) as u8;
-                let kind = if rng.below(2) == 0 { CALL } else { PUT };
-                let liquidator = Lp {
-                    key: self.keeper.insecure_clone(),
-                    quote: self.keeper_quote,
-                    shares: [Pubkey::default(); 2],
-                };
-                let size = 1 + rng.below(50 * CONTRACT);
-                let i = ix::liquidate(&self.t.env, &board, &owner, &liquidator, strike, kind, size);
-                let key = self.keeper.insecure_clone();
-                self.act(seed, step, what, vec![i], &[&key]).await;
-            }
-            94 => {
-                what = "governance";
-                // A random parameter moved to a random value inside its bounds; sometimes
-                // executed after the delay (boards then need a refresh).
-                let m = self.t.env.market_state().await;
-                let mut p: RiskParams = m.params;
-                let i = rng.below(FIELDS.len() as u64) as usize;
-                let (_, lo, hi) = FIELDS[i];
-                let _ = p.set(i, lo + rng.below((hi - lo).saturating_add(1)));
-                let authority = self.t.env.authority.insecure_clone();
-                let ix = ix::propose_params(&self.t.env, &authority.pubkey(), p);
-                if self.act(seed, step, what, vec![ix], &[&authority]).await && rng.below(2) == 0 {
-                    let eta = self.t.env.market_state().await.pending_eta;
-                    self.t.env.set_time(eta).await;
-                    self.publish(eta, START_CONF).await;
-                    let ix = ix::execute_params(&self.t.env);
-                    self.act(seed, step, "execute params", vec![ix], &[]).await;
+                if self.act(seed, step, what, vec![i], &[&key]).await && !deposit {
+                    let owner = self.traders[tr].pubkey();
+                    self.assert_margin(seed, step, &owner, "collateral withdrawal").await;
                 }
             }
-            95 => {
+            66..=67 => {
+                what = "liquidate";
+                self.liquidate(rng, seed, step).await;
+            }
+            68..=75 => {
+                what = "closed loop";
+                self.closed_loop(rng, seed, step).await;
+            }
+            76..=79 => {
+                what = "margin escape";
+                self.margin_escape(rng, seed, step).await;
+            }
+            80..=81 => {
+                what = "liquidator sandwich";
+                self.liquidator_sandwich(rng, seed, step).await;
+            }
+            82..=83 => {
+                what = "griefer";
+                let (board, _, n) = self.boards[rng.below(self.boards.len() as u64) as usize];
+                let tr = rng.below(self.traders.len() as u64) as usize;
+                let who = self.traders[tr].same();
+                // The highest strike's calls in size: the pool's locks grow and the lock charge
+                // is paid; an accepted buy that raised the locks leaves them under the cap.
+                let size = (100 + rng.below(900)) * CONTRACT;
+                let locked0 = self.t.env.market_state().await.locked_quote;
+                let top = n as u8 - 1;
+                if self.trade(seed, step, &who, board, top, CALL, true, size).await {
+                    let m = self.t.env.market_state().await;
+                    if m.locked_quote > locked0 {
+                        let cap = m.lp_quote as u128 * m.params.max_utilisation_bps as u128;
+                        assert!(
+                            m.locked_quote as u128 * 10_000 <= cap,
+                            "seed {seed} step {step}: utilisation above its cap"
+                        );
+                    }
+                }
+            }
+            84..=85 => {
+                what = "LP sandwich";
+                self.lp_sandwich(rng, seed, step).await;
+            }
+            86..=88 => {
+                what = "governance";
+                self.governance(rng, seed, step).await;
+            }
+            89 => {
                 what = "pause/unpause";
                 let (signer, flags) = if rng.below(2) == 0 {
                     (self.t.env.guardian.insecure_clone(), PAUSE_ALL)
@@ -382,67 +516,336 @@ impl World {
                 let i = ix::set_pause(&self.t.env, &signer.pubkey(), flags);
                 self.act(seed, step, what, vec![i], &[&signer]).await;
             }
-            _ => {
+            90..=92 => {
                 what = "expiry and settlement";
-                self.expire_and_roll(seed, step).await;
+                self.expire_and_roll(rng, seed, step).await;
+            }
+            _ => {
+                what = "trade";
+                let tr = rng.below(self.traders.len() as u64) as usize;
+                let (board, strike) = self.board(rng);
+                let who = self.traders[tr].same();
+                let size = 1 + rng.below(20 * CONTRACT);
+                self.trade(seed, step, &who, board, strike, PUT, rng.below(2) == 0, size).await;
             }
         }
         self.check(seed, step, what).await;
     }
 
-    /// Jumps past expiry, settles the board and every position, lists a new board.
-    async fn expire_and_roll(&mut self, seed: u64, step: usize) {
-        let board = self.board;
-        let now = self.expiry + 30;
-        self.t.env.set_time(now).await;
-        let q = pyth::Quote {
-            price: self.price,
-            publish_time: self.expiry + 2,
-            prev_publish_time: Some(self.expiry - 1),
-            ..pyth::Quote::default()
-        };
-        self.t.env.set_oracle(&q);
-        let i = ix::settle_board(&self.t.env, &board);
-        assert!(
-            self.act(seed, step, "settle_board", vec![i], &[]).await,
-            "seed {seed} step {step}: settle_board"
-        );
-        for tr in 0..self.traders.len() {
-            let i = ix::settle_position(&self.t.env, &board, &self.traders[tr]);
-            assert!(
-                self.act(seed, step, "settle_position", vec![i], &[]).await,
-                "seed {seed} step {step}: settle_position"
-            );
-            let owner = self.traders[tr].pubkey();
-            self.t.env.forget_position(&board, &owner);
-        }
-        // Every payout made, every debt collected: no reserve, receivable or lock is left.
+    async fn rebalance(&mut self, rng: &mut Rng, seed: u64, step: usize) -> bool {
         let m = self.t.env.market_state().await;
-        assert_eq!(
-            (m.settlement_payable, m.settlement_receivable, m.locked_quote),
-            (0, 0, 0),
-            "seed {seed} step {step}: settlement left books"
+        let delta = m.net_delta.get().abs();
+        let max = (delta * Fx::from_num(CONTRACT)).to_num::<u64>();
+        let amount = 1 + rng.below(max.max(1) + CONTRACT);
+        let i = ix::rebalance(
+            &self.t.env,
+            &self.keeper.pubkey(),
+            &self.keeper_underlying,
+            &self.keeper_quote,
+            amount,
+            if m.net_delta.get() < 0 { 0 } else { u64::MAX },
         );
-        // A new board two weeks out, refreshed, with positions for every trader.
-        self.t.env.boards.retain(|b| *b != board);
-        self.expiry = now + 14 * DAY;
-        let authority = self.t.env.authority.insecure_clone();
-        let i = ix::create_board(&self.t.env, self.expiry, &STRIKES);
-        self.t.env.send(&[i], &[&authority]).await.unwrap();
-        self.board = ix::board_pda(&self.t.env.market, self.expiry);
-        self.t.env.boards.push(self.board);
-        self.publish(now, START_CONF).await;
-        let i = ix::refresh_board(&self.t.env, &self.board);
-        self.t.env.send(&[i], &[]).await.unwrap();
-        for tr in 0..self.traders.len() {
-            let trader = Lp {
-                key: self.traders[tr].key.insecure_clone(),
-                quote: self.traders[tr].quote,
-                shares: self.traders[tr].shares,
-            };
-            let board = self.board;
-            self.t.env.open_position(&board, &trader).await;
+        let key = self.keeper.insecure_clone();
+        self.act(seed, step, "rebalance", vec![i], &[&key]).await
+    }
+
+    async fn liquidate(&mut self, rng: &mut Rng, seed: u64, step: usize) -> bool {
+        let tr = rng.below(self.traders.len() as u64) as usize;
+        let owner = self.traders[tr].pubkey();
+        let (board, strike) = self.board(rng);
+        let kind = if rng.below(2) == 0 { CALL } else { PUT };
+        let size = 1 + rng.below(50 * CONTRACT);
+        let liquidator = self.keeper_lp.same();
+        let i = ix::liquidate(&self.t.env, &board, &owner, &liquidator, strike, kind, size);
+        let key = self.keeper.insecure_clone();
+        self.act(seed, step, "liquidate", vec![i], &[&key]).await
+    }
+
+    /// E1: 2-4 legs over random series of both boards opened, sometimes an unpriced move by
+    /// someone else, then every leg closed in a random order, all at one price and time.
+    async fn closed_loop(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let tr = rng.below(self.traders.len() as u64) as usize;
+        let who = self.traders[tr].same();
+        let n = 2 + rng.below(3) as usize;
+        let mut legs = vec![];
+        for _ in 0..n {
+            let (board, strike) = self.board(rng);
+            let kind = if rng.below(2) == 0 { CALL } else { PUT };
+            legs.push((board, strike, kind, rng.below(2) == 0, 1 + rng.below(20 * CONTRACT)));
         }
+        let cash0 = self.t.env.cash(&who).await;
+        let mut opened = vec![];
+        for &(board, strike, kind, buy, size) in &legs {
+            if self.trade(seed, step, &who, board, strike, kind, buy, size).await {
+                opened.push((board, strike, kind, buy, size));
+            }
+        }
+        match rng.below(4) {
+            0 => {
+                let (board, _) = self.board(rng);
+                let i = ix::refresh_board(&self.t.env, &board);
+                self.act(seed, step, "refresh inside a loop", vec![i], &[]).await;
+            }
+            1 => {
+                self.rebalance(rng, seed, step).await;
+            }
+            2 => {
+                self.liquidate(rng, seed, step).await;
+            }
+            _ => {}
+        }
+        // Close in a random order.
+        let mut closed_all = true;
+        while !opened.is_empty() {
+            let i = rng.below(opened.len() as u64) as usize;
+            let (board, strike, kind, buy, size) = opened.swap_remove(i);
+            closed_all &= self.trade(seed, step, &who, board, strike, kind, !buy, size).await;
+        }
+        if closed_all {
+            self.stats.loops += 1;
+            let cash1 = self.t.env.cash(&who).await;
+            assert!(
+                cash1 <= cash0,
+                "seed {seed} step {step}: E1 a closed loop gained {}",
+                cash1 - cash0
+            );
+        }
+    }
+
+    /// E2 searcher: longs bought, a short sold against them, then the longs sold or collateral
+    /// taken out: whatever is accepted leaves the account at or above initial margin (checked
+    /// inside `trade` and after the withdrawal).
+    async fn margin_escape(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let tr = rng.below(self.traders.len() as u64) as usize;
+        let who = self.traders[tr].same();
+        let (board, strike) = self.board(rng);
+        let size = (1 + rng.below(30)) * CONTRACT;
+        self.trade(seed, step, &who, board, strike, PUT, true, size).await;
+        let (b2, s2) = self.board(rng);
+        self.trade(seed, step, &who, b2, s2, CALL, false, size).await;
+        match rng.below(2) {
+            0 => {
+                self.trade(seed, step, &who, board, strike, PUT, false, size).await;
+            }
+            _ => {
+                let amount = 1 + rng.below(20_000 * USDC);
+                let i = ix::withdraw_collateral(&self.t.env, &who, amount);
+                if self.act(seed, step, "escape withdrawal", vec![i], &[&who.key]).await {
+                    self.assert_margin(seed, step, &who.pubkey(), "escape withdrawal").await;
+                }
+            }
+        }
+    }
+
+    /// E1 for a liquidator: its own trade placed around a liquidation does not earn more than
+    /// the liquidation's reward alone.
+    async fn liquidator_sandwich(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let k = self.keeper_lp.same();
+        let (board, strike) = self.board(rng);
+        let kind = if rng.below(2) == 0 { CALL } else { PUT };
+        let size = (1 + rng.below(100)) * CONTRACT;
+        let buy = rng.below(2) == 0;
+        let cash0 = self.t.env.cash(&k).await;
+        if !self.trade(seed, step, &k, board, strike, kind, buy, size).await {
+            return;
+        }
+        let cash1 = self.t.env.cash(&k).await;
+        self.liquidate(rng, seed, step).await;
+        let cash2 = self.t.env.cash(&k).await;
+        if self.trade(seed, step, &k, board, strike, kind, !buy, size).await {
+            self.stats.sandwiches += 1;
+            let cash3 = self.t.env.cash(&k).await;
+            let round_trip = (cash1 - cash0) + (cash3 - cash2);
+            assert!(round_trip <= 0, "seed {seed} step {step}: E1 the liquidator's trades around a liquidation gained {round_trip}");
+        }
+    }
+
+    /// E4: deposit, refresh, withdraw (or withdraw, refresh, deposit) at one price and time.
+    async fn lp_sandwich(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let lp = self.lps[rng.below(self.lps.len() as u64) as usize].same();
+        let tranche = if rng.below(2) == 0 { SENIOR } else { JUNIOR };
+        let (board, _) = self.board(rng);
+        let refresh = ix::refresh_board(&self.t.env, &board);
+        if rng.below(2) == 0 {
+            let quote0 = self.t.env.balance(&lp.quote).await;
+            let shares0 = self.t.env.balance(&lp.shares[tranche as usize]).await;
+            let amount = 1 + rng.below(100_000 * USDC);
+            let i = ix::deposit(&self.t.env, &lp, tranche, amount, 0);
+            if !self.act(seed, step, "sandwich deposit", vec![i], &[&lp.key]).await {
+                return;
+            }
+            self.act(seed, step, "sandwich refresh", vec![refresh], &[]).await;
+            let got = self.t.env.balance(&lp.shares[tranche as usize]).await - shares0;
+            let i = ix::withdraw(&self.t.env, &lp, tranche, got, 0);
+            if self.act(seed, step, "sandwich withdraw", vec![i], &[&lp.key]).await {
+                let quote1 = self.t.env.balance(&lp.quote).await;
+                assert!(
+                    quote1 <= quote0,
+                    "seed {seed} step {step}: E4 deposit-refresh-withdraw gained {}",
+                    quote1 - quote0
+                );
+            }
+        } else {
+            let held = self.t.env.balance(&lp.shares[tranche as usize]).await;
+            if held == 0 {
+                return;
+            }
+            let quote0 = self.t.env.balance(&lp.quote).await;
+            let shares = 1 + rng.below(held);
+            let i = ix::withdraw(&self.t.env, &lp, tranche, shares, 0);
+            if !self.act(seed, step, "sandwich withdraw", vec![i], &[&lp.key]).await {
+                return;
+            }
+            let got = self.t.env.balance(&lp.quote).await - quote0;
+            self.act(seed, step, "sandwich refresh", vec![refresh], &[]).await;
+            let i = ix::deposit(&self.t.env, &lp, tranche, got, 0);
+            if self.act(seed, step, "sandwich deposit", vec![i], &[&lp.key]).await {
+                let after = self.t.env.balance(&lp.shares[tranche as usize]).await;
+                assert!(
+                    after <= held,
+                    "seed {seed} step {step}: E4 withdraw-refresh-deposit gained {} shares",
+                    after - held
+                );
+            }
+        }
+    }
+
+    /// A governance actor: a random set of 1-4 parameters, each moved within its step limit
+    /// and hard bounds (joint rules may refuse the set); sometimes executed after the delay.
+    async fn governance(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let m = self.t.env.market_state().await;
+        let mut p: RiskParams = m.params;
+        let values = p.values();
+        for _ in 0..1 + rng.below(4) {
+            let i = rng.below(FIELDS.len() as u64) as usize;
+            let (_, lo, hi) = FIELDS[i];
+            let old = values[i];
+            let span = hi - lo;
+            let v = if rng.below(2) == 0 {
+                old.saturating_sub(rng.below((old / 2).max(span / 100).saturating_add(1)))
+            } else {
+                old.saturating_add(rng.below(old.max(span / 10).saturating_add(1)))
+            };
+            let _ = p.set(i, v.clamp(lo, hi));
+        }
+        let authority = self.t.env.authority.insecure_clone();
+        let ix = ix::propose_params(&self.t.env, &authority.pubkey(), p);
+        if self.act(seed, step, "propose", vec![ix], &[&authority]).await && rng.below(2) == 0 {
+            let eta = self.t.env.market_state().await.pending_eta;
+            if self.boards.iter().any(|b| b.1 <= eta + 3_600) {
+                return; // a board would expire inside the delay: leave it pending
+            }
+            self.t.env.set_time(eta).await;
+            self.publish(eta, START_CONF).await;
+            let ix = ix::execute_params(&self.t.env);
+            self.act(seed, step, "execute params", vec![ix], &[]).await;
+            for (b, _, _) in self.boards.clone() {
+                let i = ix::refresh_board(&self.t.env, &b);
+                self.act(seed, step, "refresh after params", vec![i], &[]).await;
+            }
+        }
+    }
+
+    /// E3: jumps past the nearest expiry and settles every expired board, through one of the
+    /// ways a settlement used to be blocked; every position settles; a new board is listed.
+    async fn expire_and_roll(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let expiry = self.boards.iter().map(|b| b.1).min().unwrap();
+        if rng.below(3) == 0 {
+            // LPs first take every free unit they can.
+            for lp in self.lps.clone_all() {
+                for tranche in [JUNIOR, SENIOR] {
+                    let held = self.t.env.balance(&lp.shares[tranche as usize]).await;
+                    let i = ix::withdraw(&self.t.env, &lp, tranche, held / 2 + 1, 0);
+                    self.act(seed, step, "drain", vec![i], &[&lp.key]).await;
+                }
+            }
+        }
+        let window = self.t.env.market_state().await.params.oracle_settle.max_age_secs as i64;
+        let variant = rng.below(4);
+        let (now, publish) = match variant {
+            0 => (expiry + 30, expiry + 2),                     // the first print
+            1 => (expiry + window - 5, expiry + window - 10),   // a later print, a late keeper
+            2 => (expiry + 30, expiry + 20),                    // after a wide print (below)
+            _ => (expiry + window + 100, expiry + window + 90), // the window passed: fallback
+        };
+        if variant == 2 {
+            self.t.env.set_time(expiry + 15).await;
+            let wide = pyth::Quote {
+                price: self.price,
+                conf: self.price as u64 / 10,
+                publish_time: expiry + 10,
+                ..pyth::Quote::default()
+            };
+            self.t.env.set_oracle(&wide);
+            for (b, e, _) in self.boards.clone() {
+                if e <= expiry {
+                    let i = ix::settle_board(&self.t.env, &b);
+                    assert!(!self.act(seed, step, "settle on a wide print", vec![i], &[]).await);
+                }
+            }
+        }
+        self.t.env.set_time(now).await;
+        let q = pyth::Quote { price: self.price, publish_time: publish, ..pyth::Quote::default() };
+        self.t.env.set_oracle(&q);
+        // The boards of that expiry (another may expire a few seconds later: it settles from
+        // its own window at a later roll).
+        for (b, e, _) in self.boards.clone() {
+            if e != expiry {
+                continue;
+            }
+            let i = ix::settle_board(&self.t.env, &b);
+            assert!(
+                self.act(seed, step, "settle_board", vec![i], &[]).await,
+                "seed {seed} step {step}: E3 settle_board (variant {variant}, expiry {e}, now {now}, print {publish}, boards {:?}): {}",
+                self.boards.iter().map(|b| b.1).collect::<Vec<_>>(),
+                self.last_error
+            );
+            self.stats.settled_boards += 1;
+            for owner in self.traders.clone_all().into_iter().chain([self.keeper_lp.same()]) {
+                let i = ix::settle_position(&self.t.env, &b, &owner);
+                assert!(
+                    self.act(seed, step, "settle_position", vec![i], &[]).await,
+                    "seed {seed} step {step}: E3 settle_position: {}",
+                    self.last_error
+                );
+                self.t.env.forget_position(&b, &owner.pubkey());
+            }
+            let s = self.t.env.board_state(&b).await;
+            assert_eq!(
+                (s.payable, s.receivable),
+                (0, 0),
+                "seed {seed} step {step}: board books left"
+            );
+            self.t.env.boards.retain(|x| *x != b);
+            self.boards.retain(|x| x.0 != b);
+        }
+        // The clock is past at least one expiry: list a replacement two weeks (or a month) out.
+        let shape = if self.boards.is_empty() || rng.below(2) == 0 {
+            &STRIKES[..]
+        } else {
+            &LONG_STRIKES[..]
+        };
+        let expiry = now + if shape.len() == STRIKES.len() { 14 } else { 31 } * DAY;
+        self.publish(now, START_CONF).await;
+        for (b, _, _) in self.boards.clone() {
+            let i = ix::refresh_board(&self.t.env, &b);
+            self.act(seed, step, "refresh after expiry", vec![i], &[]).await;
+        }
+        let board = self.t.env.list_board(expiry, shape).await;
+        self.boards.push((board, expiry, shape.len()));
+        for owner in self.traders.clone_all().into_iter().chain([self.keeper_lp.same()]) {
+            self.t.env.open_position(&board, &owner).await;
+        }
+    }
+}
+
+trait CloneAll {
+    fn clone_all(&self) -> Vec<Lp>;
+}
+
+impl CloneAll for Vec<Lp> {
+    fn clone_all(&self) -> Vec<Lp> {
+        self.iter().map(Lp::same).collect()
     }
 }
 
@@ -496,10 +899,13 @@ async fn random_action_sequences_keep_every_invariant() {
         };
         total.ok += stats.ok;
         total.refused += stats.refused;
+        total.loops += stats.loops;
+        total.sandwiches += stats.sandwiches;
+        total.settled_boards += stats.settled_boards;
     }
     println!(
-        "fuzz: {sequences} sequences x {actions} actions from seed {first}: {} accepted, {} refused, 0 invariant failures",
-        total.ok, total.refused
+        "fuzz: {sequences} sequences x {actions} actions from seed {first}: {} accepted, {} refused, {} closed loops, {} liquidator sandwiches, {} boards settled, 0 invariant failures",
+        total.ok, total.refused, total.loops, total.sandwiches, total.settled_boards
     );
     assert!(total.ok > 0 && total.refused > 0, "the campaign must exercise both paths");
 }

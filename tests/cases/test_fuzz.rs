@@ -343,8 +343,8 @@ impl World {
             options_amm::oracle::parse(m.oracle_kind, &oracle.data, &m.oracle_feed_id).unwrap();
         let px = options_amm::oracle::validate(&raw, env.now, &m.params.oracle_trade).unwrap();
         let mut totals = MarginTotals::default();
-        for p in acc.positions[..acc.num_positions as usize].to_vec() {
-            let pos = env.position_state(&p).await;
+        for p in &acc.positions[..acc.num_positions as usize] {
+            let pos = env.position_state(p).await;
             let b = env.board_state(&pos.board).await;
             let t = position_margin(&m, &pos, &b, env.now, &px, Level::Initial, false).unwrap();
             totals.add(t).unwrap();

@@ -204,6 +204,11 @@ pub enum Trader {
         #[arg(long)]
         expiry: i64,
     },
+    /// Closes your empty position on a board (rent back; frees a place for another board).
+    ClosePosition {
+        #[arg(long)]
+        expiry: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -264,6 +269,22 @@ pub enum Gov {
     ProposeAuthority { new_authority: Pubkey },
     /// Accepts the authority you were proposed for.
     AcceptAuthority,
+    /// Takes an empty board off the market (nobody holds anything on it).
+    DelistBoard {
+        #[arg(long)]
+        expiry: i64,
+    },
+    /// Proposes a new guardian; anyone executes it after two days (`execute-guardian`).
+    ProposeGuardian { new_guardian: Pubkey },
+    /// Executes the pending guardian change once its delay has passed.
+    ExecuteGuardian,
+    /// Pays the protocol's accrued fees (decimal quote, or `all`) to a treasury token account
+    /// (default: your own quote account).
+    CollectFees {
+        amount: String,
+        #[arg(long)]
+        treasury: Option<Pubkey>,
+    },
 }
 
 /// A command's context: the backend and the market it acts on.
@@ -769,6 +790,12 @@ fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
             c.b.send(&ixs, &[])?;
             Ok(json!({ "paid_to_you": units(balance(c, &w.quote)?.saturating_sub(before), qd) }))
         }
+        Trader::ClosePosition { expiry } => {
+            let board = pda::board(&k.market, expiry);
+            ixs.push(client::close_position(&k, &board, &me));
+            c.b.send(&ixs, &[])?;
+            Ok(json!({ "closed": pda::position(&board, &me).to_string() }))
+        }
     }
 }
 
@@ -1199,7 +1226,38 @@ fn gov(c: &mut Ctx, cmd: Gov) -> Result<Value> {
             c.b.send(&[client::accept_authority(&k, &me)], &[])?;
             Ok(json!({ "authority": me.to_string() }))
         }
+        Gov::DelistBoard { expiry } => {
+            let (k, _) = market(c)?;
+            let board = pda::board(&k.market, expiry);
+            c.b.send(&[client::delist_board(&k, &me, &board)], &[])?;
+            Ok(json!({ "delisted": board.to_string() }))
+        }
+        Gov::ProposeGuardian { new_guardian } => {
+            let (k, _) = market(c)?;
+            c.b.send(&[client::propose_guardian(&k, &me, &new_guardian)], &[])?;
+            let eta = now_plus(c, options_amm::constants::GUARDIAN_TIMELOCK_SECS)?;
+            Ok(json!({ "proposed": new_guardian.to_string(), "executable_at": eta }))
+        }
+        Gov::ExecuteGuardian => {
+            let (k, _) = market(c)?;
+            c.b.send(&[client::execute_guardian(&k, &me)], &[])?;
+            Ok(json!({ "executed": true }))
+        }
+        Gov::CollectFees { amount, treasury } => {
+            let (k, m) = market(c)?;
+            let qd = m.quote_decimals;
+            let amount =
+                if amount == "all" { m.protocol_fees } else { to_raw(&amount, qd, "amount")? };
+            let treasury = treasury.unwrap_or_else(|| wallet(&k, &me).quote);
+            c.b.send(&[client::collect_fees(&k, &me, &treasury, amount)], &[])?;
+            Ok(json!({ "collected": units(amount, qd), "treasury": treasury.to_string() }))
+        }
     }
+}
+
+/// The clock now plus `secs`.
+fn now_plus(c: &mut Ctx, secs: i64) -> Result<i64> {
+    Ok(c.b.now()?.saturating_add(secs))
 }
 
 fn parse_feed(hex: &str) -> Result<[u8; 32]> {

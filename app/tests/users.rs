@@ -136,3 +136,32 @@ fn governance_changes_parameters_after_the_delay_and_pauses() {
         .unwrap_err();
     assert!(e.contains("TradingPaused") || e.contains("StaleGreekCache"), "{e}");
 }
+
+#[test]
+fn governance_collects_fees_rotates_the_guardian_and_delists_an_empty_board() {
+    let d = tmp("powers");
+    let init = ok(&d, &["dev", "init"]);
+    let expiry = init["board_expiry"].as_i64().unwrap();
+    ok(&d, &["lp", "deposit", "--tranche", "senior", "100000"]);
+    ok(&d, &["trader", "buy", "--strike", "150", "--kind", "call", "--size", "2"]);
+    let fees = ok(&d, &["market", "show"])["books"]["protocol_fees"].as_f64().unwrap();
+    assert!(fees > 0.0, "the buy paid protocol fees");
+    let got = ok(&d, &["gov", "collect-fees", "all"]);
+    assert_eq!(got["collected"].as_f64().unwrap(), fees);
+    assert_eq!(ok(&d, &["market", "show"])["books"]["protocol_fees"].as_f64(), Some(0.0));
+    // A guardian change waits two days.
+    let key = d.join("guardian.json");
+    let g =
+        ok(&d, &["dev", "keygen", key.to_str().unwrap()])["pubkey"].as_str().unwrap().to_string();
+    ok(&d, &["gov", "propose-guardian", &g]);
+    let e = run(&d, &["gov", "execute-guardian"]).unwrap_err();
+    assert!(e.contains("TimelockNotElapsed"), "{e}");
+    ok(&d, &["dev", "warp", "172800"]);
+    ok(&d, &["gov", "execute-guardian"]);
+    // A board nobody trades is delisted; the traded one is refused by name.
+    let later = (expiry + 86_400).to_string();
+    ok(&d, &["gov", "create-board", "--expiry", &later, "--strike", "150:80"]);
+    ok(&d, &["gov", "delist-board", "--expiry", &later]);
+    let e = run(&d, &["gov", "delist-board", "--expiry", &expiry.to_string()]).unwrap_err();
+    assert!(e.contains("BoardNotEmpty"), "{e}");
+}

@@ -144,6 +144,28 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     s.set_price(px(120), START_CONF, eta);
     let payer = s.payer.pubkey();
     s.run("execute_params", &[client::execute_params(&s.keys, &payer)], &[]).unwrap();
+    // A board listed, then delisted while empty; a position opened on it closes.
+    let spare = s.board(EXPIRY + DAY, &STRIKES[..1]);
+    let i = client::open_position(&s.keys, &spare, &buyer.owner);
+    s.run("open_position", &[i], &[&buyer_key]).unwrap();
+    let i = client::delist_board(&s.keys, &a, &spare);
+    s.run("delist_board", &[i], &[&authority]).unwrap();
+    s.boards.retain(|b| *b != spare);
+    let i = client::close_position(&s.keys, &spare, &buyer.owner);
+    s.run("close_position", &[i], &[&buyer_key]).unwrap();
+    // The guardian is replaced after its timelock; the protocol's fees go to a treasury.
+    let guardian = Keypair::new();
+    let i = client::propose_guardian(&s.keys, &a, &guardian.pubkey());
+    s.run("propose_guardian", &[i], &[&authority]).unwrap();
+    let later = s.now + 2 * DAY;
+    s.set_time(later);
+    s.set_price(px(120), START_CONF, later);
+    s.run("execute_guardian", &[client::execute_guardian(&s.keys, &payer)], &[]).unwrap();
+    let fees = s.market().protocol_fees;
+    let treasury = s.token_account(&s.keys.quote_mint.clone(), &a, 0);
+    let i = client::collect_fees(&s.keys, &a, &treasury, fees);
+    s.run("collect_fees", &[i], &[&authority]).unwrap();
+    assert_eq!(s.balance(&treasury), fees);
     let next = Keypair::new();
     s.svm.airdrop(&next.pubkey(), 1_000_000_000).unwrap();
     let i = client::propose_authority(&s.keys, &a, &next.pubkey());
@@ -161,7 +183,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     }
 
     let names: Vec<&str> = s.cu.keys().map(String::as_str).collect();
-    assert_eq!(names.len(), 21, "every instruction ran: {names:?}");
+    assert_eq!(names.len(), 26, "every instruction ran: {names:?}");
     check_budgets(&s, true);
     report(&s, "CU_REPORT");
 }
@@ -205,35 +227,29 @@ fn a_trade_costs_the_same_with_one_board_or_twelve() {
     }
 }
 
-/// The most a margin check can cost: an account with its maximum of open series, all short
-/// call spreads (two engine evaluations each), across two boards.
+/// The most a margin check can cost: an account with its maximum of positions (eight, on eight
+/// boards) and of open series, all short call spreads (two engine evaluations each).
 #[test]
 fn a_full_margin_account_stays_liquidatable_within_budget() {
-    use options_amm::state::MAX_OPEN_SERIES;
+    use options_amm::state::{MAX_OPEN_SERIES, MAX_POSITIONS};
     let (mut s, board, _, _) = funded();
-    let second = s.board(EXPIRY + 7 * DAY, &STRIKES);
     let (key, w) = s.trader(&board, 5_000 * USDC);
-    let i = client::open_position(&s.keys, &second, &w.owner);
-    s.run("open_position", &[i], &[&key]).unwrap();
-    s.margin.get_mut(&w.owner).unwrap().push((client::pda::position(&second, &w.owner), second));
-    let series = [
-        (board, 3),
-        (board, 4),
-        (board, 5),
-        (board, 6),
-        (second, 3),
-        (second, 4),
-        (second, 5),
-        (second, 6),
-    ];
-    assert_eq!(series.len(), MAX_OPEN_SERIES as usize);
-    for (b, strike) in series {
+    let mut boards = vec![board];
+    for d in 1..MAX_POSITIONS as i64 {
+        let b = s.board(EXPIRY + d * DAY, &STRIKES);
+        let i = client::open_position(&s.keys, &b, &w.owner);
+        s.run("open_position", &[i], &[&key]).unwrap();
+        s.margin.get_mut(&w.owner).unwrap().push((client::pda::position(&b, &w.owner), b));
+        boards.push(b);
+    }
+    assert_eq!(boards.len(), MAX_OPEN_SERIES as usize);
+    for b in &boards {
         let i =
-            client::sell(&s.keys, &b, &w, strike, CALL, 10 * CONTRACT, 0, &s.margin_of(&w.owner));
+            client::sell(&s.keys, b, &w, ATM + 1, CALL, 10 * CONTRACT, 0, &s.margin_of(&w.owner));
         s.run("sell", &[i], &[&key]).unwrap();
     }
     // One more series is refused by name.
-    let i = client::sell(&s.keys, &second, &w, 2, CALL, 10 * CONTRACT, 0, &s.margin_of(&w.owner));
+    let i = client::sell(&s.keys, &board, &w, 2, CALL, 10 * CONTRACT, 0, &s.margin_of(&w.owner));
     let refused = s.run("sell", &[i], &[&key]).unwrap_err();
     let code = anchor_lang::error::ERROR_CODE_OFFSET
         + options_amm::error::OptionsAmmError::TooManyOpenSeries as u32;
@@ -244,8 +260,8 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     // Spot rallies: the account falls below maintenance and a keeper takes one contract.
     s.set_time(T0 + 60);
     s.set_price(px(230), START_CONF, T0 + 60);
-    for b in [board, second] {
-        s.refresh(&b).unwrap();
+    for b in &boards {
+        s.refresh(b).unwrap();
     }
     let (liq_key, liq) = s.wallet(0);
     let i = client::liquidate(
@@ -253,11 +269,21 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
         &board,
         &w.owner,
         &liq,
-        4,
+        ATM + 1,
         CALL,
         CONTRACT,
         &s.margin_of(&w.owner),
     );
+    // A legacy transaction carries it: 1 signature and the message within the 1,232-byte packet.
+    let tx = solana_transaction::Transaction::new_signed_with_payer(
+        std::slice::from_ref(&i),
+        Some(&liq_key.pubkey()),
+        &[&liq_key],
+        s.svm.latest_blockhash(),
+    );
+    let size = 1 + 64 + tx.message_data().len();
+    assert!(size <= 1_232, "a full account's liquidation is {size} bytes");
+    println!("full margin account liquidation transaction: {size} bytes");
     s.run("liquidate", &[i], &[&liq_key]).unwrap();
     check_budgets(&s, false);
     report(&s, "CU_REPORT_WORST");

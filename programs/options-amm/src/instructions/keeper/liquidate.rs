@@ -51,7 +51,7 @@ pub struct Liquidate<'info> {
 /// its series against the vault (buys back a short, or sells a long whose value then backs the
 /// rest) at the liquidation price (`book::fill::liquidation_fill`: the mark and a fixed
 /// spread, which no trade in the same slot can move), takes a penalty (a share of the closed
-/// spot notional) from the account, and pays the liquidator its share of the penalty even when
+/// spot notional for a short, of the proceeds for a long) from the account, and pays the liquidator its share of the penalty even when
 /// the account cannot (the pool then pays it). Checks health before (below maintenance) and
 /// after (at most one contract's initial requirement above initial margin: never more than
 /// needed). What the account cannot pay becomes its debt while it keeps other series (their
@@ -106,15 +106,28 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
         let (ud, qd) = (m.underlying_decimals, m.quote_decimals);
         let f = liquidation_fill(&m, &b, strike_index, kind, side, size, &px, now)?;
         let g = m.params.margin;
-        let notional =
-            whole_units(size, ud)?.checked_mul(px.price).ok_or(OptionsAmmError::MathOverflow)?;
-        let penalty = quote_raw(
-            notional
-                .checked_mul(Fx::from_num(g.liquidation_penalty_bps) / 10_000)
-                .ok_or(OptionsAmmError::MathOverflow)?,
-            qd,
-            true,
-        )?;
+        // The penalty: a share of the spot notional closed for a short; for a long sold, a share
+        // of what it is sold for (a penalty on notional could take more than a cheap long is
+        // worth, and a liquidator could strip an account by selling its cheap longs).
+        let penalty = match side {
+            Side::Buy => {
+                let notional = whole_units(size, ud)?
+                    .checked_mul(px.price)
+                    .ok_or(OptionsAmmError::MathOverflow)?;
+                quote_raw(
+                    notional
+                        .checked_mul(Fx::from_num(g.liquidation_penalty_bps) / 10_000)
+                        .ok_or(OptionsAmmError::MathOverflow)?,
+                    qd,
+                    true,
+                )?
+            }
+            Side::Sell => crate::math::safe::mul_div_ceil(
+                f.premium,
+                g.liquidation_penalty_bps as u64,
+                crate::constants::BPS,
+            )?,
+        };
 
         // The closing trade's money. `pool_in` is what the pool's quote gains (signed).
         let fees = f.fees()?;

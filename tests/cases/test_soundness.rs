@@ -164,6 +164,47 @@ async fn a_payout_that_backs_shorts_elsewhere_stays_as_collateral() {
         .await;
 }
 
+/// Flaw 2, across boards: an expired short its account could not pay while the account still
+/// held longs elsewhere used to become bad debt at once, and the longs then paid out in full.
+/// Now it is the account's debt: a collateral deposit or the longs' sale repays it first.
+#[tokio::test]
+async fn a_debt_left_by_an_expired_short_is_repaid_before_longs_pay_out() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let later = t.env.list_board(EXPIRY + 30 * DAY, &[(150, 80), (180, 85)]).await;
+    let x = bare_trader(&mut t.env, &board).await;
+    t.env.open_position(&later, &x).await;
+    // 60 puts struck 150 on the later board back 10 puts struck 150 sold on the first.
+    buy(&mut t.env, &later, &x, 0, PUT, 60 * CONTRACT).await;
+    sell(&mut t.env, &board, &x, 2, PUT, 10 * CONTRACT).await;
+    // The first board expires at 100: the short puts owe 10 x 50 = 500; no collateral.
+    t.env.set_time(EXPIRY + 30).await;
+    let q = pyth::Quote { price: px(100), publish_time: EXPIRY + 5, ..Default::default() };
+    t.env.set_oracle(&q);
+    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    t.env.boards.retain(|b| *b != board);
+    let nav0 = t.env.market_state().await.nav(Fx::from_num(100)).unwrap();
+    t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
+    t.env.forget_position(&board, &x.pubkey());
+    let acc = t.env.margin_state(&x.pubkey()).await;
+    assert_eq!((acc.debt, acc.collateral), (500 * USDC, 0), "owed, not written off");
+    let m = t.env.market_state().await;
+    assert_eq!(m.nav(Fx::from_num(100)).unwrap(), nav0, "still a receivable of the pool");
+    // A collateral deposit repays it first.
+    let i = ix::deposit_collateral(&t.env, &x, 200 * USDC);
+    t.env.send(&[i], &[&x.key]).await.unwrap();
+    let acc = t.env.margin_state(&x.pubkey()).await;
+    assert_eq!((acc.debt, acc.collateral), (300 * USDC, 0));
+    // Selling the longs repays the rest before anything reaches the wallet.
+    t.env.send(&[ix::refresh_board(&t.env, &later)], &[]).await.unwrap();
+    let wallet = t.env.balance(&x.quote).await;
+    let receivable = t.env.market_state().await.settlement_receivable;
+    sell(&mut t.env, &later, &x, 0, PUT, 60 * CONTRACT).await;
+    assert_eq!(t.env.margin_state(&x.pubkey()).await.debt, 0);
+    assert_eq!(t.env.market_state().await.settlement_receivable, receivable - 300 * USDC);
+    assert!(t.env.balance(&x.quote).await > wallet, "the rest of the proceeds is the trader's");
+}
+
 /// Flaw 2, in liquidation: it could not close longs, so shorts turned into bad debt while the
 /// account kept longs worth something. Now a liquidator may sell them into the collateral.
 #[tokio::test]

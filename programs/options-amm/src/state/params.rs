@@ -272,9 +272,9 @@ impl RiskParams {
 
     /// The first parameter that moves too far in one step, if any: down by more than
     /// max(old / 2, span / 100), up by more than max(old, span / 10). A wide-range parameter
-    /// can at most halve or double per timelocked step (a timelock of a day needs five steps,
-    /// each waiting out the delay then in force, to reach an hour); one near zero moves by a
-    /// small share of its span.
+    /// can at most halve or double per timelocked step (a timelock of a day needs four steps,
+    /// each waiting out the delay then in force, to reach an hour: 86,400, 43,200, 21,600,
+    /// 9,540, 3,600); one near zero moves by a small share of its span.
     pub fn too_large_step(&self, new: &RiskParams) -> Option<&'static str> {
         let (old, new) = (self.values(), new.values());
         FIELDS.iter().zip(old.iter().zip(new)).find_map(|((name, lo, hi), (o, n))| {

@@ -117,7 +117,12 @@ pub fn execute(
                 require!(f.premium >= fees, OptionsAmmError::PremiumBelowFees);
                 let received = sub(f.premium, fees)?;
                 require!(received >= limit, OptionsAmmError::SlippageExceeded);
-                -(received as i128)
+                // An account that owes the pool repays it from what it sells first: longs
+                // cannot be sold to the wallet past a debt.
+                let (repaid, paid_out) = acc.repay(received);
+                m.settlement_receivable = sub(m.settlement_receivable, repaid)?;
+                m.lp_quote = add(m.lp_quote, repaid)?;
+                -(paid_out as i128)
             }
         };
 

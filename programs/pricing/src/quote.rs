@@ -155,23 +155,43 @@ pub fn huber(x: Fx, m: Fx) -> Result<Fx, PricingError> {
     }
 }
 
-/// One term of the potential: scale x cap x h(x / cap).
-fn term(x: Fx, cap: Fx, scale: Fx, m: Fx) -> Result<Fx, PricingError> {
+/// One greek's term of the potential, scale x cap x h(x / cap), with `inv_cap` = 1 / cap (a
+/// multiplication instead of a division: the quote evaluates six terms).
+fn term(x: Fx, cap: Fx, inv_cap: Fx, scale: Fx, m: Fx) -> Result<Fx, PricingError> {
     if scale == 0 {
         return Ok(Fx::ZERO);
     }
-    mul(mul(scale, cap)?, huber(div(x, cap)?, m)?)
+    mul(mul(scale, cap)?, huber(mul(x, inv_cap)?, m)?)
+}
+
+/// The reciprocals of the three caps, and the potential's scales at `spot`.
+struct Normalisers {
+    inv: [Fx; 3],
+    scale: [Fx; 3],
+}
+
+impl Normalisers {
+    fn new(spot: Fx, p: &QuoteParams) -> Result<Self, PricingError> {
+        check_params(p)?;
+        let inv = |c: Fx| Fx::ONE.checked_div(c).ok_or_else(ovf);
+        Ok(Normalisers {
+            inv: [inv(p.delta_cap)?, inv(p.gamma_cap)?, inv(p.vega_cap)?],
+            scale: [mul(p.skew_delta, spot)?, mul(p.skew_gamma, mul(spot, spot)?)?, p.skew_vega],
+        })
+    }
+
+    fn potential(&self, inv: &Inventory, p: &QuoteParams) -> Result<Fx, PricingError> {
+        let m = p.saturation;
+        let d = term(inv.net_delta, p.delta_cap, self.inv[0], self.scale[0], m)?;
+        let g = term(inv.net_gamma, p.gamma_cap, self.inv[1], self.scale[1], m)?;
+        let v = term(inv.net_vega, p.vega_cap, self.inv[2], self.scale[2], m)?;
+        add(add(v, g)?, d)
+    }
 }
 
 /// The inventory potential Phi of the vault's aggregate greeks at `spot`, quote whole units.
 pub fn potential(inv: &Inventory, spot: Fx, p: &QuoteParams) -> Result<Fx, PricingError> {
-    check_params(p)?;
-    let m = p.saturation;
-    let vega = term(inv.net_vega, p.vega_cap, p.skew_vega, m)?;
-    let gamma_scale = mul(p.skew_gamma, mul(spot, spot)?)?;
-    let gamma = term(inv.net_gamma, p.gamma_cap, gamma_scale, m)?;
-    let delta = term(inv.net_delta, p.delta_cap, mul(p.skew_delta, spot)?, m)?;
-    add(add(vega, gamma)?, delta)
+    Normalisers::new(spot, p)?.potential(inv, p)
 }
 
 fn check_params(p: &QuoteParams) -> Result<(), PricingError> {
@@ -189,7 +209,6 @@ fn check_params(p: &QuoteParams) -> Result<(), PricingError> {
 /// negative scale or spread, a sale that would receive less than nothing (`NoBid`), arithmetic
 /// overflow.
 pub fn quote(i: &QuoteInputs, p: &QuoteParams) -> Result<Quote, PricingError> {
-    check_params(p)?;
     if i.size <= 0 {
         return Err(PricingError::InvalidQuoteInput);
     }
@@ -206,7 +225,8 @@ pub fn quote(i: &QuoteInputs, p: &QuoteParams) -> Result<Quote, PricingError> {
         net_gamma: add(inv.net_gamma, mul(s, g.gamma)?)?,
         net_vega: add(inv.net_vega, mul(s, g.vega)?)?,
     };
-    let inventory_charge = sub(potential(&post, i.spot, p)?, potential(inv, i.spot, p)?)?;
+    let n = Normalisers::new(i.spot, p)?;
+    let inventory_charge = sub(n.potential(&post, p)?, n.potential(inv, p)?)?;
 
     // Half-spread in vol, applied to |vega| (a capped call's vega can be negative): the base,
     // near expiry a widening, and |net delta| integrated exactly along the trade.
@@ -217,7 +237,7 @@ pub fn quote(i: &QuoteInputs, p: &QuoteParams) -> Result<Quote, PricingError> {
         w = add(w, mul(p.spread_expiry_vol, left)?)?;
     }
     let delta_path = integral_abs_linear(inv.net_delta, mul(s.signum(), g.delta)?, q)?;
-    let vol_points = add(mul(w, q)?, mul(p.spread_delta_vol, div(delta_path, p.delta_cap)?)?)?;
+    let vol_points = add(mul(w, q)?, mul(p.spread_delta_vol, mul(delta_path, n.inv[0])?)?)?;
     let spread = add(mul(abs(g.vega)?, vol_points)?, mul(q, mul(i.spot_conf, abs(g.delta)?)?)?)?;
 
     let flow = add(add(mul(dir, mul(q, g.price)?)?, inventory_charge)?, spread)?;

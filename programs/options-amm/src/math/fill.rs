@@ -225,36 +225,34 @@ pub fn series_lock(
     collateral_for(open_interest, max_payoff(kind, strike, cap_bps)?, ud, qd)
 }
 
-/// The lock charge, quote whole units: raising the pool's locks from `l0` to `l1` (whole
-/// units) on a pool of `p` for `secs` costs the integral of an annual rate that grows linearly
-/// with utilisation, from zero to `rate_at_cap` at the utilisation cap:
+/// The lock charge, quote raw units, rounded up: raising the pool's locks from `l0` to `l1`
+/// (raw units) on a pool of `p` for `secs` costs the integral of an annual rate that grows
+/// linearly with utilisation, from zero to `rate_at_cap` at the utilisation cap:
 /// rate(L) = rate_at_cap x (L / p) / u_cap, so the charge is
 /// rate_at_cap / u_cap x (l1^2 - l0^2) / (2 p) x secs / year. An integral, so one buy costs
-/// what its pieces cost.
+/// what its pieces cost (each piece rounded up: the pieces never cost less). Integer
+/// arithmetic in u128 (no fixed-point division on the trade's path).
 pub fn lock_charge(
-    l0: Fx,
-    l1: Fx,
-    p: Fx,
+    l0: u64,
+    l1: u64,
+    p: u64,
     u_cap_bps: u32,
     rate_at_cap_bps: u32,
     secs: u64,
-) -> Result<Fx> {
+) -> Result<u64> {
     if l1 <= l0 || secs == 0 || rate_at_cap_bps == 0 {
-        return Ok(Fx::ZERO);
+        return Ok(0);
     }
     require!(p > 0 && u_cap_bps > 0, OptionsAmmError::UtilisationCap);
     let o = || error!(OptionsAmmError::MathOverflow);
-    // (l1^2 - l0^2) / p as (l1 - l0) x ((l1 + l0) / p): the second factor is at most twice
-    // the utilisation, so nothing overflows for any pool size.
-    let mean_utilisation = l1.checked_add(l0).and_then(|s| s.checked_div(p)).ok_or_else(o)?;
-    let years = Fx::from_num(secs) / Fx::from_num(crate::constants::SECONDS_PER_YEAR);
-    let rate = bps(rate_at_cap_bps).checked_div(bps(u_cap_bps)).ok_or_else(o)?;
-    (l1 - l0)
-        .checked_mul(mean_utilisation)
-        .and_then(|a| a.checked_mul(rate))
-        .and_then(|a| a.checked_mul(years))
-        .map(|a| a / 2)
-        .ok_or_else(o)
+    let area = ((l1 - l0) as u128).checked_mul(l0 as u128 + l1 as u128).ok_or_else(o)?;
+    let per_pool = area.div_ceil(2 * p as u128);
+    let num = per_pool
+        .checked_mul(rate_at_cap_bps as u128)
+        .and_then(|v| v.checked_mul(secs as u128))
+        .ok_or_else(o)?;
+    let den = (u_cap_bps as u128) * (crate::constants::SECONDS_PER_YEAR as u128);
+    u64::try_from(num.div_ceil(den)).map_err(|_| o())
 }
 
 pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
@@ -291,18 +289,14 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let (lock0, lock1) = (lock_of(i.open_interest)?, lock_of(oi_after)?);
     let lock_change = lock1 as i128 - lock0 as i128;
     let fee_lock = if lock_change > 0 {
-        let w = |v: u64| whole_units(v, qd);
-        let pool_locked = w(i.locked_quote)?;
-        let added = w(lock1 - lock0)?;
-        let charge = lock_charge(
-            pool_locked,
-            pool_locked.checked_add(added).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?,
-            w(i.pool_quote)?,
+        lock_charge(
+            i.locked_quote,
+            crate::math::safe::add(i.locked_quote, lock1 - lock0)?,
+            i.pool_quote,
             i.max_utilisation_bps,
             t.lock_rate_at_cap_bps,
             secs,
-        )?;
-        quote_raw(charge, qd, true)?
+        )?
     } else {
         0
     };
@@ -323,17 +317,19 @@ mod tests {
         // Pool 1,000,000, cap 80%, 20% a year at the cap, half a year: locking 0 -> 400,000
         // (half the cap) costs 0.2 / 0.8 x 400,000^2 / 2,000,000 x 0.5 = 10,000 (hand
         // computed: the average rate over the way up is 5%, on 400,000 for half a year).
-        let f = |v: u64| Fx::from_num(v);
+        // Quote raw units (6 decimals).
+        let q = |v: u64| v * 1_000_000;
         let half_year = crate::constants::SECONDS_PER_YEAR / 2;
-        let c = lock_charge(f(0), f(400_000), f(1_000_000), 8_000, 2_000, half_year).unwrap();
-        assert!((c - f(10_000)).abs() < Fx::from_num(0.000_001), "{c}");
-        // In two pieces it costs the same; releasing costs nothing.
-        let a = lock_charge(f(0), f(150_000), f(1_000_000), 8_000, 2_000, half_year).unwrap();
-        let b = lock_charge(f(150_000), f(400_000), f(1_000_000), 8_000, 2_000, half_year).unwrap();
-        assert!((a + b - c).abs() < Fx::from_num(0.000_001));
-        assert_eq!(lock_charge(f(9), f(5), f(100), 8_000, 2_000, 100).unwrap(), Fx::ZERO);
+        let c = lock_charge(0, q(400_000), q(1_000_000), 8_000, 2_000, half_year).unwrap();
+        assert_eq!(c, q(10_000));
+        // In two pieces it costs the same, to the rounding up of each piece; releasing costs
+        // nothing.
+        let a = lock_charge(0, q(150_000), q(1_000_000), 8_000, 2_000, half_year).unwrap();
+        let b = lock_charge(q(150_000), q(400_000), q(1_000_000), 8_000, 2_000, half_year).unwrap();
+        assert!(a + b >= c && a + b - c <= 2, "{a} + {b} vs {c}");
+        assert_eq!(lock_charge(9, 5, 100, 8_000, 2_000, 100).unwrap(), 0);
         // A lock on an empty pool is refused by name.
-        assert!(lock_charge(f(0), f(1), Fx::ZERO, 8_000, 2_000, 100).is_err());
+        assert!(lock_charge(0, 1, 0, 8_000, 2_000, 100).is_err());
     }
 
     #[test]

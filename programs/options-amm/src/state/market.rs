@@ -212,7 +212,10 @@ impl Market {
         if left <= 0 || span <= 0 {
             return Ok(options_amm_pricing::Inventory::default());
         }
-        let share = Fx::from_num(left.min(span)) / Fx::from_num(span);
+        // left / span by an integer division (no 128-by-128 fixed-point division).
+        let share = Fx::from_num(left.min(span))
+            .checked_div_int(span as i128)
+            .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
         let part = |p: &PodFx| {
             p.get().checked_mul(share).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
         };

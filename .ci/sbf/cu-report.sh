@@ -21,7 +21,7 @@ body = (
     "Per instruction (`tests/sbf/tests/sbf.rs`: 8-strike board, the full lifecycle):\n\n"
     + (tmp / "ix.md").read_text()
     + "\nWorst case (`a_full_margin_account_stays_liquidatable_within_budget`): a margin account "
-    "with its maximum of 8 open series, all short call spreads over two boards; every margin "
+    "with its maximum of 8 positions on 8 boards and 8 open series, all short call spreads; every margin "
     "check prices each of them:\n\n"
     + (tmp / "worst.md").read_text()
     + "\nCost in the number of boards (`a_trade_costs_the_same_with_one_board_or_twelve`): a trade "

@@ -678,16 +678,34 @@ fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             Ok(json!({ "shares_burned": shares, "received": units(got, qd) }))
         }
         Lp::Show => {
-            let (_, values) = tranche_values(c, &m)?;
+            // What a withdrawal would pay now, as the program values it: NAV less the refresh
+            // band of the active boards, what expired shorts still owe and the inventory
+            // potential the pool owes back.
+            let now = c.b.now()?;
+            let s = spot(c, &m)?;
+            let mut accrued = m;
+            accrued.accrue(now).map_err(|e| e.to_string())?;
+            let mut band = Fx::ZERO;
+            for (_, b) in self::boards(c, &k.market)? {
+                if b.is_active() {
+                    let part = options_amm::book::valuation::board_band(&b, now, s)
+                        .map_err(|e| e.to_string())?;
+                    band = band.checked_add(part).ok_or("band overflow")?;
+                }
+            }
+            let v = options_amm::book::valuation::LpValuation::new(&accrued, s, band, now)
+                .map_err(|e| e.to_string())?;
+            let values = v.for_withdrawal(&accrued, accrued.tranches[SENIOR as usize].claim);
             let mut out = vec![];
             for t in [SENIOR, JUNIOR] {
                 let supply = supply(c, &k.share_mints[t as usize])?;
                 let mine = balance(c, &w.shares[t as usize])?;
                 let value = values.get(t);
-                let worth = if supply == 0 {
+                let worth = if mine == 0 {
                     0
                 } else {
-                    (value as u128 * mine as u128 / supply as u128) as u64
+                    options_amm::math::tranche::amount_for_shares(mine, value, supply)
+                        .map_err(|e| e.to_string())?
                 };
                 out.push(json!({
                     "tranche": if t == SENIOR { "senior" } else { "junior" },

@@ -32,7 +32,9 @@
 
 use anchor_lang::prelude::Pubkey;
 use options_amm::book::margin::{net_collateral_whole, position_margin};
+use options_amm::book::valuation::LpValuation;
 use options_amm::math::margin::{Level, MarginTotals};
+use options_amm::math::tranche::split;
 use options_amm::state::{RiskParams, CALL, FIELDS, JUNIOR, PAUSE_ALL, PUT, SENIOR};
 use options_amm_pricing::Fx;
 use options_amm_tests::{
@@ -260,12 +262,16 @@ impl World {
     }
 
     /// Each tranche's value and share supply now (senior claim accrued to the clock, as the
-    /// program does before an LP flow).
+    /// program does before an LP flow), at the LP reference value: NAV less what expired shorts
+    /// still owe and less the inventory potential the pool owes back. Deposits are priced at or
+    /// above it, withdrawals at or below it.
     async fn share_values(&mut self) -> [(u128, u128); 2] {
         let mut m = self.t.env.market_state().await;
-        m.accrue(self.t.env.now).unwrap();
+        let now = self.t.env.now;
+        m.accrue(now).unwrap();
         let spot = Fx::from_num(self.price) / 100_000_000;
-        let (_, values) = m.tranche_values(spot).unwrap();
+        let v = LpValuation::new(&m, spot, Fx::ZERO, now).unwrap();
+        let values = split(v.reference_nav(&m), m.tranches[SENIOR as usize].claim);
         let mints = self.t.env.share_mints;
         let mut out = [(0, 0); 2];
         for t in [SENIOR, JUNIOR] {

@@ -553,3 +553,177 @@ async fn a_token_2022_mint_with_a_permanent_delegate_is_refused() {
     let i = ix::initialize_market(&env, options_amm::RiskParams::reference());
     env.expect_refusal(&[i], &[&authority], program_error(E::UnsupportedMintExtension), &[]).await;
 }
+
+// -- Found by a review of the fixes above (an attacker's read of the change)
+
+/// LP capital wrapped around one's own trades: deposit, buy in size (the charge lands in pool
+/// quote), withdraw a share of it, sell back (the rebate comes out of the LPs who stayed). LP
+/// flows are valued net of the inventory potential the pool owes back: the loop does not pay.
+#[tokio::test]
+async fn a_deposit_around_ones_own_large_trades_takes_no_share_of_their_charge() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let whale = t.env.lp(20_000_000 * USDC).await;
+    let trader = t.trader.same();
+    let q = t.env.quote_mint;
+    t.env.mint_to(&q, &trader.quote, 500_000 * USDC).await;
+    let start = t.env.cash(&trader).await + t.env.balance(&whale.quote).await as i128;
+    let i = ix::deposit(&t.env, &whale, JUNIOR, 20_000_000 * USDC, 0);
+    t.env.send(&[i], &[&whale.key]).await.unwrap();
+    // Straddles in alternating pieces (the vault's delta stays near zero): short vega builds.
+    for _ in 0..2 {
+        buy(&mut t.env, &board, &trader, 2, CALL, 1_000 * CONTRACT).await;
+        buy(&mut t.env, &board, &trader, 2, PUT, 1_000 * CONTRACT).await;
+    }
+    let m = t.env.market_state().await;
+    let qp = options_amm::math::fill::quote_params(&m.params.trading);
+    let phi = options_amm_pricing::potential(&m.inventory(), Fx::from_num(150), &qp).unwrap();
+    assert!(phi > Fx::from_num(5_000), "the inventory charge at stake: {phi}");
+    let shares = t.env.balance(&whale.shares[JUNIOR as usize]).await;
+    let i = ix::withdraw(&t.env, &whale, JUNIOR, shares, 0);
+    t.env.send(&[i], &[&whale.key]).await.unwrap();
+    for _ in 0..2 {
+        sell(&mut t.env, &board, &trader, 2, CALL, 1_000 * CONTRACT).await;
+        sell(&mut t.env, &board, &trader, 2, PUT, 1_000 * CONTRACT).await;
+    }
+    let end = t.env.cash(&trader).await + t.env.balance(&whale.quote).await as i128;
+    assert!(end <= start, "the loop gained {}", end - start);
+}
+
+/// Positions booked at the price they traded at, not at the board's marks: a round trip at two
+/// prices between refreshes left value on a zero position, which the next refresh wiped out
+/// (a jump no band covered). The board now books every trade at its cached mark.
+#[tokio::test]
+async fn a_round_trip_between_refreshes_leaves_no_value_on_a_flat_board() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let trader = t.trader.same();
+    let now = t.env.now + 30;
+    t.env.set_time(now).await;
+    t.env.set_price(px(149), START_CONF, now); // within the cache's 1%
+    sell(&mut t.env, &board, &trader, 0, CALL, 100 * CONTRACT).await;
+    t.env.set_price(px(151), START_CONF, now);
+    buy(&mut t.env, &board, &trader, 0, CALL, 100 * CONTRACT).await;
+    let b = t.env.board_state(&board).await;
+    assert_eq!(b.strikes[0].vault_position, [0, 0]);
+    assert_eq!(b.contrib_value.get(), Fx::ZERO, "value left on a flat board");
+    assert_eq!(t.env.market_state().await.options_value.get(), Fx::ZERO);
+}
+
+/// Selling options to the vault used to be free of the utilisation cap: the pool pays for a
+/// long of its own, and enough of it pinned LPs' free quote at zero at the cost of a round
+/// trip. Now a sell that opens a short must leave free quote at least (1 - the cap) of NAV.
+#[tokio::test]
+async fn sells_that_open_shorts_cannot_pin_free_quote_past_the_utilisation_cap() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    t.env.edit_market(|m| m.params.max_utilisation_bps = 1_000).await; // 10% of NAV
+    let trader = t.env.lp(1_000_000 * USDC).await;
+    let i = ix::open_margin_account(&t.env, &trader.pubkey());
+    t.env.send(&[i], &[&trader.key]).await.unwrap();
+    t.env.open_position(&board, &trader).await;
+    let i = ix::deposit_collateral(&t.env, &trader, 500_000 * USDC);
+    t.env.send(&[i], &[&trader.key]).await.unwrap();
+    // Puts struck 180 (about 31 each): the pool pays premium for each.
+    let mut refused = None;
+    for _ in 0..20 {
+        let i = ix::sell(&t.env, &board, &trader, 4, PUT, 500 * CONTRACT, 0);
+        if let Err(e) = t.env.send(&[i], &[&trader.key]).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let code = program_error(E::UtilisationCap);
+    assert_eq!(
+        refused,
+        Some(solana_sdk::transaction::TransactionError::InstructionError(
+            1,
+            solana_sdk::instruction::InstructionError::Custom(code)
+        ))
+    );
+    // Nothing is locked (no trader holds a long): what is held is the pool's cash. At least
+    // 90% of NAV stays free for LPs.
+    let m = t.env.market_state().await;
+    let nav = m.nav(Fx::from_num(150)).unwrap();
+    assert!(m.free_quote() as i128 * 10_000 >= 9_000 * nav, "free {} of NAV {nav}", m.free_quote());
+}
+
+/// Anyone could execute a timelocked change and trade around it in one transaction: open at
+/// the old prices, execute, close at the new. The pricing parameters now fade in: at the
+/// execution's time the prices do not move.
+#[tokio::test]
+async fn executing_a_parameter_change_moves_no_price_at_that_time() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let trader = t.trader.same();
+    buy(&mut t.env, &board, &trader, 2, CALL, 500 * CONTRACT).await;
+    let authority = t.env.authority.insecure_clone();
+    let mut p = t.env.market_state().await.params;
+    p.trading.skew_vega_micro *= 2;
+    p.risk_free_rate_bps *= 2;
+    t.env.send(&[ix::propose_params(&t.env, &authority.pubkey(), p)], &[&authority]).await.unwrap();
+    let eta = t.env.market_state().await.pending_eta;
+    t.env.set_time(eta).await;
+    t.env.set_price(START_PRICE, START_CONF, eta);
+    t.env.refresh_all().await;
+    let quote = |m: &Market, b: &options_amm::state::Board| {
+        let px = options_amm::oracle::OraclePrice {
+            price: Fx::from_num(150),
+            conf: Fx::from_num(0.05),
+            publish_time: eta,
+        };
+        options_amm::book::fill::market_fill(
+            m,
+            b,
+            2,
+            CALL,
+            options_amm_pricing::Side::Sell,
+            100 * CONTRACT,
+            500 * CONTRACT as i64,
+            &px,
+            eta,
+        )
+        .unwrap()
+        .premium
+    };
+    let (m0, b0) = (t.env.market_state().await, t.env.board_state(&board).await);
+    t.env.send(&[ix::execute_params(&t.env)], &[]).await.unwrap();
+    let (m1, b1) = (t.env.market_state().await, t.env.board_state(&board).await);
+    assert_eq!(m1.params.trading.skew_vega_micro, p.trading.skew_vega_micro);
+    assert_eq!(quote(&m0, &b0), quote(&m1, &b1), "the execution moved the price");
+    // After `fade_secs` the new parameters are in force.
+    let later = eta + m1.params.trading.fade_secs as i64;
+    assert_eq!(m1.effective_params(later), m1.params);
+}
+
+/// A shortfall at settlement became debt while the account kept any position, even an empty
+/// one, and an account that closed its last series kept its debt for ever (an unpayable
+/// receivable in NAV). Debt now stays only while the account holds series that can repay it.
+#[tokio::test]
+async fn a_debt_nothing_can_repay_is_written_off_at_once() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let later = t.env.list_board(EXPIRY + 30 * DAY, &[(150, 80)]).await;
+    let x = t.env.lp(100_000 * USDC).await;
+    let i = ix::open_margin_account(&t.env, &x.pubkey());
+    t.env.send(&[i], &[&x.key]).await.unwrap();
+    t.env.open_position(&board, &x).await;
+    t.env.open_position(&later, &x).await; // empty
+    let i = ix::deposit_collateral(&t.env, &x, 600 * USDC);
+    t.env.send(&[i], &[&x.key]).await.unwrap();
+    sell(&mut t.env, &board, &x, 2, PUT, 10 * CONTRACT).await;
+    // Expiry at 60: 10 puts owe 900, the account holds 600.
+    t.env.set_time(EXPIRY + 30).await;
+    let q = pyth::Quote { price: px(60), publish_time: EXPIRY + 5, ..Default::default() };
+    t.env.set_oracle(&q);
+    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    t.env.boards.retain(|b| *b != board);
+    let before = t.env.market_state().await;
+    t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
+    let acc = t.env.margin_state(&x.pubkey()).await;
+    assert_eq!((acc.debt, acc.collateral), (0, 0), "nothing can repay it: written off");
+    let m = t.env.market_state().await;
+    // The receivable of 900 is gone; 600 came in from the collateral.
+    assert_eq!(before.settlement_receivable - m.settlement_receivable, 900 * USDC);
+    assert_eq!(m.lp_quote - before.lp_quote, 600 * USDC);
+}

@@ -42,7 +42,7 @@ async fn client_fill(
         now: env.now,
         expiry_ts: b.expiry_ts,
         inventory: m.pricing_inventory(env.now).unwrap(),
-        rate_bps: m.params.risk_free_rate_bps,
+        rate_bps: m.effective_params(env.now).risk_free_rate_bps,
         underlying_decimals: m.underlying_decimals,
         quote_decimals: m.quote_decimals,
         position: 0,
@@ -51,7 +51,7 @@ async fn client_fill(
         locked_quote: m.locked_quote,
         max_utilisation_bps: m.params.max_utilisation_bps,
     };
-    fill(&inputs, &m.params.trading).unwrap()
+    fill(&inputs, &m.effective_params(env.now).trading).unwrap()
 }
 
 async fn send_ok(env: &mut Env, ix: solana_sdk::instruction::Instruction, trader: &Lp) {
@@ -380,8 +380,13 @@ async fn lp_nav_marks_the_vaults_options_at_the_cached_marks() {
     );
     let nav = m.nav(Fx::from_num(150)).unwrap();
     assert!(nav < m.lp_quote as i128, "NAV subtracts what the vault owes on its options");
-    // A junior LP withdrawing all gets exactly its waterfall share of that NAV.
-    let values = options_amm::math::tranche::split(nav, m.tranches[0].claim);
+    // A junior LP withdrawing half gets exactly its waterfall share of that NAV, less the
+    // inventory potential the pool owes back (the charge the buy paid, rounded up).
+    let qp = options_amm::math::fill::quote_params(&m.params.trading);
+    let phi = options_amm_pricing::potential(&m.inventory(), Fx::from_num(150), &qp).unwrap();
+    let phi = options_amm::math::value::quote_raw(phi, 6, true).unwrap() as i128;
+    assert!(phi > 0);
+    let values = options_amm::math::tranche::split(nav - phi, m.tranches[0].claim);
     let supply = env.supply(&env.share_mints[1].clone()).await;
     let expected =
         options_amm::math::tranche::amount_for_shares(supply / 2, values.junior, supply).unwrap();

@@ -32,6 +32,7 @@ pub fn market_fill(
     now: i64,
 ) -> Result<Fill> {
     let st = b.strike(strike_index)?;
+    let p = m.effective_params(now);
     fill(
         &FillInputs {
             kind,
@@ -45,7 +46,7 @@ pub fn market_fill(
             now,
             expiry_ts: b.expiry_ts,
             inventory: m.pricing_inventory(now)?,
-            rate_bps: m.params.risk_free_rate_bps,
+            rate_bps: p.risk_free_rate_bps,
             underlying_decimals: m.underlying_decimals,
             quote_decimals: m.quote_decimals,
             position,
@@ -54,7 +55,7 @@ pub fn market_fill(
             locked_quote: m.locked_quote,
             max_utilisation_bps: m.params.max_utilisation_bps,
         },
-        &m.params.trading,
+        &p.trading,
     )
 }
 
@@ -75,14 +76,15 @@ pub fn liquidation_fill(
     now: i64,
 ) -> Result<Fill> {
     let st = b.strike(strike_index)?;
-    let t = &m.params.trading;
+    let params = m.effective_params(now);
+    let t = &params.trading;
     let secs = u64::try_from(b.expiry_ts.saturating_sub(now)).unwrap_or(0);
     let greeks = series_greeks(
         kind,
         px.price,
         st.strike.get(),
         st.base_vol.get(),
-        m.params.risk_free_rate_bps,
+        params.risk_free_rate_bps,
         secs,
         b.cap_multiple_bps,
     )?;
@@ -160,12 +162,16 @@ pub fn apply_fill(
 
     let dpos = signed_whole(-signed, ud)?;
     let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
+    // Greeks at the trade (the potential charged for exactly this move); value at the board's
+    // cached mark, so the board's value stays its positions at its refresh marks whatever was
+    // traded since (the price difference is already realised in pool quote) and a refresh
+    // moves NAV by no more than the band bounds.
     let (dd, dg, dv, dt, dvalue) = (
         times(greeks.delta)?,
         times(greeks.gamma)?,
         times(greeks.vega)?,
         times(greeks.theta)?,
-        times(greeks.price)?,
+        times(b.strikes[i].mark[k].get())?,
     );
     b.contrib_delta.add(dd)?;
     b.contrib_gamma.add(dg)?;

@@ -5,7 +5,7 @@
 use crate::error::OptionsAmmError;
 use crate::math::safe::mul_div_floor;
 use crate::math::settle::{amount, payoff};
-use crate::state::{Board, Position, CALL, PUT};
+use crate::state::{Board, MarginAccount, Market, Position, CALL, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
@@ -115,6 +115,19 @@ pub fn net(
         n.to_wallet = payout;
     }
     n
+}
+
+/// Writes off an account's debt once it holds no open series (nothing of its own can repay it
+/// any more): the pool's receivable falls by it, so NAV stops counting it. Returns the amount.
+pub fn write_off_orphaned_debt(m: &mut Market, acc: &mut MarginAccount) -> Result<u64> {
+    if acc.open_series > 0 || acc.debt == 0 {
+        return Ok(0);
+    }
+    let bad = acc.debt;
+    acc.debt = 0;
+    m.settlement_receivable =
+        m.settlement_receivable.checked_sub(bad).ok_or(OptionsAmmError::InvariantViolated)?;
+    Ok(bad)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
+use crate::math::fill::quote_params;
 use crate::math::tranche::{split, TrancheValues};
 use crate::math::value::quote_raw;
 use crate::state::{Board, Market};
@@ -41,48 +42,87 @@ pub fn check_boards<'info>(
             !b.cache_is_stale(now, spot, t.cache_max_age_secs, t.cache_max_spot_move_bps),
             OptionsAmmError::StaleGreekCache
         );
-        let ds = spot.checked_sub(b.refreshed_spot.get()).ok_or_else(o)?.abs();
-        let years = Fx::from_num(now.saturating_sub(b.refreshed_ts).max(0))
-            / Fx::from_num(SECONDS_PER_YEAR);
-        let term = |g: Fx, x: Fx| g.checked_abs().and_then(|g| g.checked_mul(x)).ok_or_else(o);
-        let ds2 = ds.checked_mul(ds).ok_or_else(o)?;
-        let board_band = term(b.contrib_delta.get(), ds)?
-            .checked_add(term(b.contrib_gamma.get(), ds2)?)
-            .and_then(|v| v.checked_add(term(b.contrib_theta.get(), years).ok()?))
-            .ok_or_else(o)?;
-        band = band.checked_add(board_band).ok_or_else(o)?;
+        band = band.checked_add(board_band(&b, now, spot)?).ok_or_else(o)?;
     }
     Ok(band)
 }
 
-/// How an LP flow values the pool: deposits at the top of what NAV could be once every cache
-/// is refreshed, withdrawals at the bottom, and withdrawals without what expired shorts still
-/// owe (they may not pay it all). Each flow therefore only ever raises the value of the shares
-/// that stay, and no deposit, refresh, withdrawal sandwich at one price and time pays.
+/// One board's part of the refresh band (pure: the client shows withdrawal values with it).
+pub fn board_band(b: &Board, now: i64, spot: Fx) -> Result<Fx> {
+    let o = || error!(OptionsAmmError::MathOverflow);
+    let ds = spot.checked_sub(b.refreshed_spot.get()).ok_or_else(o)?.abs();
+    let years = Fx::from_num(now.saturating_sub(b.refreshed_ts).max(0))
+        .checked_div_int(SECONDS_PER_YEAR as i128)
+        .ok_or_else(o)?;
+    let term = |g: Fx, x: Fx| g.checked_abs().and_then(|g| g.checked_mul(x)).ok_or_else(o);
+    let ds2 = ds.checked_mul(ds).ok_or_else(o)?;
+    term(b.contrib_delta.get(), ds)?
+        .checked_add(term(b.contrib_gamma.get(), ds2)?)
+        .and_then(|v| v.checked_add(term(b.contrib_theta.get(), years).ok()?))
+        .ok_or_else(o)
+}
+
+/// How an LP flow values the pool. NAV carries the vault's options at their cached marks, and
+/// the inventory charges trades paid are in pool quote; but those charges are owed back, as
+/// counter-flow, to whoever brings the inventory back: the potential Phi of the inventory is a
+/// liability of the pool until the risk runs off (expiry, fading), so LP flows value the pool
+/// net of it. Otherwise an LP could deposit, let a large trade pay its inventory charge, leave
+/// with a share of it, and leave the LPs who stay to pay the rebate. Then deposits pay the top
+/// of what NAV could be once every cache is refreshed (+ band, - the smaller of Phi at the
+/// pricing inventory and at the aggregates), withdrawals take the bottom (- band, - what
+/// expired shorts still owe, - the larger Phi): each flow only ever raises the value of the
+/// shares that stay, and no deposit-trade-withdraw or deposit-refresh-withdraw loop pays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LpValuation {
     /// NAV at the cached marks, quote raw units.
     pub nav: i128,
     /// The refresh band, quote raw units (rounded up).
     pub band: u64,
+    /// The potential at the pricing inventory and at the aggregates, the smaller rounded down
+    /// and the larger rounded up, quote raw units.
+    pub phi_low: u64,
+    pub phi_high: u64,
 }
 
 impl LpValuation {
-    pub fn new(market: &Market, spot: Fx, band: Fx) -> Result<Self> {
+    pub fn new(market: &Market, spot: Fx, band: Fx, now: i64) -> Result<Self> {
+        let qp = quote_params(&market.effective_params(now).trading);
+        let at = |inv| {
+            options_amm_pricing::potential(&inv, spot, &qp)
+                .map_err(|e| error!(OptionsAmmError::from(e)))
+        };
+        let (p, a) = (at(market.pricing_inventory(now)?)?, at(market.inventory())?);
+        let qd = market.quote_decimals;
         Ok(LpValuation {
             nav: market.nav(spot)?,
-            band: quote_raw(band, market.quote_decimals, true)?,
+            band: quote_raw(band, qd, true)?,
+            phi_low: quote_raw(p.min(a), qd, false)?,
+            phi_high: quote_raw(p.max(a), qd, true)?,
         })
+    }
+
+    /// The pool's value a deposit is priced at.
+    pub fn deposit_nav(&self) -> i128 {
+        self.nav + self.band as i128 - self.phi_low as i128
+    }
+
+    /// The pool's value a withdrawal is priced at.
+    pub fn withdrawal_nav(&self, market: &Market) -> i128 {
+        self.nav - self.band as i128 - market.settlement_receivable as i128 - self.phi_high as i128
+    }
+
+    /// Between the two: what no LP flow lowers (the fuzzer's E4 measure).
+    pub fn reference_nav(&self, market: &Market) -> i128 {
+        self.nav - market.settlement_receivable as i128 - self.phi_high as i128
     }
 
     /// The tranche values a deposit is priced at.
     pub fn for_deposit(&self, senior_claim: u64) -> TrancheValues {
-        split(self.nav + self.band as i128, senior_claim)
+        split(self.deposit_nav(), senior_claim)
     }
 
     /// The tranche values a withdrawal is priced at.
     pub fn for_withdrawal(&self, market: &Market, senior_claim: u64) -> TrancheValues {
-        let low = self.nav - self.band as i128 - market.settlement_receivable as i128;
-        split(low, senior_claim)
+        split(self.withdrawal_nav(market), senior_claim)
     }
 }

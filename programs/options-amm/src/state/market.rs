@@ -1,7 +1,7 @@
 //! The market: one underlying/quote pair, its vaults, oracle, tranches, books and parameters.
 //! Zero-copy, with reserved space for later fields and a size assertion.
 
-use super::params::RiskParams;
+use super::params::{PricingParams, RiskParams};
 use super::pod::PodFx;
 use super::seeds;
 use crate::error::OptionsAmmError;
@@ -112,10 +112,14 @@ pub struct Market {
     pub fade: [PodFx; 3],
     pub fade_start_ts: i64,
     pub fade_end_ts: i64,
+    /// The pricing parameters in force before the last change, and when it was executed: the
+    /// change fades in over `fade_secs` (`effective_params`).
+    pub prev_pricing: PricingParams,
+    pub params_changed_ts: i64,
     pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 1_120);
+const _: () = assert!(core::mem::size_of::<Market>() == 1_192);
 const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 
 impl Market {
@@ -239,6 +243,18 @@ impl Market {
             net_gamma: d(i.net_gamma, f.net_gamma)?,
             net_vega: d(i.net_vega, f.net_vega)?,
         })
+    }
+
+    /// The parameters prices are computed with at `now`: the current ones, except that the
+    /// pricing parameters (`PricingParams`) of the last change are still fading in from their
+    /// old values for `fade_secs` after it, so at one time a change moves no price.
+    pub fn effective_params(&self, now: i64) -> RiskParams {
+        let span = i64::from(self.params.trading.fade_secs);
+        let done = now.saturating_sub(self.params_changed_ts);
+        if self.params_changed_ts == 0 || done >= span || span <= 0 {
+            return self.params;
+        }
+        self.prev_pricing.blend_into(&self.params, done.max(0), span)
     }
 
     /// Records an inventory move no trade paid for (the aggregates were `before` it): it is

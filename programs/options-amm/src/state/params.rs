@@ -134,6 +134,62 @@ pub struct HedgeParams {
     pub reserved: u32,
 }
 
+/// The parameters a trade's price depends on besides spreads and fees: the potential's caps,
+/// scales and saturation, and the rate the marks are priced with. After a change they fade from
+/// their old values to the new ones over `fade_secs` (`Market::effective_params`), so no trade
+/// placed around a change gains from it.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PricingParams {
+    pub vega_cap_micro: u64,
+    pub gamma_cap_micro: u64,
+    pub delta_cap_micro: u64,
+    pub skew_vega_micro: u64,
+    pub skew_gamma_micro: u64,
+    pub skew_delta_micro: u64,
+    pub saturation_micro: u64,
+    pub risk_free_rate_bps: u32,
+    pub reserved: u32,
+}
+
+impl PricingParams {
+    pub fn of(p: &RiskParams) -> Self {
+        let t = &p.trading;
+        PricingParams {
+            vega_cap_micro: t.vega_cap_micro,
+            gamma_cap_micro: t.gamma_cap_micro,
+            delta_cap_micro: t.delta_cap_micro,
+            skew_vega_micro: t.skew_vega_micro,
+            skew_gamma_micro: t.skew_gamma_micro,
+            skew_delta_micro: t.skew_delta_micro,
+            saturation_micro: t.saturation_micro,
+            risk_free_rate_bps: p.risk_free_rate_bps,
+            reserved: 0,
+        }
+    }
+
+    /// `p` with these parameters `share` of the way from `self` (old) to `p`'s own (new),
+    /// `share` = done / span, in integers.
+    pub fn blend_into(&self, p: &RiskParams, done: i64, span: i64) -> RiskParams {
+        let mix = |old: u64, new: u64| -> u64 {
+            let (old, new) = (old as i128, new as i128);
+            (old + (new - old) * done as i128 / span as i128) as u64
+        };
+        let mut out = *p;
+        let t = &mut out.trading;
+        t.vega_cap_micro = mix(self.vega_cap_micro, t.vega_cap_micro);
+        t.gamma_cap_micro = mix(self.gamma_cap_micro, t.gamma_cap_micro);
+        t.delta_cap_micro = mix(self.delta_cap_micro, t.delta_cap_micro);
+        t.skew_vega_micro = mix(self.skew_vega_micro, t.skew_vega_micro);
+        t.skew_gamma_micro = mix(self.skew_gamma_micro, t.skew_gamma_micro);
+        t.skew_delta_micro = mix(self.skew_delta_micro, t.skew_delta_micro);
+        t.saturation_micro = mix(self.saturation_micro, t.saturation_micro);
+        out.risk_free_rate_bps =
+            mix(self.risk_free_rate_bps as u64, p.risk_free_rate_bps as u64) as u32;
+        out
+    }
+}
+
 /// One table of every parameter: its path in `RiskParams`, its type and its hard bounds. The
 /// field list (`FIELDS`), `values()` and `set()` all come from it, in this order.
 macro_rules! params_table {
@@ -189,7 +245,7 @@ params_table! {
     trading.skew_gamma_micro: u64 = [0, 100_000],
     trading.skew_delta_micro: u64 = [0, 20_000],
     trading.saturation_micro: u64 = [100_000, 10_000_000],
-    trading.spread_vol_micro: u64 = [0, 200_000],
+    trading.spread_vol_micro: u64 = [1_000, 200_000],
     trading.spread_delta_vol_micro: u64 = [0, 200_000],
     trading.spread_expiry_vol_micro: u64 = [0, 200_000],
     trading.max_trade_size: u64 = [1, u64::MAX / 4],
@@ -202,7 +258,7 @@ params_table! {
     trading.fee_premium_bps: u32 = [0, 2_000],
     trading.protocol_fee_share_bps: u32 = [0, 5_000],
     trading.cache_max_age_secs: u32 = [10, 3_600],
-    trading.cache_max_spot_move_bps: u32 = [10, 2_000],
+    trading.cache_max_spot_move_bps: u32 = [10, 500],
     trading.lock_rate_at_cap_bps: u32 = [100, 10_000],
     trading.fade_secs: u32 = [60, 86_400],
     hedge.delta_band_micro: u64 = [0, 1_000_000_000_000_000],
@@ -218,6 +274,9 @@ params_table! {
     margin.keeper_penalty_share_bps: u32 = [0, 10_000],
     margin.reserved: u32 = [0, 0],
 }
+
+/// The most a parameter's share-of-span step floor may be (see `too_large_step`).
+pub const STEP_FLOOR_CAP: u64 = 1_000_000;
 
 /// Rules across parameters: each names the economic loop it closes. Every parameter set
 /// inside its bounds must also satisfy these (`validate`), so no in-bounds set opens a free
@@ -271,7 +330,7 @@ impl RiskParams {
     }
 
     /// The first parameter that moves too far in one step, if any: down by more than
-    /// max(old / 2, span / 100), up by more than max(old, span / 10). A wide-range parameter
+    /// max(old / 2, min(span / 100, 10^6)), up by more than max(old, min(span / 10, 10^6)). A wide-range parameter
     /// can at most halve or double per timelocked step (a timelock of a day needs four steps,
     /// each waiting out the delay then in force, to reach an hour: 86,400, 43,200, 21,600,
     /// 9,540, 3,600); one near zero moves by a small share of its span.
@@ -279,7 +338,13 @@ impl RiskParams {
         let (old, new) = (self.values(), new.values());
         FIELDS.iter().zip(old.iter().zip(new)).find_map(|((name, lo, hi), (o, n))| {
             let span = hi - lo;
-            let max_step = if n < *o { (o / 2).max(span / 100) } else { (*o).max(span / 10) };
+            // The share-of-span floor lets a parameter leave zero; it is capped at 10^6 so a
+            // wide-range parameter (caps, sizes, bands) only halves or doubles.
+            let max_step = if n < *o {
+                (o / 2).max((span / 100).min(STEP_FLOOR_CAP))
+            } else {
+                (*o).max((span / 10).min(STEP_FLOOR_CAP))
+            };
             (o.abs_diff(n) > max_step).then_some(*name)
         })
     }
@@ -432,6 +497,21 @@ mod tests {
         assert_eq!(old.too_large_step(&new), None);
         new.timelock_secs = 3_600;
         assert_eq!(old.too_large_step(&new), Some("timelock_secs"));
+        // A wide-range parameter only halves or doubles: the vega cap of 10^10 (10,000 quote per
+        // vol) may go to 2 x 10^10, not to 10^17 (a tenth of its span).
+        let mut new = old;
+        new.trading.vega_cap_micro = 20_000_000_000;
+        assert_eq!(old.too_large_step(&new), None);
+        new.trading.vega_cap_micro = 20_000_000_001;
+        assert_eq!(old.too_large_step(&new), Some("trading.vega_cap_micro"));
+        // From zero, a wide-range parameter moves by at most 10^6 (one unit of a _micro field).
+        let mut zero = old;
+        zero.hedge.delta_band_micro = 0;
+        let mut up = zero;
+        up.hedge.delta_band_micro = 1_000_000;
+        assert_eq!(zero.too_large_step(&up), None);
+        up.hedge.delta_band_micro = 1_000_001;
+        assert_eq!(zero.too_large_step(&up), Some("hedge.delta_band_micro"));
         // From zero, a tenth of the span up: 0 -> 200 bps of senior rate, not 201; and down to
         // zero from a small value by a hundredth of the span.
         let mut zero = old;

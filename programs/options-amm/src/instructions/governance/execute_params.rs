@@ -14,7 +14,9 @@ pub struct ExecuteParams<'info> {
 /// Applies the pending parameter change: not before its time, not after it expires, once. The
 /// senior claim is first accrued to now at the old rate, so a rate change never applies to
 /// the time before it. Boards keep the call cap they were listed with, so locks, payoffs and
-/// margins of open positions do not move with the new cap.
+/// margins of open positions do not move with the new cap. The pricing parameters (the
+/// potential's caps, scales and saturation, the rate) fade in over `fade_secs`, so nobody can
+/// open at the old prices and close at the new ones around the execution.
 pub fn handler(ctx: Context<ExecuteParams>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
@@ -22,6 +24,9 @@ pub fn handler(ctx: Context<ExecuteParams>) -> Result<()> {
     require!(now >= m.pending_eta, OptionsAmmError::TimelockNotElapsed);
     require!(now <= m.pending_expiry, OptionsAmmError::ProposalExpired);
     m.accrue(now)?;
+    // The pricing parameters fade from what is in force now (possibly mid-fade) to the new.
+    m.prev_pricing = crate::state::PricingParams::of(&m.effective_params(now));
+    m.params_changed_ts = now;
     m.params = m.pending_params;
     m.pending_params = RiskParams::default();
     m.pending_eta = 0;

@@ -1,5 +1,6 @@
 use crate::book::fill::{apply_fill, liquidation_fill};
 use crate::book::margin::account_excess;
+use crate::book::settle::write_off_orphaned_debt;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
 use crate::math::margin::{margin, Exposure, Level};
@@ -189,13 +190,15 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
         m.record_unpriced_move(now, before)?;
         acc.track_series(applied.old_trader, applied.new_trader)?;
         // Unpaid cost: the account's debt while it keeps open series, else the pool's loss.
-        let bad_debt = if unpaid > 0 && acc.open_series > 0 {
+        let mut bad_debt = if unpaid > 0 && acc.open_series > 0 {
             acc.debt = add(acc.debt, unpaid)?;
             m.settlement_receivable = add(m.settlement_receivable, unpaid)?;
             0
         } else {
             unpaid
         };
+        // An earlier debt left on an account whose last series this closed is written off too.
+        bad_debt = add(bad_debt, write_off_orphaned_debt(&mut m, &mut acc)?)?;
         m.lp_quote = u64::try_from(m.lp_quote as i128 + pool_in)
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
         m.protocol_fees = add(m.protocol_fees, protocol_cut)?;

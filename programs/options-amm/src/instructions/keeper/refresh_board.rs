@@ -42,7 +42,8 @@ pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let px = oracle::read(&m, &ctx.accounts.oracle, now, OracleUse::Trade)?;
     m.observe_price(clock.slot, px.publish_time)?;
     let secs = (b.expiry_ts - now) as u64;
-    let (rate, cap, ud) = (m.params.risk_free_rate_bps, b.cap_multiple_bps, m.underlying_decimals);
+    let rate = m.effective_params(now).risk_free_rate_bps;
+    let (cap, ud) = (b.cap_multiple_bps, m.underlying_decimals);
     let (mut d, mut g, mut v, mut th, mut value) =
         (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;

@@ -66,7 +66,8 @@ pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         let amounts = position_amounts(&mut b, &pos, ud, qd)?;
         acc.unregister(&a.position.key())?;
         acc.close_series(amounts.open, amounts.shorts)?;
-        let others = acc.num_positions > 0;
+        // Other positions that still hold series can repay a debt; empty ones cannot.
+        let others = acc.open_series > 0;
         let n = net(&amounts, acc.collateral, acc.debt, others, acc.has_shorts());
 
         // Longs: out of the board's reserve.

@@ -39,7 +39,8 @@ pub struct Deposit<'info> {
 /// Steps: refuse zero, paused, a print other than the one used in this slot, a stale or
 /// expired board; accrue the senior claim; value the pool at the top of its refresh band
 /// (`book::valuation`: a deposit pays for what a refresh could still add, so deposit, refresh,
-/// withdraw never pays); refuse a junior deposit while NAV is below the senior claim (it would
+/// withdraw never pays; net of the inventory potential, so a deposit around a large trade
+/// takes no share of the charge the pool owes back); refuse a junior deposit while NAV is below the senior claim (it would
 /// pay the seniors' shortfall); shares = amount x (supply + v) / (value + v), rounded down;
 /// transfer in, mint; book the deposit (a senior deposit in shortfall adds the claim its
 /// shares carry, so the seniors already in keep theirs); reconcile the vault; check the
@@ -59,9 +60,9 @@ pub fn handler(mut ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: 
         let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let claim = m.tranches[SENIOR as usize].claim;
-        let valuation = LpValuation::new(&m, price.price, band)?;
+        let valuation = LpValuation::new(&m, price.price, band, now)?;
         let values = valuation.for_deposit(claim);
-        let in_shortfall = valuation.nav + (valuation.band as i128) < claim as i128;
+        let in_shortfall = valuation.deposit_nav() < claim as i128;
         require!(!(tranche == JUNIOR && in_shortfall), OptionsAmmError::SeniorShortfall);
         let value = values.get(tranche);
         let supply = a.share_mint.supply;

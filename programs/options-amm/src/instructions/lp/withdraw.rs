@@ -37,8 +37,9 @@ pub struct Withdraw<'info> {
 /// Burns `shares` of a tranche and pays their NAV, at least `min_amount` quote units.
 /// Steps: refuse zero, paused, a print other than the one used in this slot, a stale or
 /// expired board; accrue the senior claim; value the pool at the bottom of its refresh band
-/// and without what expired shorts still owe (`book::valuation`: a leaver takes nothing a
-/// refresh or a settlement could still take away); amount = shares x (value + v) / (supply +
+/// and without what expired shorts still owe and the inventory potential the pool owes back
+/// (`book::valuation`: a leaver takes nothing a refresh, a settlement or a counter-flow trade
+/// could still take away); amount = shares x (value + v) / (supply +
 /// v), rounded down, never above the value; refuse more than the free (unlocked) liquidity;
 /// burn, pay out; book it (a senior leaver's claim share removed rounding up); reconcile the
 /// vault; check the invariant; emit.
@@ -61,7 +62,7 @@ pub fn handler(
         m.observe_price(clock.slot, price.publish_time)?;
         let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
-        let valuation = LpValuation::new(&m, price.price, band)?;
+        let valuation = LpValuation::new(&m, price.price, band, now)?;
         let nav = valuation.nav;
         let values = valuation.for_withdrawal(&m, m.tranches[SENIOR as usize].claim);
         let value = values.get(tranche);

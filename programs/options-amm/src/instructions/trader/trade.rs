@@ -2,9 +2,10 @@
 
 use crate::book::fill::{apply_fill, market_fill};
 use crate::book::margin::require_initial_margin;
+use crate::book::settle::write_off_orphaned_debt;
 use crate::error::OptionsAmmError;
-use crate::events::{CircuitBreakerTripped, Traded};
-use crate::math::safe::{add, add_signed, sub};
+use crate::events::{BadDebt, CircuitBreakerTripped, Traded};
+use crate::math::safe::{add, add_signed, short, sub};
 use crate::oracle::{self, OracleUse};
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING, PUT};
 use crate::token;
@@ -73,7 +74,7 @@ pub fn execute(
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
 
-    let (flow, event, seeds, check_margin, px) = {
+    let (flow, event, seeds, check_margin, px, written_off) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let mut pos = a.position.load_mut()?;
@@ -142,12 +143,25 @@ pub fn execute(
         let applied =
             apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f.greeks)?;
         acc.track_series(applied.old_trader, applied.new_trader)?;
+        // The account's last series closed with a debt still on it: nothing can repay it now.
+        let written_off = write_off_orphaned_debt(&mut m, &mut acc)?;
         acc.invariant()?;
         // The pool after the fill: locks that grew stay under the utilisation cap; a payment
         // out of the pool leaves its locks covered (or, after bad debt, no less covered).
+        // A buy that raises the locks is held to the utilisation cap. A sell that opens a short
+        // (the pool pays cash for a long of its own) must leave at least (1 - cap) of NAV free:
+        // neither can pin LPs' free quote at zero.
         if applied.lock_change > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
             if (m.locked_quote as u128) * 10_000 > cap {
+                trip(3);
+                return err!(OptionsAmmError::UtilisationCap);
+            }
+        }
+        if short(applied.new_trader) > short(applied.old_trader) {
+            let nav = m.nav(px.price)?.max(0);
+            let kept = (crate::constants::BPS - m.params.max_utilisation_bps as u64) as i128;
+            if (m.free_quote() as i128) * (crate::constants::BPS as i128) < kept * nav {
                 trip(3);
                 return err!(OptionsAmmError::UtilisationCap);
             }
@@ -180,7 +194,7 @@ pub fn execute(
             net_gamma: post.net_gamma.to_bits(),
             net_vega: post.net_vega.to_bits(),
         };
-        (premium_flow, event, m.signer_seeds(), check_margin, px)
+        (premium_flow, event, m.signer_seeds(), check_margin, px, written_off)
     };
 
     let vault_before = a.quote_vault.amount;
@@ -220,5 +234,8 @@ pub fn execute(
         require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
     }
     emit!(event);
+    if written_off > 0 {
+        emit!(BadDebt { market: a.market.key(), owner: a.trader.key(), amount: written_off });
+    }
     Ok(())
 }

@@ -509,3 +509,31 @@ fn bincode_len(tx: &solana_sdk::transaction::Transaction) -> usize {
     let sigs = tx.signatures.len();
     1 + 64 * sigs + tx.message_data().len()
 }
+
+/// The slot's one-print rule cannot be turned against liquidations: an owner who uses the
+/// current print first in a slot, then posts a newer one, blocks trades in that slot (by
+/// design) but not its own liquidation.
+#[tokio::test]
+async fn a_print_replaced_within_the_slot_does_not_block_a_liquidation() {
+    let (mut t, liq) = liquidatable().await;
+    let board = t.board;
+    let victim = t.trader.pubkey();
+    // The owner's move: the current print used first in the slot, then a newer one posted.
+    t.env.send(&[ix::refresh_board(&t.env, &board)], &[]).await.unwrap();
+    let q = pyth::Quote { price: px(125), publish_time: t.env.now + 1, ..Default::default() };
+    let oracle = t.env.oracle;
+    t.env.put_account(oracle, pyth::ORACLE_PROGRAM, pyth::legacy_price_account(&q));
+    let i = ix::buy(&t.env, &board, &liq, 2, PUT, CONTRACT, u64::MAX);
+    let refused = t.env.send(&[i], &[&liq.key]).await.unwrap_err();
+    assert_eq!(
+        refused,
+        solana_sdk::transaction::TransactionError::InstructionError(
+            1,
+            solana_sdk::instruction::InstructionError::Custom(program_error(
+                E::OraclePriceChangedInSlot
+            ))
+        )
+    );
+    let i = ix::liquidate(&t.env, &board, &victim, &liq, 2, PUT, 100 * CONTRACT);
+    t.env.send(&[i], &[&liq.key]).await.unwrap();
+}

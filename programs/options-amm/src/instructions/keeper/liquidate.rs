@@ -61,18 +61,18 @@ pub fn handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u6
     let a = &ctx.accounts;
     require!(size > 0, OptionsAmmError::ZeroAmount);
     require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
-    let clock = Clock::get()?;
-    let now = clock.unix_timestamp;
+    let now = Clock::get()?.unix_timestamp;
     let market_key = a.market.key();
 
     // Health before (no account borrowed mutably while the pairs are read).
+    // The slot's one-print rule is not applied here: it guards trades and LP flows against a
+    // stale print replaced within a transaction, and applied to liquidation it would let an
+    // account's owner block its own liquidation slot after slot (by using the current print
+    // first, then posting a newer one). A liquidation's price cannot be moved by trades anyway.
     let (px, mm_before, long_value) = {
-        let mut m = a.market.load_mut()?;
+        let m = a.market.load()?;
         let acc = a.margin.load()?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
-        m.observe_price(clock.slot, px.publish_time)?;
-        drop(m);
-        let m = a.market.load()?;
         let (e, totals) = account_excess(
             &market_key,
             &m,

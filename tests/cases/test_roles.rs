@@ -450,11 +450,7 @@ async fn a_withdrawal_leaves_out_what_expired_shorts_still_owe() {
     let board = t.board;
     let shorty = t.trader.same();
     sell(&mut t.env, &board, &shorty, 2, PUT, 100 * CONTRACT).await;
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(120), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
-    t.env.boards.retain(|b| *b != board);
+    t.env.settle_at(&board, EXPIRY, px(120)).await;
     let m = t.env.market_state().await;
     assert_eq!(m.settlement_receivable, 3_000 * USDC, "100 puts owe 30 each");
     // An LP leaves with a tenth of the junior shares: paid on NAV without the receivable.

@@ -146,11 +146,7 @@ async fn a_payout_that_backs_shorts_elsewhere_stays_as_collateral() {
     buy(&mut t.env, &board, &x, 4, PUT, 40 * CONTRACT).await;
     sell(&mut t.env, &later, &x, 1, CALL, 10 * CONTRACT).await;
     // The first board expires at 150: the puts struck 180 pay 40 x 30 = 1,200.
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(150), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
-    t.env.boards.retain(|b| *b != board);
+    t.env.settle_at(&board, EXPIRY, px(150)).await;
     let wallet = t.env.balance(&x.quote).await;
     t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
     t.env.forget_position(&board, &x.pubkey());
@@ -178,11 +174,7 @@ async fn a_debt_left_by_an_expired_short_is_repaid_before_longs_pay_out() {
     buy(&mut t.env, &later, &x, 0, PUT, 60 * CONTRACT).await;
     sell(&mut t.env, &board, &x, 2, PUT, 10 * CONTRACT).await;
     // The first board expires at 100: the short puts owe 10 x 50 = 500; no collateral.
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(100), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
-    t.env.boards.retain(|b| *b != board);
+    t.env.settle_at(&board, EXPIRY, px(100)).await;
     let nav0 = t.env.market_state().await.nav(Fx::from_num(100)).unwrap();
     t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
     t.env.forget_position(&board, &x.pubkey());
@@ -256,10 +248,7 @@ async fn trader_against_trader_exposure_settles_after_lps_take_every_free_unit()
     let m = t.env.market_state().await;
     assert!(m.free_quote() < 100 * USDC, "free quote left: {}", m.free_quote());
     // Expiry at 120: alice is owed 100 x 30 = 3,000; everything settles and she is paid in full.
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(120), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    t.env.settle_at(&board, EXPIRY, px(120)).await;
     let wallet = t.env.balance(&alice.quote).await;
     for who in [&alice, &bob] {
         t.env.send(&[ix::settle_position(&t.env, &board, who)], &[]).await.unwrap();
@@ -326,10 +315,7 @@ async fn a_call_cap_change_leaves_closing_and_settling_working() {
     sell(&mut t.env, &board, &alice, 2, CALL, 4 * CONTRACT).await;
     assert_eq!(t.env.market_state().await.locked_quote, 6 * 150 * USDC);
     // Expiry far above the cap: 6 calls pay 150 each (the board's cap), and every lock is gone.
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(400), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    t.env.settle_at(&board, EXPIRY, px(400)).await;
     let wallet = t.env.balance(&alice.quote).await;
     t.env.send(&[ix::settle_position(&t.env, &board, &alice)], &[]).await.unwrap();
     assert_eq!(t.env.balance(&alice.quote).await - wallet, 6 * 150 * USDC);
@@ -434,10 +420,7 @@ async fn a_liquidation_with_bad_debt_goes_through_after_lps_took_every_free_unit
         "the liquidator of an insolvent account is paid"
     );
     // Alice is paid in full at expiry: 500 x 120.
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(30), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
+    t.env.settle_at(&board, EXPIRY, px(30)).await;
     let wallet = t.env.balance(&alice.quote).await;
     for who in [&alice, &bob] {
         t.env.send(&[ix::settle_position(&t.env, &board, who)], &[]).await.unwrap();
@@ -713,11 +696,7 @@ async fn a_debt_nothing_can_repay_is_written_off_at_once() {
     t.env.send(&[i], &[&x.key]).await.unwrap();
     sell(&mut t.env, &board, &x, 2, PUT, 10 * CONTRACT).await;
     // Expiry at 60: 10 puts owe 900, the account holds 600.
-    t.env.set_time(EXPIRY + 30).await;
-    let q = pyth::Quote { price: px(60), publish_time: EXPIRY + 5, ..Default::default() };
-    t.env.set_oracle(&q);
-    t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
-    t.env.boards.retain(|b| *b != board);
+    t.env.settle_at(&board, EXPIRY, px(60)).await;
     let before = t.env.market_state().await;
     t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
     let acc = t.env.margin_state(&x.pubkey()).await;

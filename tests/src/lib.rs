@@ -441,6 +441,16 @@ impl Env {
         board
     }
 
+    /// Moves the clock 30 s past `expiry`, publishes `price` (oracle units) 5 s after it and
+    /// settles `board` (which leaves the active boards).
+    pub async fn settle_at(&mut self, board: &Pubkey, expiry: i64, price: i64) {
+        self.set_time(expiry + 30).await;
+        let q = pyth::Quote { price, publish_time: expiry + 5, ..pyth::Quote::default() };
+        self.set_oracle(&q);
+        self.send(&[ix::settle_board(self, board)], &[]).await.expect("settle_board");
+        self.boards.retain(|b| b != board);
+    }
+
     /// Refreshes every active board at the current oracle price.
     pub async fn refresh_all(&mut self) {
         for b in self.boards.clone() {

@@ -35,18 +35,18 @@ pub mod options_amm {
 
     // -- governance
     pub fn initialize_config(ctx: Context<InitializeConfig>, guardian: Pubkey) -> Result<()> {
-        instructions::governance::initialize_config::handler(ctx, guardian)
+        instructions::governance::initialize_config::initialize_config_handler(ctx, guardian)
     }
 
     pub fn initialize_market(
         ctx: Context<InitializeMarket>,
         args: InitializeMarketArgs,
     ) -> Result<()> {
-        instructions::governance::initialize_market::handler(ctx, args)
+        instructions::governance::initialize_market::initialize_market_handler(ctx, args)
     }
 
     pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
-        instructions::governance::set_pause::handler(ctx, flags)
+        instructions::governance::set_pause::set_pause_handler(ctx, flags)
     }
 
     pub fn create_board(
@@ -54,81 +54,81 @@ pub mod options_amm {
         expiry_ts: i64,
         strikes: Vec<StrikeArgs>,
     ) -> Result<()> {
-        instructions::governance::create_board::handler(ctx, expiry_ts, strikes)
+        instructions::governance::create_board::create_board_handler(ctx, expiry_ts, strikes)
     }
 
     pub fn propose_params(ctx: Context<ProposeParams>, params: RiskParams) -> Result<()> {
-        instructions::governance::propose_params::handler(ctx, params)
+        instructions::governance::propose_params::propose_params_handler(ctx, params)
     }
 
     pub fn execute_params(ctx: Context<ExecuteParams>) -> Result<()> {
-        instructions::governance::execute_params::handler(ctx)
+        instructions::governance::execute_params::execute_params_handler(ctx)
     }
 
     pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
-        instructions::governance::propose_authority::handler(ctx, new_authority)
+        instructions::governance::propose_authority::propose_authority_handler(ctx, new_authority)
     }
 
     pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
-        instructions::governance::accept_authority::handler(ctx)
+        instructions::governance::accept_authority::accept_authority_handler(ctx)
     }
 
     pub fn delist_board(ctx: Context<DelistBoard>) -> Result<()> {
-        instructions::governance::delist_board::handler(ctx)
+        instructions::governance::delist_board::delist_board_handler(ctx)
     }
 
     pub fn propose_guardian(ctx: Context<ProposeGuardian>, new_guardian: Pubkey) -> Result<()> {
-        instructions::governance::propose_guardian::handler(ctx, new_guardian)
+        instructions::governance::propose_guardian::propose_guardian_handler(ctx, new_guardian)
     }
 
     pub fn execute_guardian(ctx: Context<ExecuteGuardian>) -> Result<()> {
-        instructions::governance::execute_guardian::handler(ctx)
+        instructions::governance::execute_guardian::execute_guardian_handler(ctx)
     }
 
     pub fn collect_fees(ctx: Context<CollectFees>, amount: u64) -> Result<()> {
-        instructions::governance::collect_fees::handler(ctx, amount)
+        instructions::governance::collect_fees::collect_fees_handler(ctx, amount)
     }
 
     // -- keepers
     pub fn refresh_board(ctx: Context<RefreshBoard>) -> Result<()> {
-        instructions::keeper::refresh_board::handler(ctx)
+        instructions::keeper::refresh_board::refresh_board_handler(ctx)
     }
 
     pub fn liquidate(ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u64) -> Result<()> {
-        instructions::keeper::liquidate::handler(ctx, strike_index, kind, size)
+        instructions::keeper::liquidate::liquidate_handler(ctx, strike_index, kind, size)
     }
 
     pub fn rebalance(ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<()> {
-        instructions::keeper::rebalance::handler(ctx, amount, limit)
+        instructions::keeper::rebalance::rebalance_handler(ctx, amount, limit)
     }
 
     pub fn settle_board(ctx: Context<SettleBoard>) -> Result<()> {
-        instructions::keeper::settle_board::handler(ctx)
+        instructions::keeper::settle_board::settle_board_handler(ctx)
     }
 
     pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
-        instructions::keeper::settle_position::handler(ctx)
+        instructions::keeper::settle_position::settle_position_handler(ctx)
     }
 
     // -- traders
     pub fn open_margin_account(ctx: Context<OpenMarginAccount>) -> Result<()> {
-        instructions::trader::open_margin_account::handler(ctx)
+        instructions::trader::open_margin_account::open_margin_account_handler(ctx)
     }
 
     pub fn deposit_collateral(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
-        instructions::trader::deposit_collateral::handler(ctx, amount)
+        instructions::trader::deposit_collateral::deposit_collateral_handler(ctx, amount)
     }
 
     pub fn withdraw_collateral(ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
-        instructions::trader::withdraw_collateral::handler(ctx, amount)
+        instructions::trader::withdraw_collateral::withdraw_collateral_handler(ctx, amount)
     }
 
     pub fn open_position(ctx: Context<OpenPosition>) -> Result<()> {
-        instructions::trader::open_position::handler(ctx)
+        instructions::trader::open_position::open_position_handler(ctx)
     }
 
     pub fn close_position(ctx: Context<ClosePosition>) -> Result<()> {
-        instructions::trader::close_position::handler(ctx)
+        instructions::trader::close_position::close_position_handler(ctx)
     }
 
     pub fn buy(
@@ -138,7 +138,7 @@ pub mod options_amm {
         size: u64,
         max_paid: u64,
     ) -> Result<()> {
-        instructions::trader::buy::handler(ctx, strike_index, kind, size, max_paid)
+        instructions::trader::buy::buy_handler(ctx, strike_index, kind, size, max_paid)
     }
 
     pub fn sell(
@@ -148,12 +148,12 @@ pub mod options_amm {
         size: u64,
         min_received: u64,
     ) -> Result<()> {
-        instructions::trader::sell::handler(ctx, strike_index, kind, size, min_received)
+        instructions::trader::sell::sell_handler(ctx, strike_index, kind, size, min_received)
     }
 
     // -- LPs
     pub fn deposit(ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: u64) -> Result<()> {
-        instructions::lp::deposit::handler(ctx, tranche, amount, min_shares)
+        instructions::lp::deposit::deposit_handler(ctx, tranche, amount, min_shares)
     }
 
     pub fn withdraw(
@@ -162,6 +162,6 @@ pub mod options_amm {
         shares: u64,
         min_amount: u64,
     ) -> Result<()> {
-        instructions::lp::withdraw::handler(ctx, tranche, shares, min_amount)
+        instructions::lp::withdraw::withdraw_handler(ctx, tranche, shares, min_amount)
     }
 }

@@ -5,13 +5,9 @@ pub mod keeper;
 pub mod lp;
 pub mod trader;
 
-// Each module has its own `handler`; they are always called by full path from lib.rs, and the
-// globs exist so Anchor finds the generated client modules at the crate root.
-#[allow(ambiguous_glob_reexports)]
+// Each instruction's handler is named after it (`deposit_handler`); the globs let Anchor find
+// the generated client modules at the crate root.
 pub use governance::*;
-#[allow(ambiguous_glob_reexports)]
 pub use keeper::*;
-#[allow(ambiguous_glob_reexports)]
 pub use lp::*;
-#[allow(ambiguous_glob_reexports)]
 pub use trader::*;

@@ -11,7 +11,7 @@ pub struct AcceptAuthority<'info> {
 }
 
 /// Second step of an authority transfer: the proposed authority signs and takes over.
-pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
+pub fn accept_authority_handler(ctx: Context<AcceptAuthority>) -> Result<()> {
     let config = &mut ctx.accounts.config;
     let old = config.authority;
     config.authority = ctx.accounts.new_authority.key();

@@ -30,7 +30,7 @@ pub struct CollectFees<'info> {
 
 /// Pays `amount` of the accrued protocol fees to the treasury: the books (`protocol_fees`) and
 /// the vault move together, nothing of the pool's or the traders' is touched.
-pub fn handler(mut ctx: Context<CollectFees>, amount: u64) -> Result<()> {
+pub fn collect_fees_handler(mut ctx: Context<CollectFees>, amount: u64) -> Result<()> {
     require!(amount > 0, OptionsAmmError::ZeroAmount);
     let a = &ctx.accounts;
     let seeds = {

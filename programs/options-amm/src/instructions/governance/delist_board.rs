@@ -19,7 +19,7 @@ pub struct DelistBoard<'info> {
 /// priced): it stops counting among the active boards that LP flows and hedges pass, and
 /// positions opened on it (all empty) can be closed. Refused while anyone, the vault
 /// included, holds a contract on it.
-pub fn handler(ctx: Context<DelistBoard>) -> Result<()> {
+pub fn delist_board_handler(ctx: Context<DelistBoard>) -> Result<()> {
     let mut m = ctx.accounts.market.load_mut()?;
     let mut b = ctx.accounts.board.load_mut()?;
     require!(b.status()? == BoardStatus::Active, OptionsAmmError::BoardNotActive);

@@ -12,7 +12,7 @@ pub struct ExecuteGuardian<'info> {
 }
 
 /// Applies the pending guardian change, not before its time, once.
-pub fn handler(ctx: Context<ExecuteGuardian>) -> Result<()> {
+pub fn execute_guardian_handler(ctx: Context<ExecuteGuardian>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
     require!(config.guardian_eta != 0, OptionsAmmError::NoPendingGuardian);

@@ -17,7 +17,7 @@ pub struct ExecuteParams<'info> {
 /// margins of open positions do not move with the new cap. The pricing parameters (the
 /// potential's caps, scales and saturation, the rate) fade in over `fade_secs`, so nobody can
 /// open at the old prices and close at the new ones around the execution.
-pub fn handler(ctx: Context<ExecuteParams>) -> Result<()> {
+pub fn execute_params_handler(ctx: Context<ExecuteParams>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     require!(m.pending_eta != 0, OptionsAmmError::NoPendingProposal);

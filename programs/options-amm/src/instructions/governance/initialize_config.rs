@@ -20,7 +20,7 @@ pub struct InitializeConfig<'info> {
 }
 
 /// Creates a governance config: the creator is its authority, `guardian` may pause.
-pub fn handler(ctx: Context<InitializeConfig>, guardian: Pubkey) -> Result<()> {
+pub fn initialize_config_handler(ctx: Context<InitializeConfig>, guardian: Pubkey) -> Result<()> {
     let InitializeConfig { creator, config, .. } = ctx.accounts;
     config.creator = creator.key();
     config.authority = creator.key();

@@ -13,29 +13,17 @@ pub mod propose_guardian;
 pub mod propose_params;
 pub mod set_pause;
 
-// Each module has its own `handler`; they are always called by full path from lib.rs, and the
-// globs exist so Anchor finds the generated client modules at the crate root.
-#[allow(ambiguous_glob_reexports)]
+// Each instruction's handler is named after it (`deposit_handler`); the globs let Anchor find
+// the generated client modules at the crate root.
 pub use accept_authority::*;
-#[allow(ambiguous_glob_reexports)]
 pub use collect_fees::*;
-#[allow(ambiguous_glob_reexports)]
 pub use create_board::*;
-#[allow(ambiguous_glob_reexports)]
 pub use delist_board::*;
-#[allow(ambiguous_glob_reexports)]
 pub use execute_guardian::*;
-#[allow(ambiguous_glob_reexports)]
 pub use execute_params::*;
-#[allow(ambiguous_glob_reexports)]
 pub use initialize_config::*;
-#[allow(ambiguous_glob_reexports)]
 pub use initialize_market::*;
-#[allow(ambiguous_glob_reexports)]
 pub use propose_authority::*;
-#[allow(ambiguous_glob_reexports)]
 pub use propose_guardian::*;
-#[allow(ambiguous_glob_reexports)]
 pub use propose_params::*;
-#[allow(ambiguous_glob_reexports)]
 pub use set_pause::*;

@@ -14,7 +14,7 @@ pub struct ProposeGuardian<'info> {
 /// Proposes a new guardian, executable by anyone after `GUARDIAN_TIMELOCK_SECS` (a lost or
 /// hostile guardian can be replaced; a captured authority cannot silence the guardian at once).
 /// Replaces any pending proposal.
-pub fn handler(ctx: Context<ProposeGuardian>, new_guardian: Pubkey) -> Result<()> {
+pub fn propose_guardian_handler(ctx: Context<ProposeGuardian>, new_guardian: Pubkey) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
     config.pending_guardian = new_guardian;

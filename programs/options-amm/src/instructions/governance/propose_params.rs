@@ -16,7 +16,7 @@ pub struct ProposeParams<'info> {
 /// Proposes new risk parameters. Refused outside the hard bounds or when any parameter moves by
 /// more than its maximum step. Executable after the current timelock, for `PROPOSAL_TTL_SECS`;
 /// replaces any pending proposal.
-pub fn handler(ctx: Context<ProposeParams>, params: RiskParams) -> Result<()> {
+pub fn propose_params_handler(ctx: Context<ProposeParams>, params: RiskParams) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     params.validate()?;

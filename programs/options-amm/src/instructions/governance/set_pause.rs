@@ -12,7 +12,7 @@ pub struct SetPause<'info> {
 }
 
 /// Sets the market's pause flags. The guardian may only add flags; the authority may set any.
-pub fn handler(ctx: Context<SetPause>, flags: u8) -> Result<()> {
+pub fn set_pause_handler(ctx: Context<SetPause>, flags: u8) -> Result<()> {
     let SetPause { signer, config, market } = ctx.accounts;
     require!(flags & !PAUSE_ALL == 0, OptionsAmmError::InvalidPauseFlags);
     let mut m = market.load_mut()?;

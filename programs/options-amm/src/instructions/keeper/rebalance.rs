@@ -49,7 +49,7 @@ pub struct Rebalance<'info> {
 /// at the oracle price improved by the keeper discount, only toward zero and never past it.
 /// `limit` is the keeper's bound: the least quote it accepts when selling to the vault, the
 /// most it pays when buying from it. The hedge counts in NAV and in the net delta.
-pub fn handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<()> {
+pub fn rebalance_handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -> Result<()> {
     let a = &ctx.accounts;
     require!(amount > 0, OptionsAmmError::ZeroAmount);
     let clock = Clock::get()?;

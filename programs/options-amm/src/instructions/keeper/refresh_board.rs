@@ -28,7 +28,7 @@ fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
 /// greeks, and replaces the board's contribution to the market's aggregate greeks. Anyone may
 /// call it. Refused after expiry, unless active, with an invalid oracle, or with a print other
 /// than the one already used in this slot.
-pub fn handler(ctx: Context<RefreshBoard>) -> Result<()> {
+pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;

@@ -27,7 +27,7 @@ pub struct SettleBoard<'info> {
 /// share of what there is), book what trader shorts owe as a receivable (rounded down),
 /// release the series' lock, and remove the board from the aggregates. Positions then settle
 /// one by one, in any order (`settle_position`).
-pub fn handler(ctx: Context<SettleBoard>) -> Result<()> {
+pub fn settle_board_handler(ctx: Context<SettleBoard>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     let mut b = ctx.accounts.board.load_mut()?;

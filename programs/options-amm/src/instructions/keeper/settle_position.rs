@@ -54,7 +54,7 @@ pub struct SettlePosition<'info> {
 /// settlement price and the position, so totals do not depend on the order; a position settles
 /// once (its account is closed). Settlement never lowers an account's margin: it is never
 /// blocked by it.
-pub fn handler(mut ctx: Context<SettlePosition>) -> Result<()> {
+pub fn settle_position_handler(mut ctx: Context<SettlePosition>) -> Result<()> {
     let a = &ctx.accounts;
     let (n, amounts, seeds) = {
         let mut m = a.market.load_mut()?;

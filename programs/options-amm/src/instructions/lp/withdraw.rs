@@ -43,7 +43,7 @@ pub struct Withdraw<'info> {
 /// v), rounded down, never above the value; refuse more than the free (unlocked) liquidity;
 /// burn, pay out; book it (a senior leaver's claim share removed rounding up); reconcile the
 /// vault; check the invariant; emit.
-pub fn handler(
+pub fn withdraw_handler(
     mut ctx: Context<Withdraw>,
     tranche: u8,
     shares: u64,

@@ -4,7 +4,7 @@ use options_amm_pricing::Side;
 
 /// Buys `size` contracts of a series (closing a short first), paying at most `max_paid` quote
 /// raw units, premium and fees included (collateral released by a closed short is returned).
-pub fn handler(
+pub fn buy_handler(
     ctx: Context<Trade>,
     strike_index: u8,
     kind: u8,

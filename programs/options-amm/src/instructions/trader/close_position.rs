@@ -28,7 +28,7 @@ pub struct ClosePosition<'info> {
 /// Closes an empty position (every series at zero) on any board and unregisters it from the
 /// margin account, returning its rent: room for a position on another board. Refused while
 /// it holds anything.
-pub fn handler(ctx: Context<ClosePosition>) -> Result<()> {
+pub fn close_position_handler(ctx: Context<ClosePosition>) -> Result<()> {
     {
         let p = ctx.accounts.position.load()?;
         require!(p.sizes.iter().flatten().all(|s| *s == 0), OptionsAmmError::PositionNotEmpty);

@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 
 /// Adds `amount` quote units of collateral to the owner's margin account; it repays the
 /// account's debt first (the pool's receivable).
-pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+pub fn deposit_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     require!(amount > 0, OptionsAmmError::ZeroAmount);
     let a = &ctx.accounts;
     let before = a.quote_vault.amount;

@@ -10,13 +10,10 @@ pub mod sell;
 pub mod trade;
 pub mod withdraw_collateral;
 
-// `buy` and `sell` share the `Trade` accounts (in `trade`); each module's `handler` is called by
-// full path from lib.rs, and the globs let Anchor find the generated client modules.
-#[allow(ambiguous_glob_reexports)]
+// `buy` and `sell` share the `Trade` accounts (in `trade`); each instruction's handler is named
+// after it, and the globs let Anchor find the generated client modules.
 pub use close_position::*;
 pub use collateral::*;
-#[allow(ambiguous_glob_reexports)]
 pub use open_margin_account::*;
-#[allow(ambiguous_glob_reexports)]
 pub use open_position::*;
 pub use trade::*;

@@ -18,7 +18,7 @@ pub struct OpenMarginAccount<'info> {
 }
 
 /// Creates the owner's cross-margin account in a market (no collateral, no positions).
-pub fn handler(ctx: Context<OpenMarginAccount>) -> Result<()> {
+pub fn open_margin_account_handler(ctx: Context<OpenMarginAccount>) -> Result<()> {
     let mut a = ctx.accounts.margin.load_init()?;
     a.owner = ctx.accounts.owner.key();
     a.market = ctx.accounts.market.key();

@@ -30,7 +30,7 @@ pub struct OpenPosition<'info> {
 /// Creates the owner's position account on a board (empty) and registers it in the owner's
 /// margin account, whose collateral backs its shorts. Refused on a settled or expired board: a
 /// position closed by settlement cannot be revived there.
-pub fn handler(ctx: Context<OpenPosition>) -> Result<()> {
+pub fn open_position_handler(ctx: Context<OpenPosition>) -> Result<()> {
     {
         let b = ctx.accounts.board.load()?;
         match b.status()? {

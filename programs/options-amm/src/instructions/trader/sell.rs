@@ -5,7 +5,7 @@ use options_amm_pricing::Side;
 /// Sells `size` contracts of a series (closing a long first; beyond it a short that locks its
 /// maximum payoff as collateral), receiving at least `min_received` quote raw units of premium
 /// after fees.
-pub fn handler(
+pub fn sell_handler(
     ctx: Context<Trade>,
     strike_index: u8,
     kind: u8,

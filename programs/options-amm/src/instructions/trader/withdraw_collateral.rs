@@ -10,7 +10,7 @@ use anchor_lang::prelude::*;
 /// account would be below initial margin (every registered position and its board passed as
 /// remaining accounts). It adds risk, so it reads the oracle with the strict trading limits
 /// (and the slot's one print), not the looser margin limits liquidation uses.
-pub fn handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
+pub fn withdraw_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64) -> Result<()> {
     require!(amount > 0, OptionsAmmError::ZeroAmount);
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;

@@ -33,10 +33,15 @@ fn process(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Progra
     options_amm::entry(program_id, accounts, data)
 }
 
-/// A ProgramTest with the options-amm program (native) and the SPL Token programs.
+/// A ProgramTest with the options-amm program (native) and the SPL Token programs. The
+/// runtime's DEBUG log (every instruction's log lines, hundreds of thousands in a test run) is
+/// off unless `OPTIONS_AMM_LOG` is set: solana-program-test turns it on each time it starts.
 pub fn program_test() -> ProgramTest {
     let mut pt = ProgramTest::new("options_amm", options_amm::ID, processor!(process));
     pt.prefer_bpf(false);
+    if std::env::var_os("OPTIONS_AMM_LOG").is_none() {
+        log::set_max_level(log::LevelFilter::Error);
+    }
     pt
 }
 

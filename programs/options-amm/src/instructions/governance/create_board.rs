@@ -44,7 +44,11 @@ fn micro(v: u64) -> Fx {
 /// vol inside the engine's domain, so every refresh of the board can price it (an unpriceable
 /// board would freeze LP flows, which need every board fresh); the board starts stale (never
 /// refreshed); invariant; event.
-pub fn create_board_handler(ctx: Context<CreateBoard>, expiry_ts: i64, strikes: Vec<StrikeArgs>) -> Result<()> {
+pub fn create_board_handler(
+    ctx: Context<CreateBoard>,
+    expiry_ts: i64,
+    strikes: Vec<StrikeArgs>,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     require!(m.active_boards < MAX_ACTIVE_BOARDS, OptionsAmmError::TooManyBoards);

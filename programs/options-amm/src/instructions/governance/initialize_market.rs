@@ -93,7 +93,10 @@ pub struct InitializeMarket<'info> {
 /// extension outside the allowlist (`token::ALLOWED_MINT_EXTENSIONS`); check the oracle account is owned by the Pyth
 /// program of the chosen kind and parses as that kind (and feed); write the market; check its
 /// invariant; emit.
-pub fn initialize_market_handler(ctx: Context<InitializeMarket>, args: InitializeMarketArgs) -> Result<()> {
+pub fn initialize_market_handler(
+    ctx: Context<InitializeMarket>,
+    args: InitializeMarketArgs,
+) -> Result<()> {
     let a = &ctx.accounts;
     args.params.validate()?;
     crate::token::check_mint_extensions(&a.underlying_mint)?;

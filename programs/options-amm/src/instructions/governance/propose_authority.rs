@@ -11,7 +11,10 @@ pub struct ProposeAuthority<'info> {
 }
 
 /// First step of an authority transfer: names the next authority (which must accept).
-pub fn propose_authority_handler(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+pub fn propose_authority_handler(
+    ctx: Context<ProposeAuthority>,
+    new_authority: Pubkey,
+) -> Result<()> {
     let config = &mut ctx.accounts.config;
     config.pending_authority = new_authority;
     config.invariant()?;

@@ -57,7 +57,12 @@ pub struct Liquidate<'info> {
 /// after (at most one contract's initial requirement above initial margin: never more than
 /// needed). What the account cannot pay becomes its debt while it keeps other series (their
 /// value repays it first), else bad debt for the pool (the junior tranche first).
-pub fn liquidate_handler(mut ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u64) -> Result<()> {
+pub fn liquidate_handler(
+    mut ctx: Context<Liquidate>,
+    strike_index: u8,
+    kind: u8,
+    size: u64,
+) -> Result<()> {
     let a = &ctx.accounts;
     require!(size > 0, OptionsAmmError::ZeroAmount);
     require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);

@@ -45,7 +45,12 @@ pub struct Deposit<'info> {
 /// transfer in, mint; book the deposit (a senior deposit in shortfall adds the claim its
 /// shares carry, so the seniors already in keep theirs); reconcile the vault; check the
 /// invariant; emit.
-pub fn deposit_handler(mut ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: u64) -> Result<()> {
+pub fn deposit_handler(
+    mut ctx: Context<Deposit>,
+    tranche: u8,
+    amount: u64,
+    min_shares: u64,
+) -> Result<()> {
     let a = &ctx.accounts;
     require!(amount > 0, OptionsAmmError::ZeroAmount);
     let clock = Clock::get()?;

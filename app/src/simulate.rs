@@ -306,7 +306,7 @@ impl Sim {
             }
         } else if r < 5 {
             let lp = self.rng.below(self.lps.len() as u64) as usize;
-            let tranche = self.rng.below(2) as u8;
+            let tranche = if self.rng.below(2) == 0 { SENIOR } else { JUNIOR };
             let held = self.env.balance(&self.lps[lp].shares[tranche as usize]).await;
             let i = ix::withdraw(&self.env, &self.lps[lp], tranche, held / 10, 0);
             let key = self.lps[lp].key.insecure_clone();

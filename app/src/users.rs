@@ -112,7 +112,7 @@ pub enum Tranche {
 }
 
 impl Tranche {
-    fn index(self) -> u8 {
+    fn index(self) -> options_amm::Tranche {
         match self {
             Tranche::Senior => SENIOR,
             Tranche::Junior => JUNIOR,
@@ -443,7 +443,8 @@ fn active(c: &mut Ctx, market: &Pubkey) -> Result<Vec<Pubkey>> {
 fn price(c: &mut Ctx, m: &Market, use_: OracleUse) -> Result<OraclePrice> {
     let a = c.b.account(&m.oracle)?.ok_or("the market's oracle account does not exist")?;
     let raw =
-        oracle::parse(m.oracle_kind, &a.data, &m.oracle_feed_id).map_err(|e| e.to_string())?;
+        oracle::parse(m.oracle_kind().map_err(|e| e.to_string())?, &a.data, &m.oracle_feed_id)
+            .map_err(|e| e.to_string())?;
     let now = c.b.now()?;
     oracle::validate(&raw, now, &use_.limits(m)).map_err(|e| format!("oracle: {e}"))
 }
@@ -452,7 +453,8 @@ fn price(c: &mut Ctx, m: &Market, use_: OracleUse) -> Result<OraclePrice> {
 fn spot(c: &mut Ctx, m: &Market) -> Result<Fx> {
     let a = c.b.account(&m.oracle)?.ok_or("the market's oracle account does not exist")?;
     let raw =
-        oracle::parse(m.oracle_kind, &a.data, &m.oracle_feed_id).map_err(|e| e.to_string())?;
+        oracle::parse(m.oracle_kind().map_err(|e| e.to_string())?, &a.data, &m.oracle_feed_id)
+            .map_err(|e| e.to_string())?;
     let scale = Fx::from_num(10u64.pow(raw.expo.unsigned_abs()));
     let p = Fx::from_num(raw.price);
     Ok(if raw.expo < 0 { p / scale } else { p * scale })
@@ -743,7 +745,7 @@ fn strike_index(b: &Board, strike: &str) -> Result<u8> {
         .ok_or_else(|| format!("the board has no strike {strike}"))
 }
 
-fn kind(k: Kind) -> u8 {
+fn kind(k: Kind) -> options_amm::Kind {
     match k {
         Kind::Call => CALL,
         Kind::Put => PUT,
@@ -1296,7 +1298,11 @@ fn parse_feed(hex: &str) -> Result<[u8; 32]> {
 /// Pyth program); the previous publish time is the last one's, as on a real feed.
 fn publish(e: &mut Embedded, oracle: Pubkey, price: Fx, conf: Fx, at: i64) -> Result<()> {
     let prev = match e.account(&oracle)? {
-        Some(a) => options_amm::oracle::parse(0, &a.data, &[0; 32]).map(|r| r.publish_time).ok(),
+        Some(a) => {
+            options_amm::oracle::parse(options_amm::OracleKind::PythLegacy, &a.data, &[0; 32])
+                .map(|r| r.publish_time)
+                .ok()
+        }
         None => None,
     };
     let q = options_amm_tests::pyth::Quote {
@@ -1359,7 +1365,14 @@ fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
             c.b.send(&[client::initialize_config(&me, &me, &me)], &[])?;
             let k =
                 MarketKeys::derive(&me, underlying, quote, oracle, spl_token::ID, spl_token::ID);
-            let i = client::initialize_market(&k, &me, &me, 0, [0; 32], RiskParams::reference());
+            let i = client::initialize_market(
+                &k,
+                &me,
+                &me,
+                options_amm::OracleKind::PythLegacy,
+                [0; 32],
+                RiskParams::reference(),
+            );
             c.b.send(&[i], &[])?;
             remember_market(c, &k.market)?;
             let expiry = now + days * 86_400;

@@ -33,7 +33,10 @@ pub(crate) async fn second_market_board(t: &mut Trading) -> Pubkey {
     env.market = market_pda(&env.config, &env.underlying_mint, &env.quote_mint);
     env.quote_vault = quote_vault_pda(&env.market);
     env.underlying_vault = underlying_vault_pda(&env.market);
-    env.share_mints = [shares_pda(&env.market, 0), shares_pda(&env.market, 1)];
+    env.share_mints = [
+        shares_pda(&env.market, options_amm::Tranche::Senior),
+        shares_pda(&env.market, options_amm::Tranche::Junior),
+    ];
     let i = ix::initialize_config(env, &other.pubkey(), &other.pubkey());
     env.send(&[i], &[&other]).await.unwrap();
     let i = ix::initialize_market(env, RiskParams::reference());
@@ -63,7 +66,7 @@ async fn a_board_from_another_market_is_refused_everywhere() {
     t.env.expect_refusal(&[open], &[&key], program_error(E::WrongMarket), &w).await;
     // As a remaining account of an LP flow, in place of the market's own board.
     let lp_key = t.lp.key.insecure_clone();
-    let mut dep = ix::deposit(&t.env, &t.lp, 1, 1_000_000, 0);
+    let mut dep = ix::deposit(&t.env, &t.lp, options_amm::Tranche::Junior, 1_000_000, 0);
     dep.accounts.last_mut().unwrap().pubkey = foreign;
     t.env.expect_refusal(&[dep], &[&lp_key], program_error(E::WrongMarket), &t.lp.accounts()).await;
 }

@@ -318,7 +318,7 @@ impl World {
         who: &Lp,
         board: Pubkey,
         strike: u8,
-        kind: u8,
+        kind: options_amm::Kind,
         buy: bool,
         size: u64,
     ) -> bool {
@@ -346,7 +346,8 @@ impl World {
         let m = env.market_state().await;
         let oracle = env.account(&env.oracle.clone()).await.unwrap();
         let raw =
-            options_amm::oracle::parse(m.oracle_kind, &oracle.data, &m.oracle_feed_id).unwrap();
+            options_amm::oracle::parse(m.oracle_kind().unwrap(), &oracle.data, &m.oracle_feed_id)
+                .unwrap();
         let px = options_amm::oracle::validate(&raw, env.now, &m.params.oracle_trade).unwrap();
         let mut totals = MarginTotals::default();
         for p in &acc.positions[..acc.num_positions as usize] {
@@ -401,7 +402,7 @@ impl World {
             10..=15 => {
                 what = "withdraw";
                 let lp = rng.below(self.lps.len() as u64) as usize;
-                let tranche = rng.below(2) as u8;
+                let tranche = if rng.below(2) == 0 { SENIOR } else { JUNIOR };
                 let held = self.t.env.balance(&self.lps[lp].shares[tranche as usize]).await;
                 let shares = 1 + rng.below(held.max(1));
                 let i = ix::withdraw(&self.t.env, &self.lps[lp], tranche, shares, 0);

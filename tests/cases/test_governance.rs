@@ -59,7 +59,7 @@ async fn initialize_market_success_with_token_2022_quote_and_pull_oracle() {
     let mut env = Env::with(opts).await;
     let m = env.market_state().await;
     assert_eq!(m.quote_token_program, spl_token_2022::ID);
-    assert_eq!(m.oracle_kind, ORACLE_PYTH_PULL);
+    assert_eq!(m.oracle_kind().unwrap(), ORACLE_PYTH_PULL);
     assert_eq!(m.oracle_feed_id, env.feed_id);
     let vault = env.account(&env.quote_vault.clone()).await.unwrap();
     assert_eq!(vault.owner, spl_token_2022::ID);
@@ -69,7 +69,12 @@ async fn initialize_market_success_with_token_2022_quote_and_pull_oracle() {
 async fn initialize_market_failure_non_authority_signer() {
     let mut env = with_config(EnvOptions::default()).await;
     let stranger = Keypair::new();
-    let ix = ix::initialize_market_with(&env, stranger.pubkey(), RiskParams::reference(), 0);
+    let ix = ix::initialize_market_with(
+        &env,
+        stranger.pubkey(),
+        RiskParams::reference(),
+        options_amm::OracleKind::PythLegacy,
+    );
     let watched = [env.oracle];
     env.expect_refusal(&[ix], &[&stranger], program_error(E::NotAuthority), &watched).await;
 }
@@ -80,7 +85,12 @@ async fn initialize_market_failure_params_outside_hard_bounds() {
     let authority = env.authority.insecure_clone();
     let mut params = RiskParams::reference();
     params.max_utilisation_bps = 9_999;
-    let ix = ix::initialize_market_with(&env, authority.pubkey(), params, 0);
+    let ix = ix::initialize_market_with(
+        &env,
+        authority.pubkey(),
+        params,
+        options_amm::OracleKind::PythLegacy,
+    );
     env.expect_refusal(&[ix], &[&authority], program_error(E::ParamOutOfBounds), &[]).await;
 }
 
@@ -90,7 +100,12 @@ async fn initialize_market_failure_oracle_not_owned_by_pyth() {
     let authority = env.authority.insecure_clone();
     let data = pyth::legacy_price_account(&pyth::Quote::default());
     env.put_account(env.oracle, anchor_lang::system_program::ID, data);
-    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
+    let ix = ix::initialize_market_with(
+        &env,
+        authority.pubkey(),
+        RiskParams::reference(),
+        options_amm::OracleKind::PythLegacy,
+    );
     env.expect_refusal(&[ix], &[&authority], program_error(E::OracleWrongOwner), &[]).await;
 }
 
@@ -108,11 +123,23 @@ async fn initialize_market_failure_oracle_of_the_other_kind() {
     env.expect_refusal(&[ix], &[&authority], program_error(E::OracleWrongOwner), &[]).await;
     // Garbage owned by the Pyth program: not a price account.
     env.put_account(env.oracle, pyth::ORACLE_PROGRAM, vec![1; 3312]);
-    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
+    let ix = ix::initialize_market_with(
+        &env,
+        authority.pubkey(),
+        RiskParams::reference(),
+        options_amm::OracleKind::PythLegacy,
+    );
     env.expect_refusal(&[ix], &[&authority], program_error(E::OracleInvalidData), &[]).await;
-    // An unknown kind.
-    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 9);
-    env.expect_refusal(&[ix], &[&authority], program_error(E::InvalidOracleKind), &[]).await;
+    // An unknown kind (the enum's byte, just after the discriminator): refused as undecodable.
+    let mut ix = ix::initialize_market_with(
+        &env,
+        authority.pubkey(),
+        RiskParams::reference(),
+        options_amm::OracleKind::PythLegacy,
+    );
+    ix.data[8] = 9;
+    let undecodable = anchor_error(anchor_lang::error::ErrorCode::InstructionDidNotDeserialize);
+    env.expect_refusal(&[ix], &[&authority], undecodable, &[]).await;
 }
 
 #[tokio::test]
@@ -124,10 +151,15 @@ async fn initialize_market_failure_same_mint_for_underlying_and_quote() {
     env.underlying_vault = options_amm_tests::underlying_vault_pda(&env.market);
     env.quote_vault = options_amm_tests::quote_vault_pda(&env.market);
     env.share_mints = [
-        options_amm_tests::shares_pda(&env.market, 0),
-        options_amm_tests::shares_pda(&env.market, 1),
+        options_amm_tests::shares_pda(&env.market, options_amm::Tranche::Senior),
+        options_amm_tests::shares_pda(&env.market, options_amm::Tranche::Junior),
     ];
-    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
+    let ix = ix::initialize_market_with(
+        &env,
+        authority.pubkey(),
+        RiskParams::reference(),
+        options_amm::OracleKind::PythLegacy,
+    );
     env.expect_refusal(&[ix], &[&authority], program_error(E::SameMint), &[]).await;
 }
 
@@ -136,7 +168,12 @@ async fn initialize_market_failure_mint_with_too_many_decimals() {
     let opts = EnvOptions { underlying_decimals: 13, ..EnvOptions::default() };
     let mut env = with_config(opts).await;
     let authority = env.authority.insecure_clone();
-    let ix = ix::initialize_market_with(&env, authority.pubkey(), RiskParams::reference(), 0);
+    let ix = ix::initialize_market_with(
+        &env,
+        authority.pubkey(),
+        RiskParams::reference(),
+        options_amm::OracleKind::PythLegacy,
+    );
     env.expect_refusal(&[ix], &[&authority], program_error(E::MintDecimalsTooLarge), &[]).await;
 }
 

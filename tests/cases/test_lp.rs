@@ -12,12 +12,12 @@ const USDC: u64 = 1_000_000; // 6 decimals
 const SHARE: u64 = 1_000; // share units per quote unit at the first deposit
 const YEAR: i64 = 31_536_000;
 
-async fn deposit(env: &mut Env, lp: &Lp, tranche: u8, amount: u64) {
+async fn deposit(env: &mut Env, lp: &Lp, tranche: options_amm::Tranche, amount: u64) {
     let ix = ix::deposit(env, lp, tranche, amount, 0);
     env.send(&[ix], &[&lp.key]).await.expect("deposit");
 }
 
-async fn withdraw(env: &mut Env, lp: &Lp, tranche: u8, shares: u64) -> u64 {
+async fn withdraw(env: &mut Env, lp: &Lp, tranche: options_amm::Tranche, shares: u64) -> u64 {
     let before = env.balance(&lp.quote).await;
     let ix = ix::withdraw(env, lp, tranche, shares, 0);
     env.send(&[ix], &[&lp.key]).await.expect("withdraw");
@@ -113,7 +113,7 @@ async fn deposit_then_withdraw_never_returns_more_than_deposited() {
         let after = env.balance(&lp.quote).await;
         assert!(
             after <= before,
-            "tranche {tranche}: deposited {amount}, balance {before} -> {after}"
+            "tranche {tranche:?}: deposited {amount}, balance {before} -> {after}"
         );
     }
 }
@@ -287,9 +287,11 @@ async fn deposit_and_withdraw_failure_foreign_tranche() {
         &w,
     )
     .await;
-    // No third tranche.
-    let ix = ix::deposit(&env, &lp, 2, USDC, 0);
-    env.expect_refusal(&[ix], &[&lp.key], program_error(E::InvalidTranche), &w).await;
+    // No third tranche (the enum's byte, just after the discriminator): refused as undecodable.
+    let mut ix = ix::deposit(&env, &lp, JUNIOR, USDC, 0);
+    ix.data[8] = 2;
+    let undecodable = anchor_error(anchor_lang::error::ErrorCode::InstructionDidNotDeserialize);
+    env.expect_refusal(&[ix], &[&lp.key], undecodable, &w).await;
 }
 
 #[tokio::test]

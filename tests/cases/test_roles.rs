@@ -15,12 +15,26 @@ fn px(quote: i64) -> i64 {
     quote * 100_000_000
 }
 
-async fn buy(env: &mut Env, board: &Pubkey, who: &Lp, strike: u8, kind: u8, size: u64) {
+async fn buy(
+    env: &mut Env,
+    board: &Pubkey,
+    who: &Lp,
+    strike: u8,
+    kind: options_amm::Kind,
+    size: u64,
+) {
     let i = ix::buy(env, board, who, strike, kind, size, u64::MAX);
     env.send(&[i], &[&who.key]).await.expect("buy");
 }
 
-async fn sell(env: &mut Env, board: &Pubkey, who: &Lp, strike: u8, kind: u8, size: u64) {
+async fn sell(
+    env: &mut Env,
+    board: &Pubkey,
+    who: &Lp,
+    strike: u8,
+    kind: options_amm::Kind,
+    size: u64,
+) {
     let i = ix::sell(env, board, who, strike, kind, size, 0);
     env.send(&[i], &[&who.key]).await.expect("sell");
 }

@@ -25,7 +25,7 @@ async fn buy(
     board: &anchor_lang::prelude::Pubkey,
     who: &Lp,
     strike: u8,
-    kind: u8,
+    kind: options_amm::Kind,
     size: u64,
 ) {
     let i = ix::buy(env, board, who, strike, kind, size, u64::MAX);
@@ -37,7 +37,7 @@ async fn sell(
     board: &anchor_lang::prelude::Pubkey,
     who: &Lp,
     strike: u8,
-    kind: u8,
+    kind: options_amm::Kind,
     size: u64,
 ) {
     let i = ix::sell(env, board, who, strike, kind, size, 0);
@@ -527,8 +527,8 @@ async fn a_token_2022_mint_with_a_permanent_delegate_is_refused() {
     env.quote_vault = options_amm_tests::quote_vault_pda(&env.market);
     env.underlying_vault = options_amm_tests::underlying_vault_pda(&env.market);
     env.share_mints = [
-        options_amm_tests::shares_pda(&env.market, 0),
-        options_amm_tests::shares_pda(&env.market, 1),
+        options_amm_tests::shares_pda(&env.market, options_amm::Tranche::Senior),
+        options_amm_tests::shares_pda(&env.market, options_amm::Tranche::Junior),
     ];
     let authority = env.authority.insecure_clone();
     let i = ix::initialize_config(&env, &authority.pubkey(), &env.guardian.pubkey());

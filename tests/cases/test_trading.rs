@@ -5,8 +5,8 @@ use options_amm::oracle;
 use options_amm::state::{Board, CALL, JUNIOR, MAX_STRIKES, PAUSE_TRADING, PUT};
 use options_amm_pricing::{Fx, Side};
 use options_amm_tests::{
-    ix, program_error, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF, START_PRICE, STRIKES,
-    T0, USDC,
+    anchor_error, ix, program_error, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF,
+    START_PRICE, STRIKES, T0, USDC,
 };
 use solana_sdk::signature::Signer;
 
@@ -19,14 +19,14 @@ async fn client_fill(
     env: &mut Env,
     board: &Pubkey,
     strike: u8,
-    kind: u8,
+    kind: options_amm::Kind,
     side: Side,
     size: u64,
 ) -> options_amm::math::fill::Fill {
     let m = env.market_state().await;
     let b: Board = env.board_state(board).await;
     let oracle_acc = env.account(&env.oracle.clone()).await.unwrap();
-    let raw = oracle::parse(m.oracle_kind, &oracle_acc.data, &m.oracle_feed_id).unwrap();
+    let raw = oracle::parse(m.oracle_kind().unwrap(), &oracle_acc.data, &m.oracle_feed_id).unwrap();
     let px = oracle::validate(&raw, env.now, &m.params.oracle_trade).unwrap();
     let s = b.strikes[strike as usize];
     // A trader with nothing in the series yet (as every caller here is when it quotes).
@@ -298,8 +298,15 @@ async fn trade_failure_bad_sizes_kinds_and_strikes() {
     refuse(&mut s, ix, E::ZeroAmount).await;
     let ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, 1_000 * CONTRACT + 1, u64::MAX);
     refuse(&mut s, ix, E::TradeTooLarge).await;
-    let ix = ix::buy(&s.env, &s.board, &s.trader, 2, 2, CONTRACT, u64::MAX);
-    refuse(&mut s, ix, E::InvalidOptionKind).await;
+    // An unknown kind (the enum's byte, after the discriminator and the strike index): refused
+    // as undecodable, nothing changed.
+    let mut ix = ix::buy(&s.env, &s.board, &s.trader, 2, CALL, CONTRACT, u64::MAX);
+    ix.data[9] = 2;
+    let position = ix::position_pda(&s.board, &s.trader.pubkey());
+    let watched = [s.trader.quote, s.board, position];
+    let key = s.trader.key.insecure_clone();
+    let undecodable = anchor_error(anchor_lang::error::ErrorCode::InstructionDidNotDeserialize);
+    s.env.expect_refusal(&[ix], &[&key], undecodable, &watched).await;
     let ix = ix::buy(&s.env, &s.board, &s.trader, 5, CALL, CONTRACT, u64::MAX);
     refuse(&mut s, ix, E::InvalidStrike).await;
 }
@@ -384,7 +391,8 @@ async fn lp_nav_marks_the_vaults_options_at_the_cached_marks() {
     // inventory potential the pool owes back (the charge the buy paid, rounded up).
     let qp = options_amm::math::fill::quote_params(&m.params.trading);
     let phi = options_amm_pricing::potential(&m.inventory(), Fx::from_num(150), &qp).unwrap();
-    let phi = options_amm::math::value::quote_raw(phi, 6, true).unwrap() as i128;
+    let phi = options_amm::math::value::quote_raw(phi, 6, options_amm::math::value::Rounding::Up)
+        .unwrap() as i128;
     assert!(phi > 0);
     let values = options_amm::math::tranche::split(nav - phi, m.tranches[0].claim);
     let supply = env.supply(&env.share_mints[1].clone()).await;

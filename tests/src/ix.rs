@@ -4,7 +4,7 @@
 use crate::{Env, Lp};
 use anchor_lang::prelude::Pubkey;
 use options_amm::client::{self, pda, MarketKeys, Wallet};
-use options_amm::RiskParams;
+use options_amm::{Kind, OracleKind, RiskParams, Tranche};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::Signer;
 
@@ -52,7 +52,7 @@ pub fn initialize_market_with(
     env: &Env,
     authority: Pubkey,
     params: RiskParams,
-    oracle_kind: u8,
+    oracle_kind: OracleKind,
 ) -> Instruction {
     client::initialize_market(
         &env.keys(),
@@ -69,39 +69,39 @@ pub fn set_pause(env: &Env, signer: &Pubkey, flags: u8) -> Instruction {
 }
 
 /// The accounts of a deposit, to be changed by substitution tests.
-pub fn deposit_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::accounts::Deposit {
+pub fn deposit_accounts(env: &Env, lp: &Lp, tranche: Tranche) -> options_amm::accounts::Deposit {
     client::deposit_accounts(&env.keys(), &lp.wallet(), tranche)
 }
 
 pub fn deposit_with(
     env: &Env,
     accounts: options_amm::accounts::Deposit,
-    tranche: u8,
+    tranche: Tranche,
     amount: u64,
     min_shares: u64,
 ) -> Instruction {
     client::deposit_with(accounts, tranche, amount, min_shares, &env.boards)
 }
 
-pub fn deposit(env: &Env, lp: &Lp, tranche: u8, amount: u64, min_shares: u64) -> Instruction {
+pub fn deposit(env: &Env, lp: &Lp, tranche: Tranche, amount: u64, min_shares: u64) -> Instruction {
     client::deposit(&env.keys(), &lp.wallet(), tranche, amount, min_shares, &env.boards)
 }
 
-pub fn withdraw_accounts(env: &Env, lp: &Lp, tranche: u8) -> options_amm::accounts::Withdraw {
+pub fn withdraw_accounts(env: &Env, lp: &Lp, tranche: Tranche) -> options_amm::accounts::Withdraw {
     client::withdraw_accounts(&env.keys(), &lp.wallet(), tranche)
 }
 
 pub fn withdraw_with(
     env: &Env,
     accounts: options_amm::accounts::Withdraw,
-    tranche: u8,
+    tranche: Tranche,
     shares: u64,
     min_amount: u64,
 ) -> Instruction {
     client::withdraw_with(accounts, tranche, shares, min_amount, &env.boards)
 }
 
-pub fn withdraw(env: &Env, lp: &Lp, tranche: u8, shares: u64, min_amount: u64) -> Instruction {
+pub fn withdraw(env: &Env, lp: &Lp, tranche: Tranche, shares: u64, min_amount: u64) -> Instruction {
     client::withdraw(&env.keys(), &lp.wallet(), tranche, shares, min_amount, &env.boards)
 }
 
@@ -158,7 +158,7 @@ pub fn buy(
     board: &Pubkey,
     trader: &Lp,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     max_paid: u64,
 ) -> Instruction {
@@ -170,7 +170,7 @@ pub fn sell(
     board: &Pubkey,
     trader: &Lp,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     min_received: u64,
 ) -> Instruction {
@@ -250,7 +250,7 @@ pub fn liquidate(
     owner: &Pubkey,
     liquidator: &Lp,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
 ) -> Instruction {
     let margin = env.margin_of(owner);

@@ -69,7 +69,7 @@ pub struct EnvOptions {
     pub underlying_program: Pubkey,
     pub quote_decimals: u8,
     pub underlying_decimals: u8,
-    pub oracle_kind: u8,
+    pub oracle_kind: options_amm::OracleKind,
 }
 
 impl Default for EnvOptions {
@@ -164,7 +164,10 @@ impl Env {
         env.market = market_pda(&env.config, &env.underlying_mint, &env.quote_mint);
         env.quote_vault = quote_vault_pda(&env.market);
         env.underlying_vault = underlying_vault_pda(&env.market);
-        env.share_mints = [shares_pda(&env.market, 0), shares_pda(&env.market, 1)];
+        env.share_mints = [
+            shares_pda(&env.market, options_amm::Tranche::Senior),
+            shares_pda(&env.market, options_amm::Tranche::Junior),
+        ];
         env
     }
 

@@ -1,7 +1,7 @@
 //! Off-chain instruction builders and PDA derivations: the one copy that the CLI, the native
 //! test harness and the SBF test harness all use. Host only; nothing here runs on chain.
 
-use crate::state::{seeds, Market, ORACLE_PYTH_PULL};
+use crate::state::{seeds, Kind, Market, OracleKind, Tranche, ORACLE_PYTH_PULL};
 use crate::{accounts, instruction as data, instructions as args, RiskParams, ID};
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
@@ -26,8 +26,8 @@ pub mod pda {
     pub fn underlying_vault(market: &Pubkey) -> Pubkey {
         find(&[seeds::UNDERLYING_VAULT, market.as_ref()])
     }
-    pub fn shares(market: &Pubkey, tranche: u8) -> Pubkey {
-        find(&[seeds::SHARES, market.as_ref(), &[tranche]])
+    pub fn shares(market: &Pubkey, tranche: Tranche) -> Pubkey {
+        find(&[seeds::SHARES, market.as_ref(), &[tranche as u8]])
     }
     pub fn board(market: &Pubkey, expiry_ts: i64) -> Pubkey {
         find(&[seeds::BOARD, market.as_ref(), &expiry_ts.to_le_bytes()])
@@ -74,7 +74,10 @@ impl MarketKeys {
             quote_mint,
             underlying_vault: pda::underlying_vault(&market),
             quote_vault: pda::quote_vault(&market),
-            share_mints: [pda::shares(&market, 0), pda::shares(&market, 1)],
+            share_mints: [
+                pda::shares(&market, Tranche::Senior),
+                pda::shares(&market, Tranche::Junior),
+            ],
             oracle,
             underlying_token_program,
             quote_token_program,
@@ -97,8 +100,8 @@ impl MarketKeys {
         }
     }
 
-    fn share_mint(&self, tranche: u8) -> Pubkey {
-        self.share_mints[(tranche as usize).min(1)]
+    fn share_mint(&self, tranche: Tranche) -> Pubkey {
+        self.share_mints[tranche as usize]
     }
 }
 
@@ -111,8 +114,8 @@ pub struct Wallet {
 }
 
 impl Wallet {
-    fn shares(&self, tranche: u8) -> Pubkey {
-        self.shares[(tranche as usize).min(1)]
+    fn shares(&self, tranche: Tranche) -> Pubkey {
+        self.shares[tranche as usize]
     }
 }
 
@@ -173,7 +176,7 @@ pub fn initialize_market(
     k: &MarketKeys,
     payer: &Pubkey,
     authority: &Pubkey,
-    oracle_kind: u8,
+    oracle_kind: OracleKind,
     oracle_feed_id: [u8; 32],
     params: RiskParams,
 ) -> Instruction {
@@ -307,7 +310,7 @@ pub fn collect_fees(
 
 // -- LP
 
-pub fn deposit_accounts(k: &MarketKeys, w: &Wallet, tranche: u8) -> accounts::Deposit {
+pub fn deposit_accounts(k: &MarketKeys, w: &Wallet, tranche: Tranche) -> accounts::Deposit {
     accounts::Deposit {
         owner: w.owner,
         market: k.market,
@@ -324,7 +327,7 @@ pub fn deposit_accounts(k: &MarketKeys, w: &Wallet, tranche: u8) -> accounts::De
 /// `boards`: every active board of the market (NAV needs them all, fresh).
 pub fn deposit_with(
     accounts: accounts::Deposit,
-    tranche: u8,
+    tranche: Tranche,
     amount: u64,
     min_shares: u64,
     boards: &[Pubkey],
@@ -335,7 +338,7 @@ pub fn deposit_with(
 pub fn deposit(
     k: &MarketKeys,
     w: &Wallet,
-    tranche: u8,
+    tranche: Tranche,
     amount: u64,
     min_shares: u64,
     boards: &[Pubkey],
@@ -343,7 +346,7 @@ pub fn deposit(
     deposit_with(deposit_accounts(k, w, tranche), tranche, amount, min_shares, boards)
 }
 
-pub fn withdraw_accounts(k: &MarketKeys, w: &Wallet, tranche: u8) -> accounts::Withdraw {
+pub fn withdraw_accounts(k: &MarketKeys, w: &Wallet, tranche: Tranche) -> accounts::Withdraw {
     accounts::Withdraw {
         owner: w.owner,
         market: k.market,
@@ -359,7 +362,7 @@ pub fn withdraw_accounts(k: &MarketKeys, w: &Wallet, tranche: u8) -> accounts::W
 
 pub fn withdraw_with(
     accounts: accounts::Withdraw,
-    tranche: u8,
+    tranche: Tranche,
     shares: u64,
     min_amount: u64,
     boards: &[Pubkey],
@@ -370,7 +373,7 @@ pub fn withdraw_with(
 pub fn withdraw(
     k: &MarketKeys,
     w: &Wallet,
-    tranche: u8,
+    tranche: Tranche,
     shares: u64,
     min_amount: u64,
     boards: &[Pubkey],
@@ -468,7 +471,7 @@ pub fn trade_accounts(k: &MarketKeys, board: &Pubkey, w: &Wallet) -> accounts::T
 pub fn buy_with(
     accounts: accounts::Trade,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     max_paid: u64,
 ) -> Instruction {
@@ -480,7 +483,7 @@ pub fn buy(
     board: &Pubkey,
     w: &Wallet,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     max_paid: u64,
 ) -> Instruction {
@@ -494,7 +497,7 @@ pub fn sell(
     board: &Pubkey,
     w: &Wallet,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     min_received: u64,
     margin: &[(Pubkey, Pubkey)],
@@ -559,7 +562,7 @@ pub fn liquidate(
     owner: &Pubkey,
     liquidator: &Wallet,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     margin: &[(Pubkey, Pubkey)],
 ) -> Instruction {

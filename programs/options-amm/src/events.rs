@@ -1,5 +1,6 @@
 //! One event per state change, with what an indexer needs.
 
+use crate::state::Kind;
 use anchor_lang::prelude::*;
 
 #[event]
@@ -16,7 +17,7 @@ pub struct MarketInitialized {
     pub underlying_mint: Pubkey,
     pub quote_mint: Pubkey,
     pub oracle: Pubkey,
-    pub oracle_kind: u8,
+    pub oracle_kind: crate::state::OracleKind,
     pub senior_share_mint: Pubkey,
     pub junior_share_mint: Pubkey,
 }
@@ -33,7 +34,7 @@ pub struct PauseChanged {
 pub struct LpDeposited {
     pub market: Pubkey,
     pub owner: Pubkey,
-    pub tranche: u8,
+    pub tranche: crate::state::Tranche,
     /// Quote units paid in.
     pub amount: u64,
     /// Shares minted.
@@ -50,7 +51,7 @@ pub struct LpDeposited {
 pub struct LpWithdrew {
     pub market: Pubkey,
     pub owner: Pubkey,
-    pub tranche: u8,
+    pub tranche: crate::state::Tranche,
     /// Shares burnt.
     pub shares: u64,
     /// Quote units paid out.
@@ -100,7 +101,7 @@ pub struct Traded {
     pub owner: Pubkey,
     pub strike_index: u8,
     /// 0 call, 1 put.
-    pub kind: u8,
+    pub kind: Kind,
     /// 0 trader buys, 1 trader sells.
     pub side: u8,
     /// Contracts, underlying raw units.
@@ -207,13 +208,22 @@ pub struct Rebalanced {
     pub net_delta_after: i128,
 }
 
+/// Why a circuit breaker refused an action.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[borsh(use_discriminant = true)]
+pub enum BreakerReason {
+    StaleGreekCache = 1,
+    OracleInvalid = 2,
+    UtilisationCap = 3,
+    FreeLiquidity = 4,
+}
+
 /// A circuit breaker refused an action (emitted just before the refusal's error, so it is in the
 /// failed transaction's logs).
 #[event]
 pub struct CircuitBreakerTripped {
     pub market: Pubkey,
-    /// 1 stale greek cache, 2 oracle invalid for trading, 3 utilisation cap, 4 free liquidity.
-    pub reason: u8,
+    pub reason: BreakerReason,
 }
 
 #[event]
@@ -233,7 +243,7 @@ pub struct Liquidated {
     pub liquidator: Pubkey,
     pub board: Pubkey,
     pub strike_index: u8,
-    pub kind: u8,
+    pub kind: Kind,
     /// 0: a short bought back, 1: a long sold.
     pub side: u8,
     /// Contracts closed (underlying raw units); quote the account paid (+) or received (-)

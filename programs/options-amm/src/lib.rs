@@ -21,7 +21,7 @@ mod token;
 pub use instructions::*;
 /// The fixed-point Black-Scholes engine, the same code the client runs.
 pub use options_amm_pricing as pricing;
-pub use state::RiskParams;
+pub use state::{Kind, OracleKind, RiskParams, Tranche};
 
 // memcpy/memset and the i128 routines for the SBF build (.ci/sbf/build.sh).
 #[cfg(target_os = "solana")]
@@ -94,7 +94,12 @@ pub mod options_amm {
         instructions::keeper::refresh_board::refresh_board_handler(ctx)
     }
 
-    pub fn liquidate(ctx: Context<Liquidate>, strike_index: u8, kind: u8, size: u64) -> Result<()> {
+    pub fn liquidate(
+        ctx: Context<Liquidate>,
+        strike_index: u8,
+        kind: Kind,
+        size: u64,
+    ) -> Result<()> {
         instructions::keeper::liquidate::liquidate_handler(ctx, strike_index, kind, size)
     }
 
@@ -134,7 +139,7 @@ pub mod options_amm {
     pub fn buy(
         ctx: Context<Trade>,
         strike_index: u8,
-        kind: u8,
+        kind: Kind,
         size: u64,
         max_paid: u64,
     ) -> Result<()> {
@@ -144,7 +149,7 @@ pub mod options_amm {
     pub fn sell(
         ctx: Context<Trade>,
         strike_index: u8,
-        kind: u8,
+        kind: Kind,
         size: u64,
         min_received: u64,
     ) -> Result<()> {
@@ -152,13 +157,18 @@ pub mod options_amm {
     }
 
     // -- LPs
-    pub fn deposit(ctx: Context<Deposit>, tranche: u8, amount: u64, min_shares: u64) -> Result<()> {
+    pub fn deposit(
+        ctx: Context<Deposit>,
+        tranche: Tranche,
+        amount: u64,
+        min_shares: u64,
+    ) -> Result<()> {
         instructions::lp::deposit::deposit_handler(ctx, tranche, amount, min_shares)
     }
 
     pub fn withdraw(
         ctx: Context<Withdraw>,
-        tranche: u8,
+        tranche: Tranche,
         shares: u64,
         min_amount: u64,
     ) -> Result<()> {

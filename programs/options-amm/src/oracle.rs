@@ -7,7 +7,8 @@
 
 use crate::constants::{BPS, PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID};
 use crate::error::OptionsAmmError;
-use crate::state::{Market, OracleLimits, ORACLE_PYTH_LEGACY, ORACLE_PYTH_PULL};
+use crate::math::value::Rounding;
+use crate::state::{Market, OracleKind, OracleLimits};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 use pyth_sdk_solana::state::{load_price_account, PriceStatus};
@@ -56,22 +57,21 @@ pub struct OraclePrice {
 }
 
 /// The program that must own oracle accounts of a kind.
-pub fn owner_of_kind(kind: u8) -> core::result::Result<Pubkey, OptionsAmmError> {
+pub fn owner_of_kind(kind: OracleKind) -> Pubkey {
     match kind {
-        ORACLE_PYTH_LEGACY => Ok(PYTH_LEGACY_PROGRAM_ID),
-        ORACLE_PYTH_PULL => Ok(PYTH_RECEIVER_PROGRAM_ID),
-        _ => Err(OptionsAmmError::InvalidOracleKind),
+        OracleKind::PythLegacy => PYTH_LEGACY_PROGRAM_ID,
+        OracleKind::PythPull => PYTH_RECEIVER_PROGRAM_ID,
     }
 }
 
 /// `v * 10^expo` as `Fx`, rounded down (or up for a confidence interval); `v` below 2^63.
-fn scaled(v: u64, expo: i32, round_up: bool) -> core::result::Result<Fx, OptionsAmmError> {
+fn scaled(v: u64, expo: i32, rounding: Rounding) -> core::result::Result<Fx, OptionsAmmError> {
     let v = i128::from(v);
     let pow = 10i128.pow(expo.unsigned_abs());
     let bits = if expo >= 0 {
         let whole = v.checked_mul(pow).filter(|w| *w < (1i128 << 63));
         whole.ok_or(OptionsAmmError::MathOverflow)? << 64
-    } else if round_up {
+    } else if rounding == Rounding::Up {
         ((v as u128) << 64).div_ceil(pow as u128) as i128
     } else {
         (v << 64) / pow
@@ -104,20 +104,20 @@ pub fn validate(
     }
     Ok(OraclePrice {
         // The price rounds down; its uncertainty rounds up (wider is the cautious side).
-        price: scaled(price, raw.expo, false)?,
-        conf: scaled(raw.conf, raw.expo, true)?,
+        price: scaled(price, raw.expo, Rounding::Down)?,
+        conf: scaled(raw.conf, raw.expo, Rounding::Up)?,
         publish_time: raw.publish_time,
     })
 }
 
 /// Parses an oracle account's data as the market's kind.
 pub fn parse(
-    kind: u8,
+    kind: OracleKind,
     data: &[u8],
     feed_id: &[u8; 32],
 ) -> core::result::Result<RawPrice, OptionsAmmError> {
     match kind {
-        ORACLE_PYTH_LEGACY => {
+        OracleKind::PythLegacy => {
             let acc = load_price_account::<32, ()>(data)
                 .map_err(|_| OptionsAmmError::OracleInvalidData)?;
             Ok(RawPrice {
@@ -129,7 +129,7 @@ pub fn parse(
                 trading: acc.agg.status == PriceStatus::Trading,
             })
         }
-        ORACLE_PYTH_PULL => {
+        OracleKind::PythPull => {
             let upd = PriceUpdateV2::try_deserialize(&mut &data[..])
                 .map_err(|_| OptionsAmmError::OracleInvalidData)?;
             if &upd.price_message.feed_id != feed_id {
@@ -148,17 +148,17 @@ pub fn parse(
                 trading: true,
             })
         }
-        _ => Err(OptionsAmmError::InvalidOracleKind),
     }
 }
 
 /// Identity checks (the market's account, owned by the kind's Pyth program) and layout.
 fn load(market: &Market, account: &AccountInfo) -> Result<RawPrice> {
     require_keys_eq!(account.key(), market.oracle, OptionsAmmError::WrongOracleAccount);
-    let owner = owner_of_kind(market.oracle_kind).map_err(|e| error!(e))?;
+    let kind = market.oracle_kind()?;
+    let owner = owner_of_kind(kind);
     require_keys_eq!(*account.owner, owner, OptionsAmmError::OracleWrongOwner);
     let data = account.try_borrow_data()?;
-    parse(market.oracle_kind, &data, &market.oracle_feed_id).map_err(|e| error!(e))
+    parse(kind, &data, &market.oracle_feed_id).map_err(|e| error!(e))
 }
 
 /// Identity, layout and validity for `use_` at `now`.
@@ -356,10 +356,12 @@ mod tests {
     }
 
     #[test]
-    fn unknown_kind_is_refused() {
-        assert_eq!(owner_of_kind(7).unwrap_err() as u32, OptionsAmmError::InvalidOracleKind as u32);
-        assert!(parse(7, &[], &[0; 32]).is_err());
-        assert!(parse(ORACLE_PYTH_LEGACY, &[0; 16], &[0; 32]).is_err());
-        assert!(parse(ORACLE_PYTH_PULL, &[0; 16], &[0; 32]).is_err());
+    fn unknown_kind_and_bad_data_are_refused() {
+        use crate::state::OracleKind;
+        assert_eq!(OracleKind::from_u8(7).unwrap_err(), error!(OptionsAmmError::InvalidOracleKind));
+        assert!(parse(OracleKind::PythLegacy, &[0; 16], &[0; 32]).is_err());
+        assert!(parse(OracleKind::PythPull, &[0; 16], &[0; 32]).is_err());
+        assert_eq!(owner_of_kind(OracleKind::PythLegacy), PYTH_LEGACY_PROGRAM_ID);
+        assert_eq!(owner_of_kind(OracleKind::PythPull), PYTH_RECEIVER_PROGRAM_ID);
     }
 }

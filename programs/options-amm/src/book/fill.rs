@@ -2,10 +2,12 @@
 //! liquidation fill (mark and a fixed spread only), and how either moves the books.
 
 use crate::error::OptionsAmmError;
+use crate::math::fill::paid_by_trader;
 use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, FillInputs};
 use crate::math::safe::{add_signed, long};
-use crate::math::value::{quote_raw, whole_units};
+use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::OraclePrice;
+use crate::state::Kind;
 use crate::state::{Board, Market, Position};
 use anchor_lang::prelude::*;
 use options_amm_pricing::{quote, Fx, Greeks, QuoteInputs, Side};
@@ -24,7 +26,7 @@ pub fn market_fill(
     m: &Market,
     b: &Board,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     side: Side,
     size: u64,
     position: i64,
@@ -69,7 +71,7 @@ pub fn liquidation_fill(
     m: &Market,
     b: &Board,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     side: Side,
     size: u64,
     px: &OraclePrice,
@@ -107,8 +109,8 @@ pub fn liquidation_fill(
     };
     let q = quote(&inputs, &p).map_err(|e| error!(OptionsAmmError::from(e)))?;
     let qd = m.quote_decimals;
-    let premium = quote_raw(q.premium, qd, side == Side::Buy)?;
-    let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, true)?;
+    let premium = quote_raw(q.premium, qd, paid_by_trader(side))?;
+    let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, Rounding::Up)?;
     let fee_protocol =
         crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
     Ok(Fill {
@@ -140,7 +142,7 @@ pub fn apply_fill(
     b: &mut Board,
     pos: &mut Position,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     side: Side,
     size: u64,
     greeks: &Greeks,

@@ -5,6 +5,7 @@
 use crate::error::OptionsAmmError;
 use crate::math::safe::mul_div_floor;
 use crate::math::settle::{amount, payoff};
+use crate::math::value::Rounding;
 use crate::state::{Board, MarginAccount, Market, Position, CALL, PUT};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -38,12 +39,12 @@ pub fn position_amounts(b: &mut Board, pos: &Position, ud: u8, qd: u8) -> Result
             out.open += 1;
             let p = payoff(kind, b.strikes[i].strike.get(), price, cap)?;
             if size > 0 {
-                gross = add(gross, amount(size as u64, p, ud, qd, false)?)?;
+                gross = add(gross, amount(size as u64, p, ud, qd, Rounding::Down)?)?;
                 let oi = &mut b.strikes[i].open_interest[k];
                 *oi = oi.checked_sub(size as u64).ok_or(OptionsAmmError::InvariantViolated)?;
             } else {
                 out.shorts += 1;
-                out.owed = add(out.owed, amount(size.unsigned_abs(), p, ud, qd, true)?)?;
+                out.owed = add(out.owed, amount(size.unsigned_abs(), p, ud, qd, Rounding::Up)?)?;
             }
         }
     }

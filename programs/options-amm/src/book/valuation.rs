@@ -5,7 +5,7 @@ use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
 use crate::math::fill::quote_params;
 use crate::math::tranche::{split, TrancheValues};
-use crate::math::value::quote_raw;
+use crate::math::value::{quote_raw, Rounding};
 use crate::state::{Board, Market};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -95,9 +95,9 @@ impl LpValuation {
         let qd = market.quote_decimals;
         Ok(LpValuation {
             nav: market.nav(spot)?,
-            band: quote_raw(band, qd, true)?,
-            phi_low: quote_raw(p.min(a), qd, false)?,
-            phi_high: quote_raw(p.max(a), qd, true)?,
+            band: quote_raw(band, qd, Rounding::Up)?,
+            phi_low: quote_raw(p.min(a), qd, Rounding::Down)?,
+            phi_high: quote_raw(p.max(a), qd, Rounding::Up)?,
         })
     }
 

@@ -4,8 +4,9 @@
 
 use crate::error::OptionsAmmError;
 use crate::math::safe::long;
-use crate::math::value::{quote_raw, whole_units};
-use crate::state::{TradingParams, CALL, PUT};
+use crate::math::value::{quote_raw, whole_units, Rounding};
+use crate::state::Kind;
+use crate::state::{TradingParams, CALL};
 use anchor_lang::prelude::*;
 use options_amm_pricing::{
     black_scholes, black_scholes_pair, price, quote, BsParams, Fx, Greeks, Inventory, OptionKind,
@@ -50,11 +51,10 @@ fn cap_strike(strike: Fx, cap_bps: u32) -> Result<Fx> {
 
 /// Largest payoff of one whole contract, quote per underlying: K for a put, (cap - 1) K for a
 /// (capped) call.
-pub fn max_payoff(kind: u8, strike: Fx, cap_bps: u32) -> Result<Fx> {
+pub fn max_payoff(kind: Kind, strike: Fx, cap_bps: u32) -> Result<Fx> {
     match kind {
-        PUT => Ok(strike),
-        CALL => Ok(cap_strike(strike, cap_bps)? - strike),
-        _ => err!(OptionsAmmError::InvalidOptionKind),
+        Kind::Put => Ok(strike),
+        Kind::Call => Ok(cap_strike(strike, cap_bps)? - strike),
     }
 }
 
@@ -84,7 +84,7 @@ fn cap_call(p: &BsParams, cap_bps: u32) -> Result<Greeks> {
 /// Price and greeks of one whole contract. Calls are call spreads K / cap x K, so their payoff
 /// (and the collateral locked for them) is bounded.
 pub fn series_greeks(
-    kind: u8,
+    kind: Kind,
     spot: Fx,
     strike: Fx,
     vol: Fx,
@@ -94,16 +94,15 @@ pub fn series_greeks(
 ) -> Result<Greeks> {
     let p = bs_params(spot, strike, vol, rate_bps, secs);
     match kind {
-        PUT => pricing(black_scholes(OptionKind::Put, &p)),
-        CALL => spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?),
-        _ => err!(OptionsAmmError::InvalidOptionKind),
+        Kind::Put => pricing(black_scholes(OptionKind::Put, &p)),
+        Kind::Call => spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?),
     }
 }
 
 /// The price alone of [`series_greeks`] (no greeks: about three quarters of the engine's cost).
 /// `cap_bps == 0` prices a plain call (no cap leg): an upper bound of the capped call's price.
 pub fn series_price(
-    kind: u8,
+    kind: Kind,
     spot: Fx,
     strike: Fx,
     vol: Fx,
@@ -113,8 +112,8 @@ pub fn series_price(
 ) -> Result<Fx> {
     let p = bs_params(spot, strike, vol, rate_bps, secs);
     match kind {
-        PUT => pricing(price(OptionKind::Put, &p)),
-        CALL => {
+        Kind::Put => pricing(price(OptionKind::Put, &p)),
+        Kind::Call => {
             let long = pricing(price(OptionKind::Call, &p))?;
             if cap_bps == 0 {
                 return Ok(long);
@@ -123,7 +122,6 @@ pub fn series_price(
             let capped = pricing(price(OptionKind::Call, &cap))?;
             long.checked_sub(capped).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
         }
-        _ => err!(OptionsAmmError::InvalidOptionKind),
     }
 }
 
@@ -154,13 +152,13 @@ pub fn collateral_for(
 ) -> Result<u64> {
     let whole = whole_units(contracts, underlying_decimals)?;
     let value = whole.checked_mul(payoff).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
-    quote_raw(value, quote_decimals, true)
+    quote_raw(value, quote_decimals, Rounding::Up)
 }
 
 /// Everything a fill depends on.
 #[derive(Clone, Copy, Debug)]
 pub struct FillInputs {
-    pub kind: u8,
+    pub kind: Kind,
     pub side: Side,
     /// Contracts, underlying raw units.
     pub size: u64,
@@ -215,7 +213,7 @@ impl Fill {
 /// of each (rounded up). The pool locks for every long it owes, whoever holds the short side,
 /// so what longs are paid at expiry never depends on the shorts paying first.
 pub fn series_lock(
-    kind: u8,
+    kind: Kind,
     strike: Fx,
     cap_bps: u32,
     open_interest: u64,
@@ -255,6 +253,14 @@ pub fn lock_charge(
     u64::try_from(num.div_ceil(den)).map_err(|_| o())
 }
 
+/// A premium rounds up when the trader pays it (a buy), down when the trader is paid (a sell).
+pub fn paid_by_trader(side: Side) -> Rounding {
+    match side {
+        Side::Buy => Rounding::Up,
+        Side::Sell => Rounding::Down,
+    }
+}
+
 pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let secs = u64::try_from(i.expiry_ts.saturating_sub(i.now)).unwrap_or(0);
     let greeks = series_greeks(i.kind, i.spot, i.strike, i.base_vol, i.rate_bps, secs, i.cap_bps)?;
@@ -272,7 +278,7 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
         e => error!(OptionsAmmError::from(e)),
     })?;
     let (ud, qd) = (i.underlying_decimals, i.quote_decimals);
-    let premium = quote_raw(q.premium, qd, i.side == Side::Buy)?;
+    let premium = quote_raw(q.premium, qd, paid_by_trader(i.side))?;
 
     // The pool's lock moves with the series' open interest.
     let signed = i64::try_from(i.size).map_err(|_| error!(OptionsAmmError::MathOverflow))?;
@@ -301,7 +307,7 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
         0
     };
 
-    let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, true)?;
+    let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, Rounding::Up)?;
     let fee_protocol =
         crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
     let fee_lp = crate::math::safe::add(fees - fee_protocol, fee_lock)?;
@@ -311,6 +317,7 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::PUT;
 
     #[test]
     fn the_lock_charge_is_the_integral_of_a_rate_linear_in_utilisation() {
@@ -342,9 +349,9 @@ mod tests {
             let both = series_greeks_both(spot, strike, vol, 400, secs, 30_000).unwrap();
             for kind in [CALL, PUT] {
                 let one = series_greeks(kind, spot, strike, vol, 400, secs, 30_000).unwrap();
-                assert_eq!(both[kind as usize], one, "kind {kind}");
+                assert_eq!(both[kind as usize], one, "kind {kind:?}");
                 let alone = series_price(kind, spot, strike, vol, 400, secs, 30_000).unwrap();
-                assert_eq!(alone, one.price, "price alone, kind {kind}");
+                assert_eq!(alone, one.price, "price alone, kind {kind:?}");
             }
         }
     }

@@ -2,39 +2,40 @@
 
 use crate::error::OptionsAmmError;
 use crate::math::fill::max_payoff;
-use crate::math::value::{quote_raw, whole_units};
-use crate::state::{CALL, PUT};
+use crate::math::value::{quote_raw, whole_units, Rounding};
+use crate::state::Kind;
+use crate::state::CALL;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
 /// Payoff of one whole contract at settlement price `s`: a put pays (K - s)+, a (capped) call
 /// pays min((s - K)+, (cap - 1) K).
-pub fn payoff(kind: u8, strike: Fx, s: Fx, cap_bps: u32) -> Result<Fx> {
+pub fn payoff(kind: Kind, strike: Fx, s: Fx, cap_bps: u32) -> Result<Fx> {
     match kind {
-        PUT => Ok((strike - s).max(Fx::ZERO)),
-        CALL => Ok((s - strike).max(Fx::ZERO).min(max_payoff(CALL, strike, cap_bps)?)),
-        _ => err!(OptionsAmmError::InvalidOptionKind),
+        Kind::Put => Ok((strike - s).max(Fx::ZERO)),
+        Kind::Call => Ok((s - strike).max(Fx::ZERO).min(max_payoff(CALL, strike, cap_bps)?)),
     }
 }
 
-/// Quote raw units for `contracts` (underlying raw) at `payoff` per whole contract: rounded
-/// down when the vault pays (longs), up when it is paid (shorts).
+/// Quote raw units for `contracts` (underlying raw) at `payoff` per whole contract, rounded as
+/// asked: down when the vault pays (longs), up when it is paid (shorts).
 pub fn amount(
     contracts: u64,
     payoff: Fx,
     underlying_decimals: u8,
     quote_decimals: u8,
-    round_up: bool,
+    rounding: Rounding,
 ) -> Result<u64> {
     let v = whole_units(contracts, underlying_decimals)?
         .checked_mul(payoff)
         .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
-    quote_raw(v, quote_decimals, round_up)
+    quote_raw(v, quote_decimals, rounding)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::PUT;
 
     #[test]
     fn payoffs_at_expiry() {
@@ -50,7 +51,7 @@ mod tests {
     #[test]
     fn amounts_round_in_the_vaults_favour() {
         let third = Fx::ONE / 3;
-        assert_eq!(amount(1_000_000_000, third, 9, 6, false).unwrap(), 333_333);
-        assert_eq!(amount(1_000_000_000, third, 9, 6, true).unwrap(), 333_334);
+        assert_eq!(amount(1_000_000_000, third, 9, 6, Rounding::Down).unwrap(), 333_333);
+        assert_eq!(amount(1_000_000_000, third, 9, 6, Rounding::Up).unwrap(), 333_334);
     }
 }

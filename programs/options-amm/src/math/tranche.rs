@@ -10,6 +10,7 @@
 use crate::constants::{BPS, SECONDS_PER_YEAR, VIRTUAL_ASSETS, VIRTUAL_SHARES};
 use crate::error::OptionsAmmError;
 use crate::math::safe::mul_div_floor;
+use crate::state::Tranche;
 use anchor_lang::prelude::*;
 
 /// Values of the two tranches, quote units.
@@ -20,11 +21,10 @@ pub struct TrancheValues {
 }
 
 impl TrancheValues {
-    pub fn get(&self, tranche: u8) -> u64 {
-        if tranche == 0 {
-            self.senior
-        } else {
-            self.junior
+    pub fn get(&self, tranche: Tranche) -> u64 {
+        match tranche {
+            Tranche::Senior => self.senior,
+            Tranche::Junior => self.junior,
         }
     }
 }

@@ -48,12 +48,23 @@ pub fn mul_shr64_ceil(a: u128, b: u128) -> Option<u128> {
     }
 }
 
-/// A non-negative amount of whole quote tokens as raw units (x 10^decimals), rounded down or up.
-pub fn quote_raw(amount: Fx, quote_decimals: u8, round_up: bool) -> Result<u64> {
+/// Which way a conversion to token units rounds: every call site chooses the way that favours
+/// the vault (down what it pays, up what it is paid or locks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    Down,
+    Up,
+}
+
+/// A non-negative amount of whole quote tokens as raw units (x 10^decimals), rounded as asked.
+pub fn quote_raw(amount: Fx, quote_decimals: u8, rounding: Rounding) -> Result<u64> {
     require!(amount >= 0, OptionsAmmError::MathOverflow);
     let bits = amount.to_bits() as u128;
     let p = pow10(quote_decimals as u32)?;
-    let v = if round_up { mul_shr64_ceil(bits, p) } else { mul_shr64(bits, p) };
+    let v = match rounding {
+        Rounding::Up => mul_shr64_ceil(bits, p),
+        Rounding::Down => mul_shr64(bits, p),
+    };
     u64::try_from(v.ok_or_else(|| error!(OptionsAmmError::MathOverflow))?)
         .map_err(|_| error!(OptionsAmmError::MathOverflow))
 }
@@ -104,10 +115,10 @@ mod tests {
     #[test]
     fn quote_raw_rounds_as_asked() {
         let third = Fx::ONE / 3;
-        assert_eq!(quote_raw(third, 6, false).unwrap(), 333_333);
-        assert_eq!(quote_raw(third, 6, true).unwrap(), 333_334);
-        assert_eq!(quote_raw(Fx::from_num(2), 6, true).unwrap(), 2_000_000);
-        assert!(quote_raw(-Fx::ONE, 6, false).is_err());
+        assert_eq!(quote_raw(third, 6, Rounding::Down).unwrap(), 333_333);
+        assert_eq!(quote_raw(third, 6, Rounding::Up).unwrap(), 333_334);
+        assert_eq!(quote_raw(Fx::from_num(2), 6, Rounding::Up).unwrap(), 2_000_000);
+        assert!(quote_raw(-Fx::ONE, 6, Rounding::Down).is_err());
         assert_eq!(whole_units(1_500_000_000, 9).unwrap(), Fx::from_num(1.5));
     }
 

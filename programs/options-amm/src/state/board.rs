@@ -10,9 +10,33 @@ use options_amm_pricing::Fx;
 /// Strikes per board (bounded so that a refresh of a full board fits the compute budget).
 pub const MAX_STRIKES: usize = 8;
 
-/// Option kinds, as indexes into the per-kind arrays.
-pub const CALL: u8 = 0;
-pub const PUT: u8 = 1;
+/// A series' option kind: the per-kind arrays of a strike are indexed by it (`kind as usize`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[borsh(use_discriminant = true)]
+pub enum Kind {
+    Call = 0,
+    Put = 1,
+}
+
+pub const CALL: Kind = Kind::Call;
+pub const PUT: Kind = Kind::Put;
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Call, Kind::Put];
+
+    /// The index of this kind in a strike's per-kind arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The pricing engine's kind.
+    pub fn engine(self) -> options_amm_pricing::OptionKind {
+        match self {
+            Kind::Call => options_amm_pricing::OptionKind::Call,
+            Kind::Put => options_amm_pricing::OptionKind::Put,
+        }
+    }
+}
 
 /// Where a board is in its life (stored as a `u8` in the zero-copy account).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,13 +6,22 @@ use super::pod::PodFx;
 use super::seeds;
 use crate::error::OptionsAmmError;
 use crate::math::tranche::{accrue_claim, split, TrancheValues};
-use crate::math::value::{quote_raw, underlying_value_in_quote};
+use crate::math::value::{quote_raw, underlying_value_in_quote, Rounding};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
-/// Tranche indexes.
-pub const SENIOR: u8 = 0;
-pub const JUNIOR: u8 = 1;
+/// An LP tranche: the market's `tranches` are indexed by it (`tranche as usize`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[borsh(use_discriminant = true)]
+pub enum Tranche {
+    /// Paid first, up to its claim (accruing at the target rate).
+    Senior = 0,
+    /// The residual: first loss, every gain above the senior claim.
+    Junior = 1,
+}
+
+pub const SENIOR: Tranche = Tranche::Senior;
+pub const JUNIOR: Tranche = Tranche::Junior;
 
 /// Pause flags (bit set = paused).
 pub const PAUSE_TRADING: u8 = 1;
@@ -23,9 +32,28 @@ pub const PAUSE_ALL: u8 = PAUSE_TRADING | PAUSE_DEPOSITS | PAUSE_WITHDRAWALS;
 /// Most boards a market lists at once (bounds the accounts an LP flow or rebalance passes).
 pub const MAX_ACTIVE_BOARDS: u8 = 12;
 
-/// Oracle kinds a market may be configured with.
-pub const ORACLE_PYTH_LEGACY: u8 = 0;
-pub const ORACLE_PYTH_PULL: u8 = 1;
+/// The kind of oracle account a market reads (stored as a `u8` in the zero-copy market).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[borsh(use_discriminant = true)]
+pub enum OracleKind {
+    /// A legacy (push) Pyth price account, owned by the Pyth oracle program.
+    PythLegacy = 0,
+    /// A pull-oracle `PriceUpdateV2` account, owned by the Pyth receiver program.
+    PythPull = 1,
+}
+
+pub const ORACLE_PYTH_LEGACY: OracleKind = OracleKind::PythLegacy;
+pub const ORACLE_PYTH_PULL: OracleKind = OracleKind::PythPull;
+
+impl OracleKind {
+    pub fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(OracleKind::PythLegacy),
+            1 => Ok(OracleKind::PythPull),
+            _ => err!(OptionsAmmError::InvalidOracleKind),
+        }
+    }
+}
 
 #[zero_copy]
 #[derive(Debug, Default)]
@@ -125,8 +153,13 @@ const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 impl Market {
     pub const SPACE: usize = 8 + core::mem::size_of::<Market>();
 
-    pub fn tranche(&self, index: u8) -> Result<&TrancheState> {
-        self.tranches.get(index as usize).ok_or_else(|| error!(OptionsAmmError::InvalidTranche))
+    pub fn tranche(&self, tranche: Tranche) -> &TrancheState {
+        &self.tranches[tranche as usize]
+    }
+
+    /// The market's oracle kind.
+    pub fn oracle_kind(&self) -> Result<OracleKind> {
+        OracleKind::from_u8(self.oracle_kind)
     }
 
     pub fn is_paused(&self, flag: u8) -> bool {
@@ -297,7 +330,7 @@ impl Market {
         // quote instead.
         let ok = self.active_boards <= MAX_ACTIVE_BOARDS
             && self.paused & !PAUSE_ALL == 0
-            && self.oracle_kind <= ORACLE_PYTH_PULL
+            && OracleKind::from_u8(self.oracle_kind).is_ok()
             && self.tranches[JUNIOR as usize].claim == 0
             && self.tranches[0].share_mint != self.tranches[1].share_mint
             && self.underlying_mint != self.quote_mint
@@ -327,8 +360,8 @@ impl MarketSeeds {
 /// A signed amount of whole quote tokens as raw units, rounded toward minus infinity.
 fn signed_quote_raw_floor(v: Fx, decimals: u8) -> Result<i128> {
     if v >= 0 {
-        Ok(quote_raw(v, decimals, false)? as i128)
+        Ok(quote_raw(v, decimals, Rounding::Down)? as i128)
     } else {
-        Ok(-(quote_raw(-v, decimals, true)? as i128))
+        Ok(-(quote_raw(-v, decimals, Rounding::Up)? as i128))
     }
 }

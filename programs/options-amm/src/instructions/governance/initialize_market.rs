@@ -2,14 +2,13 @@ use crate::constants::{MAX_MINT_DECIMALS, SHARE_DECIMALS_OFFSET};
 use crate::error::OptionsAmmError;
 use crate::events::MarketInitialized;
 use crate::oracle;
-use crate::state::{seeds, Config, Market, RiskParams, TrancheState, JUNIOR, SENIOR};
+use crate::state::{seeds, Config, Market, OracleKind, RiskParams, TrancheState, JUNIOR, SENIOR};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct InitializeMarketArgs {
-    /// `ORACLE_PYTH_LEGACY` or `ORACLE_PYTH_PULL`.
-    pub oracle_kind: u8,
+    pub oracle_kind: OracleKind,
     /// Pull oracles: the feed id updates must carry; zero for legacy accounts.
     pub oracle_feed_id: [u8; 32],
     pub params: RiskParams,
@@ -64,7 +63,7 @@ pub struct InitializeMarket<'info> {
     #[account(
         init,
         payer = payer,
-        seeds = [seeds::SHARES, market.key().as_ref(), &[SENIOR]],
+        seeds = [seeds::SHARES, market.key().as_ref(), &[SENIOR as u8]],
         bump,
         mint::decimals = quote_mint.decimals + SHARE_DECIMALS_OFFSET,
         mint::authority = market,
@@ -74,7 +73,7 @@ pub struct InitializeMarket<'info> {
     #[account(
         init,
         payer = payer,
-        seeds = [seeds::SHARES, market.key().as_ref(), &[JUNIOR]],
+        seeds = [seeds::SHARES, market.key().as_ref(), &[JUNIOR as u8]],
         bump,
         mint::decimals = quote_mint.decimals + SHARE_DECIMALS_OFFSET,
         mint::authority = market,
@@ -101,7 +100,7 @@ pub fn initialize_market_handler(
     args.params.validate()?;
     crate::token::check_mint_extensions(&a.underlying_mint)?;
     crate::token::check_mint_extensions(&a.quote_mint)?;
-    let owner = oracle::owner_of_kind(args.oracle_kind).map_err(|e| error!(e))?;
+    let owner = oracle::owner_of_kind(args.oracle_kind);
     require_keys_eq!(*a.oracle.owner, owner, OptionsAmmError::OracleWrongOwner);
     oracle::parse(args.oracle_kind, &a.oracle.try_borrow_data()?, &args.oracle_feed_id)
         .map_err(|e| error!(e))?;
@@ -117,7 +116,7 @@ pub fn initialize_market_handler(
     m.quote_token_program = a.quote_token_program.key();
     m.oracle = a.oracle.key();
     m.oracle_feed_id = args.oracle_feed_id;
-    m.oracle_kind = args.oracle_kind;
+    m.oracle_kind = args.oracle_kind as u8;
     m.tranches = [
         TrancheState {
             share_mint: a.senior_share_mint.key(),
@@ -145,7 +144,7 @@ pub fn initialize_market_handler(
         underlying_mint: m.underlying_mint,
         quote_mint: m.quote_mint,
         oracle: m.oracle,
-        oracle_kind: m.oracle_kind,
+        oracle_kind: args.oracle_kind,
         senior_share_mint: m.tranches[0].share_mint,
         junior_share_mint: m.tranches[1].share_mint,
     });

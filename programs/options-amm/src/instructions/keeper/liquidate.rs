@@ -5,9 +5,10 @@ use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
 use crate::math::margin::{margin, Exposure, Level};
 use crate::math::safe::{add, sub};
-use crate::math::value::{quote_raw, whole_units};
+use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::{self, OracleUse};
-use crate::state::{Board, MarginAccount, Market, Position, PUT};
+use crate::state::Kind;
+use crate::state::{Board, MarginAccount, Market, Position};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -60,12 +61,11 @@ pub struct Liquidate<'info> {
 pub fn liquidate_handler(
     mut ctx: Context<Liquidate>,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
 ) -> Result<()> {
     let a = &ctx.accounts;
     require!(size > 0, OptionsAmmError::ZeroAmount);
-    require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
     let now = Clock::get()?.unix_timestamp;
     let market_key = a.market.key();
 
@@ -125,7 +125,7 @@ pub fn liquidate_handler(
                         .checked_mul(Fx::from_num(g.liquidation_penalty_bps) / 10_000)
                         .ok_or(OptionsAmmError::MathOverflow)?,
                     qd,
-                    true,
+                    Rounding::Up,
                 )?
             }
             Side::Sell => crate::math::safe::mul_div_ceil(

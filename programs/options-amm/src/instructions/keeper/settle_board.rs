@@ -3,6 +3,7 @@ use crate::events::BoardSettled;
 use crate::math::fill::series_lock;
 use crate::math::safe::{add, sub};
 use crate::math::settle::{amount, payoff};
+use crate::math::value::Rounding;
 use crate::oracle::{self, SettlementSource};
 use crate::state::{Board, BoardStatus, Market, PodFx, CALL, PUT};
 use anchor_lang::prelude::*;
@@ -50,8 +51,8 @@ pub fn settle_board_handler(ctx: Context<SettleBoard>) -> Result<()> {
             let long = s.open_interest[k];
             let short = u64::try_from(long as i128 + s.vault_position[k] as i128)
                 .map_err(|_| OptionsAmmError::InvariantViolated)?;
-            payable = add(payable, amount(long, p, ud, qd, true)?)?;
-            receivable = add(receivable, amount(short, p, ud, qd, false)?)?;
+            payable = add(payable, amount(long, p, ud, qd, Rounding::Up)?)?;
+            receivable = add(receivable, amount(short, p, ud, qd, Rounding::Down)?)?;
             released = add(released, series_lock(kind, strike, cap, long, ud, qd)?)?;
         }
     }

@@ -4,18 +4,18 @@ use crate::events::LpDeposited;
 use crate::math::safe::mul_div_ceil;
 use crate::math::tranche::shares_for_deposit;
 use crate::oracle::{self, OracleUse};
-use crate::state::{Market, JUNIOR, PAUSE_DEPOSITS, SENIOR};
+use crate::state::{Market, Tranche, JUNIOR, PAUSE_DEPOSITS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(Accounts)]
-#[instruction(tranche: u8)]
+#[instruction(tranche: Tranche)]
 pub struct Deposit<'info> {
     pub owner: Signer<'info>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,
-    #[account(mut, address = market.load()?.tranche(tranche)?.share_mint @ OptionsAmmError::ForeignTranche)]
+    #[account(mut, address = market.load()?.tranche(tranche).share_mint @ OptionsAmmError::ForeignTranche)]
     pub share_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = market.load()?.quote_mint @ OptionsAmmError::WrongMint)]
     pub quote_mint: Box<InterfaceAccount<'info, Mint>>,
@@ -47,7 +47,7 @@ pub struct Deposit<'info> {
 /// invariant; emit.
 pub fn deposit_handler(
     mut ctx: Context<Deposit>,
-    tranche: u8,
+    tranche: Tranche,
     amount: u64,
     min_shares: u64,
 ) -> Result<()> {
@@ -59,7 +59,6 @@ pub fn deposit_handler(
     let (shares, value, supply, nav, claim_added, seeds) = {
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_DEPOSITS), OptionsAmmError::DepositsPaused);
-        m.tranche(tranche)?;
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, price.publish_time)?;
         let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;

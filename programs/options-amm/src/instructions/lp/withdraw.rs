@@ -1,20 +1,20 @@
 use crate::book::valuation::{check_boards, LpValuation};
 use crate::error::OptionsAmmError;
-use crate::events::{CircuitBreakerTripped, LpWithdrew};
+use crate::events::{BreakerReason, CircuitBreakerTripped, LpWithdrew};
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
 use crate::oracle::{self, OracleUse};
-use crate::state::{Market, PAUSE_WITHDRAWALS, SENIOR};
+use crate::state::{Market, Tranche, PAUSE_WITHDRAWALS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(Accounts)]
-#[instruction(tranche: u8)]
+#[instruction(tranche: Tranche)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
     #[account(mut)]
     pub market: AccountLoader<'info, Market>,
-    #[account(mut, address = market.load()?.tranche(tranche)?.share_mint @ OptionsAmmError::ForeignTranche)]
+    #[account(mut, address = market.load()?.tranche(tranche).share_mint @ OptionsAmmError::ForeignTranche)]
     pub share_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = market.load()?.quote_mint @ OptionsAmmError::WrongMint)]
     pub quote_mint: Box<InterfaceAccount<'info, Mint>>,
@@ -45,7 +45,7 @@ pub struct Withdraw<'info> {
 /// vault; check the invariant; emit.
 pub fn withdraw_handler(
     mut ctx: Context<Withdraw>,
-    tranche: u8,
+    tranche: Tranche,
     shares: u64,
     min_amount: u64,
 ) -> Result<()> {
@@ -57,7 +57,6 @@ pub fn withdraw_handler(
     let (amount, value, supply, nav, seeds) = {
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_WITHDRAWALS), OptionsAmmError::WithdrawalsPaused);
-        m.tranche(tranche)?;
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, price.publish_time)?;
         let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
@@ -71,7 +70,10 @@ pub fn withdraw_handler(
         require!(amount > 0, OptionsAmmError::WithdrawTooSmall);
         require!(amount >= min_amount, OptionsAmmError::SlippageExceeded);
         if amount > m.free_quote() {
-            emit!(CircuitBreakerTripped { market: a.market.key(), reason: 4 });
+            emit!(CircuitBreakerTripped {
+                market: a.market.key(),
+                reason: BreakerReason::FreeLiquidity
+            });
             return err!(OptionsAmmError::InsufficientFreeLiquidity);
         }
         (amount, value, supply, nav, m.signer_seeds())

@@ -1,4 +1,5 @@
 use super::trade::{execute, Trade};
+use crate::state::Kind;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Side;
 
@@ -7,7 +8,7 @@ use options_amm_pricing::Side;
 pub fn buy_handler(
     ctx: Context<Trade>,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     max_paid: u64,
 ) -> Result<()> {

@@ -4,10 +4,11 @@ use crate::book::fill::{apply_fill, market_fill};
 use crate::book::margin::require_initial_margin;
 use crate::book::settle::write_off_orphaned_debt;
 use crate::error::OptionsAmmError;
-use crate::events::{BadDebt, CircuitBreakerTripped, Traded};
+use crate::events::{BadDebt, BreakerReason, CircuitBreakerTripped, Traded};
 use crate::math::safe::{add, add_signed, short, sub};
 use crate::oracle::{self, OracleUse};
-use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING, PUT};
+use crate::state::Kind;
+use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -64,13 +65,12 @@ pub fn execute(
     mut ctx: Context<Trade>,
     side: Side,
     strike_index: u8,
-    kind: u8,
+    kind: Kind,
     size: u64,
     limit: u64,
 ) -> Result<()> {
     let a = &ctx.accounts;
     require!(size > 0, OptionsAmmError::ZeroAmount);
-    require!(kind <= PUT, OptionsAmmError::InvalidOptionKind);
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
 
@@ -90,11 +90,13 @@ pub fn execute(
         let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
         require!(now < cutoff, OptionsAmmError::TradingCutoff);
         let market_key = a.market.key();
-        let trip = |reason: u8| emit!(CircuitBreakerTripped { market: market_key, reason });
-        let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade).inspect_err(|_| trip(2))?;
+        let trip =
+            |reason: BreakerReason| emit!(CircuitBreakerTripped { market: market_key, reason });
+        let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)
+            .inspect_err(|_| trip(BreakerReason::OracleInvalid))?;
         m.observe_price(clock.slot, px.publish_time)?;
         if b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps) {
-            trip(1);
+            trip(BreakerReason::StaleGreekCache);
             return err!(OptionsAmmError::StaleGreekCache);
         }
         let (i, k) = (strike_index as usize, kind as usize);
@@ -154,7 +156,7 @@ pub fn execute(
         if applied.lock_change > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
             if (m.locked_quote as u128) * 10_000 > cap {
-                trip(3);
+                trip(BreakerReason::UtilisationCap);
                 return err!(OptionsAmmError::UtilisationCap);
             }
         }
@@ -162,12 +164,12 @@ pub fn execute(
             let nav = m.nav(px.price)?.max(0);
             let kept = (crate::constants::BPS - m.params.max_utilisation_bps as u64) as i128;
             if (m.free_quote() as i128) * (crate::constants::BPS as i128) < kept * nav {
-                trip(3);
+                trip(BreakerReason::UtilisationCap);
                 return err!(OptionsAmmError::UtilisationCap);
             }
         }
         if side == Side::Sell && m.lock_shortfall() > 0 && m.lock_shortfall() >= shortfall_before {
-            trip(4);
+            trip(BreakerReason::FreeLiquidity);
             return err!(OptionsAmmError::InsufficientFreeLiquidity);
         }
         let check_margin = side == Side::Sell && acc.has_shorts();

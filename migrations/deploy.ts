@@ -178,6 +178,21 @@ function fromJson(ty: IdlType, v: unknown, at: string, types: IdlTypeDef[]): unk
   if ("option" in ty) return v === null || v === undefined ? null : fromJson(ty.option, v, at, types);
   if ("defined" in ty) {
     const def = types.find((t) => t.name === ty.defined.name);
+    if (def?.type.kind === "enum") {
+      // A fieldless enum: its variant by index (as the parameter file gives oracleKind) or by
+      // name; Anchor's coder takes { variantInCamelCase: {} }.
+      const variants = def.type.variants.map((x) => x.name);
+      const name =
+        typeof v === "number" && Number.isInteger(v) && v >= 0 && v < variants.length
+          ? variants[v]
+          : typeof v === "string"
+            ? variants.find((x) => x.toLowerCase() === v.toLowerCase())
+            : undefined;
+      if (name === undefined) {
+        return fail(`${at}: expected one of ${variants.join(", ")} (or its index), got ${JSON.stringify(v)}`);
+      }
+      return { [name.charAt(0).toLowerCase() + name.slice(1)]: {} };
+    }
     const fields = def?.type.kind === "struct" ? def.type.fields : undefined;
     if (!fields || !fields.every((f): f is { name: string; type: IdlType } => isObject(f) && "name" in f)) {
       return fail(`${at}: IDL type ${ty.defined.name} is not a struct with named fields`);

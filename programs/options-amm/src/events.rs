@@ -210,12 +210,11 @@ pub struct Rebalanced {
 
 /// Why a circuit breaker refused an action.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[borsh(use_discriminant = true)]
 pub enum BreakerReason {
-    StaleGreekCache = 1,
-    OracleInvalid = 2,
-    UtilisationCap = 3,
-    FreeLiquidity = 4,
+    StaleGreekCache,
+    OracleInvalid,
+    UtilisationCap,
+    FreeLiquidity,
 }
 
 /// A circuit breaker refused an action (emitted just before the refusal's error, so it is in the

@@ -10,12 +10,12 @@ use options_amm_pricing::Fx;
 /// Strikes per board (bounded so that a refresh of a full board fits the compute budget).
 pub const MAX_STRIKES: usize = 8;
 
-/// A series' option kind: the per-kind arrays of a strike are indexed by it (`kind as usize`).
+/// A series' option kind: the per-kind arrays of a strike are indexed by it (`kind as usize`:
+/// call 0, put 1, in declaration order).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[borsh(use_discriminant = true)]
 pub enum Kind {
-    Call = 0,
-    Put = 1,
+    Call,
+    Put,
 }
 
 pub const CALL: Kind = Kind::Call;

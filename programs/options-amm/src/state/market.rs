@@ -12,12 +12,11 @@ use options_amm_pricing::Fx;
 
 /// An LP tranche: the market's `tranches` are indexed by it (`tranche as usize`).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[borsh(use_discriminant = true)]
 pub enum Tranche {
     /// Paid first, up to its claim (accruing at the target rate).
-    Senior = 0,
+    Senior,
     /// The residual: first loss, every gain above the senior claim.
-    Junior = 1,
+    Junior,
 }
 
 pub const SENIOR: Tranche = Tranche::Senior;
@@ -34,12 +33,11 @@ pub const MAX_ACTIVE_BOARDS: u8 = 12;
 
 /// The kind of oracle account a market reads (stored as a `u8` in the zero-copy market).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[borsh(use_discriminant = true)]
 pub enum OracleKind {
     /// A legacy (push) Pyth price account, owned by the Pyth oracle program.
-    PythLegacy = 0,
+    PythLegacy,
     /// A pull-oracle `PriceUpdateV2` account, owned by the Pyth receiver program.
-    PythPull = 1,
+    PythPull,
 }
 
 pub const ORACLE_PYTH_LEGACY: OracleKind = OracleKind::PythLegacy;

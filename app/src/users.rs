@@ -690,8 +690,9 @@ fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             let mut band = Fx::ZERO;
             for (_, b) in self::boards(c, &k.market)? {
                 if b.is_active() {
-                    let part = options_amm::book::valuation::board_band(&b, now, s)
-                        .map_err(|e| e.to_string())?;
+                    let part =
+                        options_amm::book::valuation::board_band(&b, now, s, m.underlying_decimals)
+                            .map_err(|e| e.to_string())?;
                     band = band.checked_add(part).ok_or("band overflow")?;
                 }
             }

@@ -168,17 +168,15 @@ pub fn apply_fill(
     // cached mark, so the board's value stays its positions at its refresh marks whatever was
     // traded since (the price difference is already realised in pool quote) and a refresh
     // moves NAV by no more than the band bounds.
-    let (dd, dg, dv, dt, dvalue) = (
+    let (dd, dg, dv, dvalue) = (
         times(greeks.delta)?,
         times(greeks.gamma)?,
         times(greeks.vega)?,
-        times(greeks.theta)?,
         times(b.strikes[i].mark[k].get())?,
     );
     b.contrib_delta.add(dd)?;
     b.contrib_gamma.add(dg)?;
     b.contrib_vega.add(dv)?;
-    b.contrib_theta.add(dt)?;
     b.contrib_value.add(dvalue)?;
     m.net_delta.add(dd)?;
     m.net_gamma.add(dg)?;

@@ -1,6 +1,7 @@
 //! What LP flows and hedges trust: every active board's cache, and how far NAV could still
 //! move when those caches are refreshed at the current price and time.
 
+use crate::book::fill::signed_whole;
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
 use crate::math::fill::quote_params;
@@ -42,23 +43,54 @@ pub fn check_boards<'info>(
             !b.cache_is_stale(now, spot, t.cache_max_age_secs, t.cache_max_spot_move_bps),
             OptionsAmmError::StaleGreekCache
         );
-        band = band.checked_add(board_band(&b, now, spot)?).ok_or_else(o)?;
+        let part = board_band(&b, now, spot, market.underlying_decimals)?;
+        band = band.checked_add(part).ok_or_else(o)?;
     }
     Ok(band)
 }
 
-/// One board's part of the refresh band (pure: the client shows withdrawal values with it).
-pub fn board_band(b: &Board, now: i64, spot: Fx) -> Result<Fx> {
+/// One board's part of the refresh band (pure: the client shows withdrawal values with it),
+/// from the greeks cached at its last refresh, series by series: the board's value is its
+/// positions at those marks (trades are booked at them), and a refresh at spot S and time t
+/// moves each series by delta dS + gamma(xi) dS^2 / 2 + theta dt. The band is
+/// |sum of position x delta| |dS| + sum of |position| (|gamma| dS^2 + |theta| dt): it allows each
+/// series' gamma to double over the move (the cache's spot limit keeps the move small), and
+/// counts gamma and theta series by series, so offsetting positions do not hide them.
+pub fn board_band(b: &Board, now: i64, spot: Fx, underlying_decimals: u8) -> Result<Fx> {
     let o = || error!(OptionsAmmError::MathOverflow);
     let ds = spot.checked_sub(b.refreshed_spot.get()).ok_or_else(o)?.abs();
+    let ds2 = ds.checked_mul(ds).ok_or_else(o)?;
     let years = Fx::from_num(now.saturating_sub(b.refreshed_ts).max(0))
         .checked_div_int(SECONDS_PER_YEAR as i128)
         .ok_or_else(o)?;
-    let term = |g: Fx, x: Fx| g.checked_abs().and_then(|g| g.checked_mul(x)).ok_or_else(o);
-    let ds2 = ds.checked_mul(ds).ok_or_else(o)?;
-    term(b.contrib_delta.get(), ds)?
-        .checked_add(term(b.contrib_gamma.get(), ds2)?)
-        .and_then(|v| v.checked_add(term(b.contrib_theta.get(), years).ok()?))
+    let (mut delta, mut curvature) = (Fx::ZERO, Fx::ZERO);
+    for s in &b.strikes[..b.num_strikes as usize] {
+        for k in 0..2 {
+            if s.vault_position[k] == 0 {
+                continue;
+            }
+            let pos = signed_whole(s.vault_position[k], underlying_decimals)?;
+            delta = pos
+                .checked_mul(s.delta[k].get())
+                .and_then(|v| delta.checked_add(v))
+                .ok_or_else(o)?;
+            let per_unit = s.gamma[k]
+                .get()
+                .checked_abs()
+                .and_then(|g| g.checked_mul(ds2))
+                .and_then(|g| g.checked_add(s.theta[k].get().checked_abs()?.checked_mul(years)?))
+                .ok_or_else(o)?;
+            curvature = pos
+                .checked_abs()
+                .and_then(|p| p.checked_mul(per_unit))
+                .and_then(|v| curvature.checked_add(v))
+                .ok_or_else(o)?;
+        }
+    }
+    delta
+        .checked_abs()
+        .and_then(|d| d.checked_mul(ds))
+        .and_then(|d| d.checked_add(curvature))
         .ok_or_else(o)
 }
 

@@ -74,6 +74,7 @@ pub struct StrikeState {
     pub delta: [PodFx; 2],
     pub gamma: [PodFx; 2],
     pub vega: [PodFx; 2],
+    pub theta: [PodFx; 2],
     /// The vault's net position per kind, underlying raw units (+ long, - short).
     pub vault_position: [i64; 2],
     /// Contracts held long by traders per kind, underlying raw units.
@@ -110,17 +111,14 @@ pub struct Board {
     pub payable: u64,
     pub receivable: u64,
     pub strikes: [StrikeState; MAX_STRIKES],
-    /// The vault's theta on this board (quote per year as time passes), as last added; LP flows
-    /// bound how far a refresh can move NAV with it.
-    pub contrib_theta: PodFx,
     /// The share of each long's payoff paid at settlement (1 unless bad debt left the pool
     /// short of what its longs are owed: then they share what there is).
     pub payout_ratio: PodFx,
-    pub reserved: [u64; 8],
+    pub reserved: [u64; 10],
 }
 
-const _: () = assert!(core::mem::size_of::<StrikeState>() == 192);
-const _: () = assert!(core::mem::size_of::<Board>() == 1800);
+const _: () = assert!(core::mem::size_of::<StrikeState>() == 224);
+const _: () = assert!(core::mem::size_of::<Board>() == 2_056);
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();

@@ -44,8 +44,7 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let secs = (b.expiry_ts - now) as u64;
     let rate = m.effective_params(now).risk_free_rate_bps;
     let (cap, ud) = (b.cap_multiple_bps, m.underlying_decimals);
-    let (mut d, mut g, mut v, mut th, mut value) =
-        (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
+    let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;
     for s in b.strikes[..n].iter_mut() {
         let both = series_greeks_both(px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
@@ -56,11 +55,11 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
             s.delta[k] = PodFx::of(gk.delta);
             s.gamma[k] = PodFx::of(gk.gamma);
             s.vega[k] = PodFx::of(gk.vega);
+            s.theta[k] = PodFx::of(gk.theta);
             let pos = signed_whole(s.vault_position[k], ud)?;
             acc(&mut d, pos, gk.delta)?;
             acc(&mut g, pos, gk.gamma)?;
             acc(&mut v, pos, gk.vega)?;
-            acc(&mut th, pos, gk.theta)?;
             acc(&mut value, pos, gk.price)?;
         }
     }
@@ -74,7 +73,6 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     b.contrib_delta = PodFx::of(d);
     b.contrib_gamma = PodFx::of(g);
     b.contrib_vega = PodFx::of(v);
-    b.contrib_theta = PodFx::of(th);
     b.contrib_value = PodFx::of(value);
     b.refreshed_ts = now;
     b.refreshed_spot = PodFx::of(px.price);

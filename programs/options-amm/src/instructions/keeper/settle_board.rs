@@ -75,7 +75,6 @@ pub fn settle_board_handler(ctx: Context<SettleBoard>) -> Result<()> {
     b.contrib_delta = PodFx::default();
     b.contrib_gamma = PodFx::default();
     b.contrib_vega = PodFx::default();
-    b.contrib_theta = PodFx::default();
     b.contrib_value = PodFx::default();
     b.settlement_price = PodFx::of(px.price);
     b.payout_ratio = PodFx::of(ratio);

@@ -1,11 +1,7 @@
 use options_amm::error::OptionsAmmError as E;
 use options_amm::state::PUT;
+use options_amm_tests::pyth::px;
 use options_amm_tests::{ix, program_error, Env, Lp, Trading, CONTRACT, START_CONF, USDC};
-
-/// Oracle price in its units (expo -8).
-fn px(quote: i64) -> i64 {
-    quote * 100_000_000
-}
 
 async fn margin_collateral(env: &mut Env, owner: &Lp) -> u64 {
     let acc = env.account(&ix::margin_pda(&env.market, &owner.pubkey())).await.unwrap();

@@ -5,39 +5,12 @@ use anchor_lang::prelude::Pubkey;
 use options_amm::error::OptionsAmmError as E;
 use options_amm::state::{Market, RiskParams, CALL, JUNIOR, PAUSE_TRADING, PUT, SENIOR};
 use options_amm_pricing::Fx;
+use options_amm_tests::pyth::px;
 use options_amm_tests::{
     anchor_error, ix, program_error, pyth, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF,
     START_PRICE, STRIKES, T0, USDC,
 };
 use solana_sdk::signature::{Keypair, Signer};
-
-fn px(quote: i64) -> i64 {
-    quote * 100_000_000
-}
-
-async fn buy(
-    env: &mut Env,
-    board: &Pubkey,
-    who: &Lp,
-    strike: u8,
-    kind: options_amm::Kind,
-    size: u64,
-) {
-    let i = ix::buy(env, board, who, strike, kind, size, u64::MAX);
-    env.send(&[i], &[&who.key]).await.expect("buy");
-}
-
-async fn sell(
-    env: &mut Env,
-    board: &Pubkey,
-    who: &Lp,
-    strike: u8,
-    kind: options_amm::Kind,
-    size: u64,
-) {
-    let i = ix::sell(env, board, who, strike, kind, size, 0);
-    env.send(&[i], &[&who.key]).await.expect("sell");
-}
 
 async fn move_spot(env: &mut Env, quote: i64, secs: i64) {
     let now = env.now + secs;
@@ -79,7 +52,7 @@ async fn liquidatable() -> (Trading, Lp) {
     let mut t = Trading::new().await;
     let board = t.board;
     let victim = t.trader.same();
-    sell(&mut t.env, &board, &victim, 2, PUT, 500 * CONTRACT).await;
+    t.env.sell_ok(&board, &victim, 2, PUT, 500 * CONTRACT).await;
     move_spot(&mut t.env, 125, 60).await;
     // An hour later (the re-mark's move has faded into the potential), still at 125.
     move_spot(&mut t.env, 125, 3_700).await;
@@ -109,12 +82,12 @@ async fn a_liquidation_costs_the_victim_the_same_whatever_the_liquidator_trades_
         let cash0 = t.env.cash(&liq).await;
         let collateral0 = t.env.margin_state(&victim).await.collateral;
         if sandwich {
-            buy(&mut t.env, &board, &liq, 2, PUT, 300 * CONTRACT).await;
+            t.env.buy_ok(&board, &liq, 2, PUT, 300 * CONTRACT).await;
         }
         let i = ix::liquidate(&t.env, &board, &victim, &liq, 2, PUT, 100 * CONTRACT);
         t.env.send(&[i], &[&liq.key]).await.unwrap();
         if sandwich {
-            sell(&mut t.env, &board, &liq, 2, PUT, 300 * CONTRACT).await;
+            t.env.sell_ok(&board, &liq, 2, PUT, 300 * CONTRACT).await;
         }
         let paid = collateral0 - t.env.margin_state(&victim).await.collateral;
         outcome.push((paid, t.env.cash(&liq).await - cash0));
@@ -137,7 +110,7 @@ async fn moves_no_trade_pays_for_leave_the_pricing_inventory_unchanged() {
     let board = t.board;
     let later = t.env.list_board(EXPIRY + 30 * DAY, &[(150, 80)]).await;
     let x = trading_user(&mut t.env, &later, 100_000 * USDC).await;
-    buy(&mut t.env, &later, &x, 0, CALL, 200 * CONTRACT).await;
+    t.env.buy_ok(&later, &x, 0, CALL, 200 * CONTRACT).await;
     let now = t.env.now;
     let pricing = |m: &Market| m.pricing_inventory(now).unwrap();
     // A liquidation.
@@ -239,7 +212,7 @@ async fn an_unpriceable_listing_is_refused_and_an_empty_board_is_delisted() {
     let trader = t.trader.same();
     t.env.open_position(&empty, &trader).await;
     let first = t.board;
-    buy(&mut t.env, &first, &trader, 2, CALL, CONTRACT).await;
+    t.env.buy_ok(&first, &trader, 2, CALL, CONTRACT).await;
     let stranger = Keypair::new();
     let i = ix::delist_board(&t.env, &stranger.pubkey(), &empty);
     t.env.expect_refusal(&[i], &[&stranger], program_error(E::NotAuthority), &[empty]).await;
@@ -274,7 +247,7 @@ async fn a_holder_closes_a_long_after_lps_took_every_free_unit() {
     let mut t = Trading::new().await;
     let board = t.board;
     let trader = t.trader.same();
-    buy(&mut t.env, &board, &trader, 2, CALL, 200 * CONTRACT).await;
+    t.env.buy_ok(&board, &trader, 2, CALL, 200 * CONTRACT).await;
     let lp = t.lp.same();
     // Withdraw until the pool has nothing free (the last try is refused).
     for _ in 0..30 {
@@ -297,7 +270,7 @@ async fn a_holder_closes_a_long_after_lps_took_every_free_unit() {
     }
     let m = t.env.market_state().await;
     assert!(m.free_quote() < 1_000 * USDC, "free quote left: {}", m.free_quote());
-    sell(&mut t.env, &board, &trader, 2, CALL, 200 * CONTRACT).await;
+    t.env.sell_ok(&board, &trader, 2, CALL, 200 * CONTRACT).await;
     assert_eq!(t.env.market_state().await.locked_quote, 0);
 }
 
@@ -312,7 +285,7 @@ async fn two_steps_of_the_vol_shock_keep_a_high_vol_account_valuable() {
     let wild = t.env.list_board(EXPIRY + DAY, &[(150, 600)]).await;
     let trader = t.trader.same();
     t.env.open_position(&wild, &trader).await;
-    sell(&mut t.env, &wild, &trader, 0, PUT, 10 * CONTRACT).await;
+    t.env.sell_ok(&wild, &trader, 0, PUT, 10 * CONTRACT).await;
     govern(&mut t.env, |p| p.margin.vol_shock_bps = 5_000).await;
     govern(&mut t.env, |p| p.margin.vol_shock_bps = 10_000).await;
     assert_eq!(t.env.market_state().await.params.margin.vol_shock_bps, 10_000);
@@ -350,14 +323,14 @@ async fn no_in_bounds_parameter_set_lets_a_hedge_loop_pay() {
     t.env.mint_to(&q, &kq, 100_000 * USDC).await;
     let trader0 = t.env.cash(&trader).await;
     let (q0, u0) = (t.env.balance(&kq).await as i128, t.env.balance(&ku).await as i128);
-    buy(&mut t.env, &board, &trader, 2, CALL, 60 * CONTRACT).await;
+    t.env.buy_ok(&board, &trader, 2, CALL, 60 * CONTRACT).await;
     let d = t.env.market_state().await.net_delta.get();
     let amount = ((-d - Fx::from_num(1)) * Fx::from_num(CONTRACT)).to_num::<u64>();
     t.env
         .send(&[ix::rebalance(&t.env, &keeper.pubkey(), &ku, &kq, amount, 0)], &[&keeper])
         .await
         .unwrap();
-    sell(&mut t.env, &board, &trader, 2, CALL, 60 * CONTRACT).await;
+    t.env.sell_ok(&board, &trader, 2, CALL, 60 * CONTRACT).await;
     let d = t.env.market_state().await.net_delta.get();
     let back = ((d - Fx::from_num(1)) * Fx::from_num(CONTRACT)).to_num::<u64>();
     let i = ix::rebalance(&t.env, &keeper.pubkey(), &ku, &kq, back, u64::MAX);
@@ -425,7 +398,7 @@ async fn the_guardian_is_replaced_after_a_timelock_and_fees_go_to_a_treasury() {
     t.env.refresh_all().await;
     let board = t.board;
     let trader = t.trader.same();
-    buy(&mut t.env, &board, &trader, 2, CALL, 10 * CONTRACT).await;
+    t.env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
     let fees = t.env.market_state().await.protocol_fees;
     assert!(fees > 0);
     let treasury = t.env.token_account(&t.env.quote_mint.clone(), &authority.pubkey()).await;
@@ -463,7 +436,7 @@ async fn a_withdrawal_leaves_out_what_expired_shorts_still_owe() {
     let mut t = Trading::new().await;
     let board = t.board;
     let shorty = t.trader.same();
-    sell(&mut t.env, &board, &shorty, 2, PUT, 100 * CONTRACT).await;
+    t.env.sell_ok(&board, &shorty, 2, PUT, 100 * CONTRACT).await;
     t.env.settle_at(&board, EXPIRY, px(120)).await;
     let m = t.env.market_state().await;
     assert_eq!(m.settlement_receivable, 3_000 * USDC, "100 puts owe 30 each");

@@ -4,44 +4,16 @@
 use options_amm::error::OptionsAmmError as E;
 use options_amm::state::{Market, CALL, JUNIOR, PUT, SENIOR};
 use options_amm_pricing::Fx;
+use options_amm_tests::pyth::px;
 use options_amm_tests::{
     ix, program_error, pyth, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF, START_PRICE, T0,
     USDC,
 };
 use solana_sdk::signature::Signer;
 
-/// Oracle price in its units (expo -8).
-fn px(quote: i64) -> i64 {
-    quote * 100_000_000
-}
-
 /// Every fee the protocol and the LPs booked so far (lock charges included), raw units.
 fn fees(m: &Market) -> i128 {
     m.protocol_fees as i128 + m.lp_fees as i128
-}
-
-async fn buy(
-    env: &mut Env,
-    board: &anchor_lang::prelude::Pubkey,
-    who: &Lp,
-    strike: u8,
-    kind: options_amm::Kind,
-    size: u64,
-) {
-    let i = ix::buy(env, board, who, strike, kind, size, u64::MAX);
-    env.send(&[i], &[&who.key]).await.expect("buy");
-}
-
-async fn sell(
-    env: &mut Env,
-    board: &anchor_lang::prelude::Pubkey,
-    who: &Lp,
-    strike: u8,
-    kind: options_amm::Kind,
-    size: u64,
-) {
-    let i = ix::sell(env, board, who, strike, kind, size, 0);
-    env.send(&[i], &[&who.key]).await.expect("sell");
 }
 
 /// A trader with a margin account and a position on `board` but no collateral at all.
@@ -85,17 +57,17 @@ async fn closed_loops_of_straddles_over_two_boards_never_gain() {
         let fees0 = fees(&t.env.market_state().await);
         for (board, strike, kind, is_buy) in legs {
             if is_buy {
-                buy(&mut t.env, &board, &trader, strike, kind, 50 * CONTRACT).await;
+                t.env.buy_ok(&board, &trader, strike, kind, 50 * CONTRACT).await;
             } else {
-                sell(&mut t.env, &board, &trader, strike, kind, 50 * CONTRACT).await;
+                t.env.sell_ok(&board, &trader, strike, kind, 50 * CONTRACT).await;
             }
         }
         // Closed in another order than opened.
         for (board, strike, kind, is_buy) in legs.iter().rev() {
             if *is_buy {
-                sell(&mut t.env, board, &trader, *strike, *kind, 50 * CONTRACT).await;
+                t.env.sell_ok(board, &trader, *strike, *kind, 50 * CONTRACT).await;
             } else {
-                buy(&mut t.env, board, &trader, *strike, *kind, 50 * CONTRACT).await;
+                t.env.buy_ok(board, &trader, *strike, *kind, 50 * CONTRACT).await;
             }
         }
         let loss = t.env.cash(&trader).await - cash0;
@@ -121,8 +93,8 @@ async fn longs_that_back_a_short_cannot_be_sold_away() {
     let board = t.board;
     let x = bare_trader(&mut t.env, &board).await;
     // 40 puts struck 180 (in the money) are its only collateral; they back 10 short calls at 160.
-    buy(&mut t.env, &board, &x, 4, PUT, 40 * CONTRACT).await;
-    sell(&mut t.env, &board, &x, 3, CALL, 10 * CONTRACT).await;
+    t.env.buy_ok(&board, &x, 4, PUT, 40 * CONTRACT).await;
+    t.env.sell_ok(&board, &x, 3, CALL, 10 * CONTRACT).await;
     assert_eq!(t.env.margin_state(&x.pubkey()).await.collateral, 0);
     // Selling the longs would leave the short naked: refused by name, nothing changes.
     let pos = ix::position_pda(&board, &x.pubkey());
@@ -131,7 +103,7 @@ async fn longs_that_back_a_short_cannot_be_sold_away() {
         .expect_refusal(&[i], &[&x.key], program_error(E::BelowInitialMargin), &[x.quote, pos])
         .await;
     // Part of them, keeping enough behind the short, may go.
-    sell(&mut t.env, &board, &x, 4, PUT, 5 * CONTRACT).await;
+    t.env.sell_ok(&board, &x, 4, PUT, 5 * CONTRACT).await;
 }
 
 /// Flaw 2, at settlement: longs that expire first paid straight to the wallet while the shorts
@@ -143,8 +115,8 @@ async fn a_payout_that_backs_shorts_elsewhere_stays_as_collateral() {
     let later = t.env.list_board(EXPIRY + 30 * DAY, &[(150, 80), (160, 80)]).await;
     let x = bare_trader(&mut t.env, &board).await;
     t.env.open_position(&later, &x).await;
-    buy(&mut t.env, &board, &x, 4, PUT, 40 * CONTRACT).await;
-    sell(&mut t.env, &later, &x, 1, CALL, 10 * CONTRACT).await;
+    t.env.buy_ok(&board, &x, 4, PUT, 40 * CONTRACT).await;
+    t.env.sell_ok(&later, &x, 1, CALL, 10 * CONTRACT).await;
     // The first board expires at 150: the puts struck 180 pay 40 x 30 = 1,200.
     t.env.settle_at(&board, EXPIRY, px(150)).await;
     let wallet = t.env.balance(&x.quote).await;
@@ -171,8 +143,8 @@ async fn a_debt_left_by_an_expired_short_is_repaid_before_longs_pay_out() {
     let x = bare_trader(&mut t.env, &board).await;
     t.env.open_position(&later, &x).await;
     // 60 puts struck 150 on the later board back 10 puts struck 150 sold on the first.
-    buy(&mut t.env, &later, &x, 0, PUT, 60 * CONTRACT).await;
-    sell(&mut t.env, &board, &x, 2, PUT, 10 * CONTRACT).await;
+    t.env.buy_ok(&later, &x, 0, PUT, 60 * CONTRACT).await;
+    t.env.sell_ok(&board, &x, 2, PUT, 10 * CONTRACT).await;
     // The first board expires at 100: the short puts owe 10 x 50 = 500; no collateral.
     t.env.settle_at(&board, EXPIRY, px(100)).await;
     let nav0 = t.env.market_state().await.nav(Fx::from_num(100)).unwrap();
@@ -191,7 +163,7 @@ async fn a_debt_left_by_an_expired_short_is_repaid_before_longs_pay_out() {
     t.env.send(&[ix::refresh_board(&t.env, &later)], &[]).await.unwrap();
     let wallet = t.env.balance(&x.quote).await;
     let receivable = t.env.market_state().await.settlement_receivable;
-    sell(&mut t.env, &later, &x, 0, PUT, 60 * CONTRACT).await;
+    t.env.sell_ok(&later, &x, 0, PUT, 60 * CONTRACT).await;
     assert_eq!(t.env.margin_state(&x.pubkey()).await.debt, 0);
     assert_eq!(t.env.market_state().await.settlement_receivable, receivable - 300 * USDC);
     assert!(t.env.balance(&x.quote).await > wallet, "the rest of the proceeds is the trader's");
@@ -204,8 +176,8 @@ async fn a_liquidation_sells_longs_into_the_collateral() {
     let mut t = Trading::new().await;
     let board = t.board;
     let x = bare_trader(&mut t.env, &board).await;
-    buy(&mut t.env, &board, &x, 4, PUT, 40 * CONTRACT).await;
-    sell(&mut t.env, &board, &x, 3, CALL, 20 * CONTRACT).await;
+    t.env.buy_ok(&board, &x, 4, PUT, 40 * CONTRACT).await;
+    t.env.sell_ok(&board, &x, 3, CALL, 20 * CONTRACT).await;
     // A rally: the short calls outgrow what the puts are still worth.
     move_spot(&mut t.env, 175, 60).await;
     let keeper = t.env.lp(0).await;
@@ -234,8 +206,8 @@ async fn trader_against_trader_exposure_settles_after_lps_take_every_free_unit()
     let board = t.board;
     let alice = t.trader.same();
     let bob = Trading::trader_on(&mut t.env, &board).await;
-    buy(&mut t.env, &board, &alice, 2, PUT, 100 * CONTRACT).await;
-    sell(&mut t.env, &board, &bob, 2, PUT, 100 * CONTRACT).await;
+    t.env.buy_ok(&board, &alice, 2, PUT, 100 * CONTRACT).await;
+    t.env.sell_ok(&board, &bob, 2, PUT, 100 * CONTRACT).await;
     let s = t.env.board_state(&board).await.strikes[2];
     assert_eq!(s.vault_position[PUT as usize], 0, "the vault is flat in the series");
     assert_eq!(
@@ -296,7 +268,7 @@ async fn a_call_cap_change_leaves_closing_and_settling_working() {
     let mut t = Trading::new().await;
     let board = t.board;
     let alice = t.trader.same();
-    buy(&mut t.env, &board, &alice, 2, CALL, 10 * CONTRACT).await;
+    t.env.buy_ok(&board, &alice, 2, CALL, 10 * CONTRACT).await;
     assert_eq!(t.env.market_state().await.locked_quote, 10 * 150 * USDC); // cap 2 x 150
     let authority = t.env.authority.insecure_clone();
     let mut p = t.env.market_state().await.params;
@@ -312,7 +284,7 @@ async fn a_call_cap_change_leaves_closing_and_settling_working() {
     assert_eq!(t.env.board_state(&newer).await.cap_multiple_bps, 30_000);
     assert_eq!(t.env.board_state(&board).await.cap_multiple_bps, 20_000);
     // Closing part releases exactly what it locked.
-    sell(&mut t.env, &board, &alice, 2, CALL, 4 * CONTRACT).await;
+    t.env.sell_ok(&board, &alice, 2, CALL, 4 * CONTRACT).await;
     assert_eq!(t.env.market_state().await.locked_quote, 6 * 150 * USDC);
     // Expiry far above the cap: 6 calls pay 150 each (the board's cap), and every lock is gone.
     t.env.settle_at(&board, EXPIRY, px(400)).await;
@@ -331,7 +303,7 @@ async fn stale_by_a_move(direction: i64) -> (Trading, Lp) {
     let board = t.board;
     let buyer = t.trader.same();
     for _ in 0..3 {
-        buy(&mut t.env, &board, &buyer, 2, CALL, 100 * CONTRACT).await;
+        t.env.buy_ok(&board, &buyer, 2, CALL, 100 * CONTRACT).await;
     }
     let whale = t.env.lp(5_000_000 * USDC).await;
     let now = t.env.now + 60;
@@ -398,8 +370,8 @@ async fn a_liquidation_with_bad_debt_goes_through_after_lps_took_every_free_unit
     let alice = t.trader.same();
     let bob = Trading::trader_on(&mut t.env, &board).await;
     // Alice long 500 puts, bob short 500 (against 20,000 of collateral): the vault is flat.
-    buy(&mut t.env, &board, &alice, 2, PUT, 500 * CONTRACT).await;
-    sell(&mut t.env, &board, &bob, 2, PUT, 500 * CONTRACT).await;
+    t.env.buy_ok(&board, &alice, 2, PUT, 500 * CONTRACT).await;
+    t.env.sell_ok(&board, &bob, 2, PUT, 500 * CONTRACT).await;
     let locked = t.env.market_state().await.locked_quote;
     assert_eq!(locked, 500 * 150 * USDC);
     drain_free_quote(&mut t.env, &t.lp).await;
@@ -439,7 +411,7 @@ async fn a_print_replaced_within_the_slot_is_refused() {
     let mut t = Trading::new().await;
     let board = t.board;
     let trader = t.trader.same();
-    buy(&mut t.env, &board, &trader, 2, CALL, 10 * CONTRACT).await;
+    t.env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
     // Someone posts a newer print in the same slot (no new slot: written directly).
     let q = pyth::Quote { price: px(152), publish_time: T0 + 1, ..Default::default() };
     let data = pyth::legacy_price_account(&q);
@@ -459,7 +431,7 @@ async fn a_print_replaced_within_the_slot_is_refused() {
     t.env.next_slot();
     t.env.set_time(T0 + 1).await;
     t.env.send(&[ix::refresh_board(&t.env, &board)], &[]).await.unwrap();
-    sell(&mut t.env, &board, &trader, 2, CALL, 10 * CONTRACT).await;
+    t.env.sell_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
 }
 
 /// Flaw 8: collateral withdrawal read the oracle with the margin limits (600 s) although it
@@ -555,8 +527,8 @@ async fn a_deposit_around_ones_own_large_trades_takes_no_share_of_their_charge()
     t.env.send(&[i], &[&whale.key]).await.unwrap();
     // Straddles in alternating pieces (the vault's delta stays near zero): short vega builds.
     for _ in 0..2 {
-        buy(&mut t.env, &board, &trader, 2, CALL, 1_000 * CONTRACT).await;
-        buy(&mut t.env, &board, &trader, 2, PUT, 1_000 * CONTRACT).await;
+        t.env.buy_ok(&board, &trader, 2, CALL, 1_000 * CONTRACT).await;
+        t.env.buy_ok(&board, &trader, 2, PUT, 1_000 * CONTRACT).await;
     }
     let m = t.env.market_state().await;
     let qp = options_amm::math::fill::quote_params(&m.params.trading);
@@ -566,8 +538,8 @@ async fn a_deposit_around_ones_own_large_trades_takes_no_share_of_their_charge()
     let i = ix::withdraw(&t.env, &whale, JUNIOR, shares, 0);
     t.env.send(&[i], &[&whale.key]).await.unwrap();
     for _ in 0..2 {
-        sell(&mut t.env, &board, &trader, 2, CALL, 1_000 * CONTRACT).await;
-        sell(&mut t.env, &board, &trader, 2, PUT, 1_000 * CONTRACT).await;
+        t.env.sell_ok(&board, &trader, 2, CALL, 1_000 * CONTRACT).await;
+        t.env.sell_ok(&board, &trader, 2, PUT, 1_000 * CONTRACT).await;
     }
     let end = t.env.cash(&trader).await + t.env.balance(&whale.quote).await as i128;
     assert!(end <= start, "the loop gained {}", end - start);
@@ -584,9 +556,9 @@ async fn a_round_trip_between_refreshes_leaves_no_value_on_a_flat_board() {
     let now = t.env.now + 30;
     t.env.set_time(now).await;
     t.env.set_price(px(149), START_CONF, now); // within the cache's 1%
-    sell(&mut t.env, &board, &trader, 0, CALL, 100 * CONTRACT).await;
+    t.env.sell_ok(&board, &trader, 0, CALL, 100 * CONTRACT).await;
     t.env.set_price(px(151), START_CONF, now);
-    buy(&mut t.env, &board, &trader, 0, CALL, 100 * CONTRACT).await;
+    t.env.buy_ok(&board, &trader, 0, CALL, 100 * CONTRACT).await;
     let b = t.env.board_state(&board).await;
     assert_eq!(b.strikes[0].vault_position, [0, 0]);
     assert_eq!(b.contrib_value.get(), Fx::ZERO, "value left on a flat board");
@@ -639,7 +611,7 @@ async fn executing_a_parameter_change_moves_no_price_at_that_time() {
     let mut t = Trading::new().await;
     let board = t.board;
     let trader = t.trader.same();
-    buy(&mut t.env, &board, &trader, 2, CALL, 500 * CONTRACT).await;
+    t.env.buy_ok(&board, &trader, 2, CALL, 500 * CONTRACT).await;
     let authority = t.env.authority.insecure_clone();
     let mut p = t.env.market_state().await.params;
     p.trading.skew_vega_micro *= 2;
@@ -694,7 +666,7 @@ async fn a_debt_nothing_can_repay_is_written_off_at_once() {
     t.env.open_position(&later, &x).await; // empty
     let i = ix::deposit_collateral(&t.env, &x, 600 * USDC);
     t.env.send(&[i], &[&x.key]).await.unwrap();
-    sell(&mut t.env, &board, &x, 2, PUT, 10 * CONTRACT).await;
+    t.env.sell_ok(&board, &x, 2, PUT, 10 * CONTRACT).await;
     // Expiry at 60: 10 puts owe 900, the account holds 600.
     t.env.settle_at(&board, EXPIRY, px(60)).await;
     let before = t.env.market_state().await;

@@ -459,6 +459,32 @@ impl Env {
         self.boards.retain(|b| b != board);
     }
 
+    /// `who` buys `size` of `(strike, kind)` on `board` at any price; panics if refused.
+    pub async fn buy_ok(
+        &mut self,
+        board: &Pubkey,
+        who: &Lp,
+        strike: u8,
+        kind: options_amm::Kind,
+        size: u64,
+    ) {
+        let i = ix::buy(self, board, who, strike, kind, size, u64::MAX);
+        self.send(&[i], &[&who.key]).await.expect("buy");
+    }
+
+    /// `who` sells `size` of `(strike, kind)` on `board` at any price; panics if refused.
+    pub async fn sell_ok(
+        &mut self,
+        board: &Pubkey,
+        who: &Lp,
+        strike: u8,
+        kind: options_amm::Kind,
+        size: u64,
+    ) {
+        let i = ix::sell(self, board, who, strike, kind, size, 0);
+        self.send(&[i], &[&who.key]).await.expect("sell");
+    }
+
     /// Refreshes every active board at the current oracle price.
     pub async fn refresh_all(&mut self) {
         for b in self.boards.clone() {

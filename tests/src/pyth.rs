@@ -46,6 +46,11 @@ impl Default for Quote {
     }
 }
 
+/// A price of `quote` whole quote units in the oracle's units (expo -8).
+pub fn px(quote: i64) -> i64 {
+    quote * 100_000_000
+}
+
 /// A legacy Pyth price account (magic, version 2, type Price, 32 components).
 pub fn legacy_price_account(q: &Quote) -> Vec<u8> {
     let mut a: SolanaPriceAccount = bytemuck::Zeroable::zeroed();

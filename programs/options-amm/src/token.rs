@@ -2,6 +2,8 @@
 //! vault balances with the books after every transfer.
 
 use crate::error::OptionsAmmError;
+use crate::math::safe::sub;
+use crate::state::Market;
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022;
 use anchor_spl::token_2022::spl_token_2022::extension::{
@@ -68,6 +70,30 @@ pub fn reconcile(vault_after: u64, expected_after: u64, books: u64) -> Result<()
     require!(vault_after == expected_after, OptionsAmmError::VaultBalanceMismatch);
     require!(vault_after >= books, OptionsAmmError::VaultBalanceMismatch);
     Ok(())
+}
+
+/// Pays `amount` from the market's quote vault to `to`, signed by the market PDA (no transfer
+/// when zero, so a zero payout needs no CPI), then reloads the vault and checks that it moved by
+/// exactly `amount`, still covers the books, and that the market's invariant holds. For payouts
+/// whose books were already written before the transfer.
+pub fn pay_from_quote_vault<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    mint: &InterfaceAccount<'info, Mint>,
+    vault: &mut InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    market: &AccountLoader<'info, Market>,
+    amount: u64,
+) -> Result<()> {
+    let before = vault.amount;
+    if amount > 0 {
+        let seeds = market.load()?.signer_seeds();
+        let slices = seeds.as_slices();
+        transfer(token_program, mint, vault, to, market.to_account_info(), amount, &[&slices])?;
+    }
+    vault.reload()?;
+    let m = market.load()?;
+    reconcile(vault.amount, sub(before, amount)?, m.quote_books()?)?;
+    m.invariant()
 }
 
 /// Token-2022 mint extensions a market accepts: descriptive ones only. Every other extension

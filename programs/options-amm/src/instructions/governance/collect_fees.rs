@@ -1,6 +1,5 @@
 use crate::error::OptionsAmmError;
 use crate::events::ProtocolFeesCollected;
-use crate::math::safe::sub;
 use crate::state::{Config, Market};
 use crate::token;
 use anchor_lang::prelude::*;
@@ -32,29 +31,21 @@ pub struct CollectFees<'info> {
 /// the vault move together, nothing of the pool's or the traders' is touched.
 pub fn collect_fees_handler(mut ctx: Context<CollectFees>, amount: u64) -> Result<()> {
     require!(amount > 0, OptionsAmmError::ZeroAmount);
-    let a = &ctx.accounts;
-    let seeds = {
-        let mut m = a.market.load_mut()?;
+    {
+        let mut m = ctx.accounts.market.load_mut()?;
         require!(amount <= m.protocol_fees, OptionsAmmError::InsufficientProtocolFees);
         m.protocol_fees -= amount;
-        m.signer_seeds()
-    };
-    let before = a.quote_vault.amount;
-    let slices = seeds.as_slices();
-    token::transfer(
+    }
+    let a = &mut ctx.accounts;
+    token::pay_from_quote_vault(
         &a.quote_token_program,
         &a.quote_mint,
-        &a.quote_vault,
+        &mut a.quote_vault,
         &a.treasury,
-        a.market.to_account_info(),
+        &a.market,
         amount,
-        &[&slices],
     )?;
-    let a = &mut ctx.accounts;
-    a.quote_vault.reload()?;
     let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, sub(before, amount)?, m.quote_books()?)?;
-    m.invariant()?;
     emit!(ProtocolFeesCollected {
         market: a.market.key(),
         authority: a.authority.key(),

@@ -92,7 +92,7 @@ pub fn liquidate_handler(
         (px, e, totals.long_value)
     };
 
-    let (keeper_reward, event, bad_debt, seeds, one_contract_im, side) = {
+    let (keeper_reward, event, bad_debt, one_contract_im, side) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let mut pos = a.position.load_mut()?;
@@ -244,28 +244,20 @@ pub fn liquidate_handler(
             mm_excess_before: mm_before.to_bits(),
             im_excess_after: 0,
         };
-        (keeper_reward, event, bad_debt, m.signer_seeds(), one_contract_im, side)
+        (keeper_reward, event, bad_debt, one_contract_im, side)
     };
 
-    let vault_before = a.quote_vault.amount;
-    if keeper_reward > 0 {
-        let slices = seeds.as_slices();
-        token::transfer(
-            &a.quote_token_program,
-            &a.quote_mint,
-            &a.quote_vault,
-            &a.liquidator_quote,
-            a.market.to_account_info(),
-            keeper_reward,
-            &[&slices],
-        )?;
-    }
     let a = &mut ctx.accounts;
-    a.quote_vault.reload()?;
-    let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, sub(vault_before, keeper_reward)?, m.quote_books()?)?;
-    m.invariant()?;
+    token::pay_from_quote_vault(
+        &a.quote_token_program,
+        &a.quote_mint,
+        &mut a.quote_vault,
+        &a.liquidator_quote,
+        &a.market,
+        keeper_reward,
+    )?;
     a.board.load()?.invariant()?;
+    let m = a.market.load()?;
 
     // Health after: no further than one contract's worth above initial margin. A sold long
     // changed the longs' value, so they are priced again.

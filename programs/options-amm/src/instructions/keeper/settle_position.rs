@@ -56,7 +56,7 @@ pub struct SettlePosition<'info> {
 /// blocked by it.
 pub fn settle_position_handler(mut ctx: Context<SettlePosition>) -> Result<()> {
     let a = &ctx.accounts;
-    let (n, amounts, seeds) = {
+    let (n, amounts) = {
         let mut m = a.market.load_mut()?;
         let mut b = a.board.load_mut()?;
         let pos = a.position.load()?;
@@ -99,27 +99,18 @@ pub fn settle_position_handler(mut ctx: Context<SettlePosition>) -> Result<()> {
             m.lp_quote = add(m.lp_quote, dust)?;
         }
         acc.invariant()?;
-        (n, amounts, m.signer_seeds())
+        (n, amounts)
     };
 
-    let vault_before = a.quote_vault.amount;
-    if n.to_wallet > 0 {
-        let slices = seeds.as_slices();
-        token::transfer(
-            &a.quote_token_program,
-            &a.quote_mint,
-            &a.quote_vault,
-            &a.owner_quote,
-            a.market.to_account_info(),
-            n.to_wallet,
-            &[&slices],
-        )?;
-    }
     let a = &mut ctx.accounts;
-    a.quote_vault.reload()?;
-    let m = a.market.load()?;
-    token::reconcile(a.quote_vault.amount, sub(vault_before, n.to_wallet)?, m.quote_books()?)?;
-    m.invariant()?;
+    token::pay_from_quote_vault(
+        &a.quote_token_program,
+        &a.quote_mint,
+        &mut a.quote_vault,
+        &a.owner_quote,
+        &a.market,
+        n.to_wallet,
+    )?;
     emit!(PositionSettled {
         market: a.market.key(),
         board: a.board.key(),

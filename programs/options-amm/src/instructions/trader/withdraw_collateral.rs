@@ -15,7 +15,7 @@ pub fn withdraw_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
     let a = &ctx.accounts;
-    let seeds = {
+    {
         let mut m = a.market.load_mut()?;
         let mut acc = a.margin.load_mut()?;
         acc.collateral =
@@ -25,28 +25,16 @@ pub fn withdraw_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, px.publish_time)?;
         require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
-        m.signer_seeds()
-    };
-    let before = a.quote_vault.amount;
-    let slices = seeds.as_slices();
-    token::transfer(
+    }
+    let a = &mut ctx.accounts;
+    token::pay_from_quote_vault(
         &a.quote_token_program,
         &a.quote_mint,
-        &a.quote_vault,
+        &mut a.quote_vault,
         &a.owner_quote,
-        a.market.to_account_info(),
+        &a.market,
         amount,
-        &[&slices],
     )?;
-    let a = &mut ctx.accounts;
-    a.quote_vault.reload()?;
-    let m = a.market.load()?;
-    token::reconcile(
-        a.quote_vault.amount,
-        crate::math::safe::sub(before, amount)?,
-        m.quote_books()?,
-    )?;
-    m.invariant()?;
     let collateral = a.margin.load()?.collateral;
     emit!(CollateralMoved {
         market: a.market.key(),

@@ -71,9 +71,12 @@ pub struct StrikeState {
     /// Per kind (call, put), per whole contract, at the last refresh: mark at the base vol and
     /// its greeks (calls are capped; see `TradingParams::call_cap_multiple_bps`).
     pub mark: [PodFx; 2],
+    /// The mark's delta, gamma and vega per kind at the last refresh.
     pub delta: [PodFx; 2],
     pub gamma: [PodFx; 2],
     pub vega: [PodFx; 2],
+    /// The mark's theta per kind at the last refresh (quote per year as time passes): the LP
+    /// refresh band bounds the time decay since the refresh with it, series by series.
     pub theta: [PodFx; 2],
     /// The vault's net position per kind, underlying raw units (+ long, - short).
     pub vault_position: [i64; 2],

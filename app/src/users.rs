@@ -688,11 +688,17 @@ fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             let mut accrued = m;
             accrued.accrue(now).map_err(|e| e.to_string())?;
             let mut band = Fx::ZERO;
+            let rate = m.effective_params(now).risk_free_rate_bps;
             for (_, b) in self::boards(c, &k.market)? {
                 if b.is_active() {
-                    let part =
-                        options_amm::book::valuation::board_band(&b, now, s, m.underlying_decimals)
-                            .map_err(|e| e.to_string())?;
+                    let part = options_amm::book::valuation::board_band(
+                        &b,
+                        now,
+                        s,
+                        rate,
+                        m.underlying_decimals,
+                    )
+                    .map_err(|e| e.to_string())?;
                     band = band.checked_add(part).ok_or("band overflow")?;
                 }
             }

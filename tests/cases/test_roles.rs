@@ -365,6 +365,48 @@ async fn a_senior_rate_change_accrues_the_old_rate_up_to_its_execution() {
     assert_eq!(env.market_state().await.tranches[0].claim as u128, expected);
 }
 
+/// Found by an attacker's review of the fixes: a refresh re-marks at the risk-free rate fading
+/// in after a change, and the LP refresh band had no rate term, so deposit, refresh, withdraw
+/// took the re-mark's jump (long-dated puts the vault is short of gain value when the rate
+/// rises). The band now bounds the rate's move too (|rho| <= K tau, times the rate change).
+#[tokio::test]
+async fn a_rate_change_fading_in_pays_no_deposit_refresh_withdraw() {
+    let mut t = Trading::new().await;
+    let later = t.env.list_board(T0 + 180 * DAY, &STRIKES).await;
+    let buyer = trading_user(&mut t.env, &later, 100_000 * USDC).await;
+    t.env.buy_ok(&later, &buyer, 2, PUT, 300 * CONTRACT).await;
+    // The fade shortened to its minimum (halving steps), then the rate doubled with it.
+    govern(&mut t.env, |p| p.trading.fade_secs = 1_800).await;
+    govern(&mut t.env, |p| p.trading.fade_secs = 900).await;
+    govern(&mut t.env, |p| {
+        p.trading.fade_secs = 60;
+        p.risk_free_rate_bps = 1_000;
+    })
+    .await;
+    // Sixty seconds on, same spot: the caches (taken at 500 bps) are fresh, the rate is 1,000.
+    let now = t.env.now + 60;
+    t.env.set_time(now).await;
+    t.env.set_price(START_PRICE, START_CONF, now);
+    let whale = t.env.lp(5_000_000 * USDC).await;
+    let spot = Fx::from_num(150);
+    let nav_stale = t.env.market_state().await.nav(spot).unwrap();
+    let before = t.env.balance(&whale.quote).await;
+    let i = ix::deposit(&t.env, &whale, JUNIOR, 5_000_000 * USDC, 0);
+    t.env.send(&[i], &[&whale.key]).await.unwrap();
+    t.env.refresh_all().await;
+    let nav_fresh = t.env.market_state().await.nav(spot).unwrap() - 5_000_000 * USDC as i128;
+    assert!(
+        nav_fresh - nav_stale > 300 * USDC as i128,
+        "the re-mark at the new rate raised NAV by {}",
+        nav_fresh - nav_stale
+    );
+    let shares = t.env.balance(&whale.shares[JUNIOR as usize]).await;
+    let i = ix::withdraw(&t.env, &whale, JUNIOR, shares, 0);
+    t.env.send(&[i], &[&whale.key]).await.unwrap();
+    let after = t.env.balance(&whale.quote).await;
+    assert!(after <= before, "the sandwich gained {}", after - before);
+}
+
 // -- 8. Missing powers
 
 /// Item 8: the guardian could never be replaced, and protocol fees never collected.

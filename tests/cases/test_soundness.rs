@@ -358,6 +358,47 @@ async fn withdraw_refresh_deposit_never_pays() {
     assert!(held_after <= held, "the reverse sandwich gained {} shares", held_after - held);
 }
 
+/// Found by an attacker's review of the fixes: near expiry the refresh band (then the cached
+/// gamma and theta) covered far less than a refresh moves. 300 puts at 150 the vault is short,
+/// refreshed 90 s before expiry at 150.60 (just out of the money); 30 s before it, spot is
+/// 0.9% lower (inside the cache limits): the refresh raises each put by about 0.79 against a
+/// band of 0.08. Withdrawing before that refresh and depositing back after it took the drop
+/// from the LPs who stayed. The band is now a bound at any time to expiry.
+#[tokio::test]
+async fn withdraw_refresh_deposit_never_pays_in_the_last_minute() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let buyer = t.trader.same();
+    t.env.buy_ok(&board, &buyer, 2, PUT, 300 * CONTRACT).await;
+    let refreshed = EXPIRY - 90;
+    t.env.set_time(refreshed).await;
+    t.env.set_price(15_060_000_000, START_CONF, refreshed);
+    t.env.refresh_all().await;
+    let now = EXPIRY - 30;
+    t.env.set_time(now).await;
+    let moved = 15_060_000_000 * 991 / 1_000;
+    t.env.set_price(moved, START_CONF, now);
+    let lp = t.lp.same();
+    let held = t.env.balance(&lp.shares[JUNIOR as usize]).await;
+    let quote0 = t.env.balance(&lp.quote).await;
+    let i = ix::withdraw(&t.env, &lp, JUNIOR, held / 2, 0);
+    t.env.send(&[i], &[&lp.key]).await.unwrap();
+    let got = t.env.balance(&lp.quote).await - quote0;
+    let spot = Fx::from_num(moved) / 100_000_000;
+    let nav_stale = t.env.market_state().await.nav(spot).unwrap();
+    t.env.send(&[ix::refresh_board(&t.env, &board)], &[]).await.unwrap();
+    let nav_fresh = t.env.market_state().await.nav(spot).unwrap();
+    assert!(
+        nav_stale - nav_fresh > 200 * USDC as i128,
+        "the refresh lowered NAV by {}",
+        nav_stale - nav_fresh
+    );
+    let i = ix::deposit(&t.env, &lp, JUNIOR, got, 0);
+    t.env.send(&[i], &[&lp.key]).await.unwrap();
+    let held_after = t.env.balance(&lp.shares[JUNIOR as usize]).await;
+    assert!(held_after <= held, "the reverse sandwich gained {} shares", held_after - held);
+}
+
 // -- 7. Liquidation works in stress
 
 /// Flaw 7: a buy-back that raised the vault's locks, or bad debt that took pool quote below

@@ -4,33 +4,31 @@
 use crate::book::fill::signed_whole;
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
-use crate::math::fill::quote_params;
+use crate::math::fill::{max_payoff, quote_params};
 use crate::math::tranche::{split, TrancheValues};
 use crate::math::value::{quote_raw, Rounding};
-use crate::state::{Board, Market};
+use crate::state::{Board, Kind, Market};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
+
+/// 1 / sqrt(2 pi), the standard normal density's peak.
+const INV_SQRT_2PI: Fx = Fx::from_bits(7_359_186_146_747_302_912);
 
 /// Checks that `boards` are exactly the market's active boards (ascending keys, so none twice),
 /// none of them expired (an expired board must be settled first: anyone may, from the first
 /// valid print of its window, or by the fallback once the window has passed) and each one's
-/// greek cache fresh at `now` and `spot`. Returns the refresh band: a bound on how far
-/// refreshing every board at this price and time would move NAV, from each board's cached
-/// greeks: |delta| |dS| + |gamma| dS^2 + |theta| dt, quote whole units. The gamma term
-/// allows the board's gamma to double over the move; the cache limits (spot move, age) keep
-/// the move small.
-pub fn check_boards<'info>(
+/// greek cache fresh at `now` and `spot`, and calls `each` on every one.
+fn for_each_board<'info>(
     market_key: &Pubkey,
     market: &Market,
     boards: &'info [AccountInfo<'info>],
     now: i64,
     spot: Fx,
-) -> Result<Fx> {
+    mut each: impl FnMut(&Board) -> Result<()>,
+) -> Result<()> {
     require!(boards.len() == market.active_boards as usize, OptionsAmmError::BoardsMissing);
     let t = &market.params.trading;
     let mut previous: Option<Pubkey> = None;
-    let mut band = Fx::ZERO;
-    let o = || error!(OptionsAmmError::MathOverflow);
     for info in boards {
         require!(previous.is_none_or(|p| p < *info.key), OptionsAmmError::BoardsMissing);
         previous = Some(*info.key);
@@ -43,29 +41,97 @@ pub fn check_boards<'info>(
             !b.cache_is_stale(now, spot, t.cache_max_age_secs, t.cache_max_spot_move_bps),
             OptionsAmmError::StaleGreekCache
         );
-        let part = board_band(&b, now, spot, market.underlying_decimals)?;
-        band = band.checked_add(part).ok_or_else(o)?;
+        each(&b)?;
     }
+    Ok(())
+}
+
+/// [`for_each_board`] for what only needs NAV fresh (hedging).
+pub fn check_boards<'info>(
+    market_key: &Pubkey,
+    market: &Market,
+    boards: &'info [AccountInfo<'info>],
+    now: i64,
+    spot: Fx,
+) -> Result<()> {
+    for_each_board(market_key, market, boards, now, spot, |_| Ok(()))
+}
+
+/// [`for_each_board`], returning the refresh band: the sum of [`board_band`] over the boards,
+/// a bound on how far refreshing every board at this price, time and rate would move NAV,
+/// quote whole units.
+pub fn refresh_band<'info>(
+    market_key: &Pubkey,
+    market: &Market,
+    boards: &'info [AccountInfo<'info>],
+    now: i64,
+    spot: Fx,
+) -> Result<Fx> {
+    let rate = market.effective_params(now).risk_free_rate_bps;
+    let ud = market.underlying_decimals;
+    let mut band = Fx::ZERO;
+    for_each_board(market_key, market, boards, now, spot, |b| {
+        let part = board_band(b, now, spot, rate, ud)?;
+        band = band.checked_add(part).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+        Ok(())
+    })?;
     Ok(band)
 }
 
-/// One board's part of the refresh band (pure: the client shows withdrawal values with it),
-/// from the greeks cached at its last refresh, series by series: the board's value is its
-/// positions at those marks (trades are booked at them), and a refresh at spot S and time t
-/// moves each series by delta dS + gamma(xi) dS^2 / 2 + theta dt. The band is
-/// |sum of position x delta| |dS| + sum of |position| (|gamma| dS^2 + |theta| dt): it allows each
-/// series' gamma to double over the move (the cache's spot limit keeps the move small), and
-/// counts gamma and theta series by series, so offsetting positions do not hide them.
-pub fn board_band(b: &Board, now: i64, spot: Fx, underlying_decimals: u8) -> Result<Fx> {
+/// One board's part of the refresh band (pure: the client shows withdrawal values with it): a
+/// bound, valid at any distance from expiry, on how far refreshing the board at spot `spot`,
+/// time `now` and rate `rate_bps` would move its value (its positions at the marks cached at
+/// the last refresh: S0, tau_r, r0). Per unit of each series, in three steps:
+/// - spot, at tau_r and r0: delta0 dS plus a remainder of at most min(Gamma_max dS^2 / 2, |dS|),
+///   where Gamma_max = 1 / (S_lo sigma sqrt(2 pi tau_r)) bounds every vanilla's gamma between
+///   the two spots (a capped call's too: a difference of two such gammas), and |dS| bounds it
+///   because every delta lies in one unit interval;
+/// - time, at S1 and r0: |dV/dtau| <= S1 sigma phi(d1) / (2 sqrt tau) + r K_b, integrated from
+///   tau_n to tau_r: S1 sigma (sqrt tau_r - sqrt tau_n) / sqrt(2 pi) + r0 K_b dt;
+/// - rate, at S1 and tau_n: |rho| <= K_b tau_n, times |r1 - r0| (the refresh re-marks at the
+///   fading rate after a rate change);
+///
+/// with K_b the strike (puts) or the cap strike (capped calls). The delta terms are netted over
+/// the board (|sum of position x delta0| |dS|, exact to first order), the rest summed in
+/// absolute value series by series, so offsetting positions hide nothing.
+pub fn board_band(
+    b: &Board,
+    now: i64,
+    spot: Fx,
+    rate_bps: u32,
+    underlying_decimals: u8,
+) -> Result<Fx> {
     let o = || error!(OptionsAmmError::MathOverflow);
-    let ds = spot.checked_sub(b.refreshed_spot.get()).ok_or_else(o)?.abs();
-    let ds2 = ds.checked_mul(ds).ok_or_else(o)?;
-    let years = Fx::from_num(now.saturating_sub(b.refreshed_ts).max(0))
-        .checked_div_int(SECONDS_PER_YEAR as i128)
+    let pricing = |e: options_amm_pricing::PricingError| error!(OptionsAmmError::from(e));
+    let s0 = b.refreshed_spot.get();
+    let ds = spot.checked_sub(s0).ok_or_else(o)?.abs();
+    let s_lo = spot.min(s0);
+    require!(s_lo > 0 && now < b.expiry_ts, OptionsAmmError::StaleGreekCache);
+    let year = |secs: i64| {
+        Fx::from_num(secs.max(0)).checked_div_int(SECONDS_PER_YEAR as i128).ok_or_else(o)
+    };
+    let dt = year(now.saturating_sub(b.refreshed_ts))?;
+    let tau_n = year(b.expiry_ts - now)?;
+    let root_r = options_amm_pricing::sqrt(year(b.expiry_ts - b.refreshed_ts)?).map_err(pricing)?;
+    let root_n = options_amm_pricing::sqrt(tau_n).map_err(pricing)?;
+    let root_gap = root_r.checked_sub(root_n).ok_or_else(o)?.max(Fx::ZERO);
+    let r0 = Fx::from_num(b.refreshed_rate_bps) / 10_000;
+    let dr = Fx::from_num(rate_bps.abs_diff(b.refreshed_rate_bps)) / 10_000;
+    // Per unit of vol: the gamma remainder's bound without 1/sigma, the time decay's with sigma.
+    let half_ds2 = ds.checked_mul(ds).ok_or_else(o)? / 2;
+    let gamma_part = half_ds2
+        .checked_mul(INV_SQRT_2PI)
+        .and_then(|v| v.checked_div(s_lo.checked_mul(root_r)?))
         .ok_or_else(o)?;
-    let (mut delta, mut curvature) = (Fx::ZERO, Fx::ZERO);
+    let decay_part =
+        spot.checked_mul(INV_SQRT_2PI).and_then(|v| v.checked_mul(root_gap)).ok_or_else(o)?;
+    // Per unit of K_b: the rate parts.
+    let strike_part =
+        r0.checked_mul(dt).and_then(|v| v.checked_add(tau_n.checked_mul(dr)?)).ok_or_else(o)?;
+    let (mut delta, mut rest) = (Fx::ZERO, Fx::ZERO);
     for s in &b.strikes[..b.num_strikes as usize] {
-        for k in 0..2 {
+        for kind in Kind::ALL {
+            let k = kind.index();
             if s.vault_position[k] == 0 {
                 continue;
             }
@@ -74,23 +140,32 @@ pub fn board_band(b: &Board, now: i64, spot: Fx, underlying_decimals: u8) -> Res
                 .checked_mul(s.delta[k].get())
                 .and_then(|v| delta.checked_add(v))
                 .ok_or_else(o)?;
-            let per_unit = s.gamma[k]
-                .get()
-                .checked_abs()
-                .and_then(|g| g.checked_mul(ds2))
-                .and_then(|g| g.checked_add(s.theta[k].get().checked_abs()?.checked_mul(years)?))
+            let vol = s.base_vol.get();
+            require!(vol > 0, OptionsAmmError::InvariantViolated);
+            let strike = s.strike.get();
+            let k_b = match kind {
+                Kind::Put => strike,
+                Kind::Call => max_payoff(kind, strike, b.cap_multiple_bps)?
+                    .checked_add(strike)
+                    .ok_or_else(o)?,
+            };
+            let per_unit = gamma_part
+                .checked_div(vol)
+                .map(|g| g.min(ds))
+                .and_then(|g| g.checked_add(decay_part.checked_mul(vol)?))
+                .and_then(|v| v.checked_add(strike_part.checked_mul(k_b)?))
                 .ok_or_else(o)?;
-            curvature = pos
+            rest = pos
                 .checked_abs()
                 .and_then(|p| p.checked_mul(per_unit))
-                .and_then(|v| curvature.checked_add(v))
+                .and_then(|v| rest.checked_add(v))
                 .ok_or_else(o)?;
         }
     }
     delta
         .checked_abs()
         .and_then(|d| d.checked_mul(ds))
-        .and_then(|d| d.checked_add(curvature))
+        .and_then(|d| d.checked_add(rest))
         .ok_or_else(o)
 }
 
@@ -156,5 +231,182 @@ impl LpValuation {
     /// The tranche values a withdrawal is priced at.
     pub fn for_withdrawal(&self, market: &Market, senior_claim: u64) -> TrancheValues {
         split(self.withdrawal_nav(market), senior_claim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::fill::series_greeks_both;
+    use crate::state::PodFx;
+    use proptest::prelude::*;
+
+    const YEAR: f64 = SECONDS_PER_YEAR as f64;
+    const UD: u8 = 9;
+
+    /// Black-Scholes in f64 (libm's erfc): the independent oracle.
+    fn n(x: f64) -> f64 {
+        0.5 * libm::erfc(-x / core::f64::consts::SQRT_2)
+    }
+
+    fn bs(kind: Kind, s: f64, k: f64, vol: f64, r: f64, tau: f64) -> f64 {
+        let sd = vol * tau.sqrt();
+        let d1 = ((s / k).ln() + (r + vol * vol / 2.0) * tau) / sd;
+        let d2 = d1 - sd;
+        let df = (-r * tau).exp();
+        match kind {
+            Kind::Call => s * n(d1) - k * df * n(d2),
+            Kind::Put => k * df * n(-d2) - s * n(-d1),
+        }
+    }
+
+    /// A capped call is the call spread K / cap x K.
+    fn series(kind: Kind, s: f64, k: f64, cap_bps: u32, vol: f64, r: f64, tau: f64) -> f64 {
+        match kind {
+            Kind::Put => bs(Kind::Put, s, k, vol, r, tau),
+            Kind::Call => {
+                bs(Kind::Call, s, k, vol, r, tau)
+                    - bs(Kind::Call, s, k * cap_bps as f64 / 1e4, vol, r, tau)
+            }
+        }
+    }
+
+    struct Case {
+        s0: f64,
+        s1: f64,
+        /// Seconds to expiry now, and since the refresh.
+        left: i64,
+        dt: i64,
+        r0: u32,
+        r1: u32,
+        cap_bps: u32,
+        /// (strike, vol, call position, put position), positions in whole contracts.
+        series: Vec<(f64, f64, i64, i64)>,
+    }
+
+    /// The board as `refresh_board` leaves it at (s0, expiry - left - dt, r0), its band at
+    /// (s1, now, r1), and the oracle's move of its value between the two.
+    fn band_and_move(c: &Case) -> (f64, f64) {
+        let now = 1_800_000_000i64;
+        let expiry = now + c.left;
+        let mut b: Board = bytemuck::Zeroable::zeroed();
+        b.expiry_ts = expiry;
+        b.refreshed_ts = now - c.dt;
+        b.refreshed_spot = PodFx::of(Fx::from_num(c.s0));
+        b.refreshed_rate_bps = c.r0;
+        b.cap_multiple_bps = c.cap_bps;
+        b.num_strikes = c.series.len() as u8;
+        let secs = (c.left + c.dt) as u64;
+        let (tau_r, tau_n) = (secs as f64 / YEAR, c.left as f64 / YEAR);
+        let (r0, r1) = (c.r0 as f64 / 1e4, c.r1 as f64 / 1e4);
+        let mut moved = 0.0;
+        for (i, &(k, vol, call, put)) in c.series.iter().enumerate() {
+            let st = &mut b.strikes[i];
+            st.strike = PodFx::of(Fx::from_num(k));
+            st.base_vol = PodFx::of(Fx::from_num(vol));
+            let both = series_greeks_both(
+                Fx::from_num(c.s0),
+                st.strike.get(),
+                st.base_vol.get(),
+                c.r0,
+                secs,
+                c.cap_bps,
+            )
+            .unwrap();
+            for (kind, pos) in [(Kind::Call, call), (Kind::Put, put)] {
+                let j = kind.index();
+                st.mark[j] = PodFx::of(both[j].price);
+                st.delta[j] = PodFx::of(both[j].delta);
+                st.gamma[j] = PodFx::of(both[j].gamma);
+                st.theta[j] = PodFx::of(both[j].theta);
+                st.vault_position[j] = pos * 10i64.pow(UD as u32);
+                let (k, v) = (st.strike.get().to_num::<f64>(), st.base_vol.get().to_num::<f64>());
+                moved += pos as f64
+                    * (series(kind, c.s1, k, c.cap_bps, v, r1, tau_n)
+                        - series(kind, c.s0, k, c.cap_bps, v, r0, tau_r));
+            }
+        }
+        let band = board_band(&b, now, Fx::from_num(c.s1), c.r1, UD).unwrap();
+        (band.to_num::<f64>(), moved)
+    }
+
+    fn put_board(s0: f64, s1: f64, left: i64, dt: i64, r0: u32, r1: u32) -> Case {
+        Case { s0, s1, left, dt, r0, r1, cap_bps: 20_000, series: vec![(100.0, 0.8, 0, -1_000)] }
+    }
+
+    /// An attacker's review found the earlier band (cached gamma and theta, no rate) exceeded
+    /// near expiry: 1,000 short puts at the money, 10 minutes left, spot down 1% within the
+    /// cache limits moved the board by about 287 against a band of 116.
+    #[test]
+    fn the_band_covers_a_refresh_ten_minutes_before_expiry() {
+        for (left, dt, s1) in
+            [(600, 120, 99.0), (130, 120, 99.5), (30, 60, 99.75), (121, 120, 100.0)]
+        {
+            let (band, moved) = band_and_move(&put_board(100.0, s1, left, dt, 500, 500));
+            assert!(moved.abs() <= band, "left {left}: moved {moved} > band {band}");
+        }
+        let (band, moved) = band_and_move(&put_board(100.0, 99.0, 600, 120, 500, 500));
+        assert!(moved.abs() > 250.0 && band < 2.0 * moved.abs(), "moved {moved}, band {band}");
+    }
+
+    /// The same review: a refresh re-marks at the fading rate after a rate change, which the
+    /// earlier band did not bound (90-day puts, 500 to 1,000 bps at once: -0.678 a unit).
+    #[test]
+    fn the_band_covers_a_rate_change_the_refresh_applies() {
+        let mut c = put_board(100.0, 100.0, 90 * 86_400, 60, 500, 1_000);
+        let (band, moved) = band_and_move(&c);
+        assert!(moved.abs() > 600.0 && moved.abs() <= band, "moved {moved}, band {band}");
+        c.r1 = 500;
+        let (still, _) = band_and_move(&c);
+        assert!(still < band / 10.0, "the rate term is the rate change's: {still} vs {band}");
+    }
+
+    /// A fresh cache at the same spot, time and rate moves nothing and needs no band.
+    #[test]
+    fn an_exact_cache_has_no_band() {
+        let (band, moved) = band_and_move(&put_board(100.0, 100.0, 86_400, 0, 500, 500));
+        assert_eq!(band, 0.0);
+        assert!(moved.abs() < 1e-9);
+    }
+
+    fn kinds() -> impl Strategy<Value = Vec<(f64, f64, i64, i64)>> {
+        prop::collection::vec(
+            (0.5f64..1.6, 0.05f64..3.0, -1_000i64..1_000, -1_000i64..1_000),
+            1..=MAX_STRIKES_USED,
+        )
+    }
+
+    const MAX_STRIKES_USED: usize = crate::state::MAX_STRIKES;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+        /// Whatever the board (strikes, vols, positions of both signs), the spot move (up to
+        /// the 5% the cache limit allows at most), the time left (1 s to 2 years), the cache's
+        /// age (up to an hour) and a rate change: refreshing moves the board's value by no more
+        /// than its band, measured with an f64 Black-Scholes.
+        #[test]
+        fn no_refresh_moves_a_board_by_more_than_its_band(
+            s0 in 1.0f64..5_000.0,
+            m in -0.05f64..0.05,
+            left_exp in 0.0f64..7.8,
+            dt in 0i64..3_600,
+            r0 in 0u32..2_000,
+            r1 in 0u32..2_000,
+            cap_bps in 15_000u32..40_000,
+            mut series in kinds(),
+        ) {
+            let left = 10f64.powf(left_exp).max(1.0) as i64;
+            series.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+            series.dedup_by(|a, b| (a.0 - b.0).abs() < 1e-3);
+            let series = series.into_iter().map(|(f, v, c, p)| (s0 * f, v, c, p)).collect();
+            let c = Case { s0, s1: s0 * (1.0 + m), left, dt, r0, r1, cap_bps, series };
+            let (band, moved) = band_and_move(&c);
+            let scale: f64 = c.series.iter().map(|x| (x.2.abs() + x.3.abs()) as f64 * x.0).sum();
+            prop_assert!(
+                moved.abs() <= band + 1e-9 * scale,
+                "moved {} > band {} (left {} s, dt {} s, move {})", moved, band, left, dt, m
+            );
+        }
     }
 }

@@ -117,7 +117,11 @@ pub struct Board {
     /// The share of each long's payoff paid at settlement (1 unless bad debt left the pool
     /// short of what its longs are owed: then they share what there is).
     pub payout_ratio: PodFx,
-    pub reserved: [u64; 10],
+    /// The risk-free rate the marks were cached at (basis points): the LP refresh band bounds
+    /// what re-marking at today's rate would move, while a rate change fades in.
+    pub refreshed_rate_bps: u32,
+    pub padding2: [u8; 4],
+    pub reserved: [u64; 9],
 }
 
 const _: () = assert!(core::mem::size_of::<StrikeState>() == 224);

@@ -76,6 +76,7 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     b.contrib_value = PodFx::of(value);
     b.refreshed_ts = now;
     b.refreshed_spot = PodFx::of(px.price);
+    b.refreshed_rate_bps = rate;
     b.invariant()?;
     m.invariant()?;
     emit!(BoardRefreshed {

@@ -1,4 +1,4 @@
-use crate::book::valuation::{check_boards, LpValuation};
+use crate::book::valuation::{refresh_band, LpValuation};
 use crate::error::OptionsAmmError;
 use crate::events::LpDeposited;
 use crate::math::safe::mul_div_ceil;
@@ -61,7 +61,7 @@ pub fn deposit_handler(
         require!(!m.is_paused(PAUSE_DEPOSITS), OptionsAmmError::DepositsPaused);
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, price.publish_time)?;
-        let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
+        let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let claim = m.tranches[SENIOR as usize].claim;
         let valuation = LpValuation::new(&m, price.price, band, now)?;

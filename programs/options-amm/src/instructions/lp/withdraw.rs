@@ -1,4 +1,4 @@
-use crate::book::valuation::{check_boards, LpValuation};
+use crate::book::valuation::{refresh_band, LpValuation};
 use crate::error::OptionsAmmError;
 use crate::events::{BreakerReason, CircuitBreakerTripped, LpWithdrew};
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
@@ -59,7 +59,7 @@ pub fn withdraw_handler(
         require!(!m.is_paused(PAUSE_WITHDRAWALS), OptionsAmmError::WithdrawalsPaused);
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, price.publish_time)?;
-        let band = check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
+        let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let valuation = LpValuation::new(&m, price.price, band, now)?;
         let nav = valuation.nav;

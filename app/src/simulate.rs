@@ -256,7 +256,7 @@ impl Sim {
                     let i = ix::settle_position(&self.env, &board, &self.traders[t]);
                     self.send(vec![i], &[]).await;
                     let owner = self.traders[t].pubkey();
-                    self.env.forget_position(&board, &owner);
+                    self.env.sync_positions(&owner).await;
                 }
                 self.env.boards.retain(|b| *b != board);
                 self.boards.retain(|(b, _)| *b != board);

@@ -262,7 +262,7 @@ async fn a_position_closed_by_settlement_cannot_be_used_or_revived() {
     t.env.send(&[ix::settle_board(&t.env, &board)], &[]).await.unwrap();
     let settle = ix::settle_position(&t.env, &board, &t.trader);
     t.env.send(std::slice::from_ref(&settle), &[]).await.unwrap();
-    t.env.forget_position(&board, &t.trader.pubkey());
+    t.env.sync_positions(&t.trader.pubkey()).await;
     // The closed position (now a system account): settling or buying with it again.
     let closed = anchor_error(Anchor::AccountOwnedByWrongProgram);
     refuse(&mut t.env, settle, &[], closed).await;
@@ -577,7 +577,7 @@ async fn settlement_and_liquidation_refuse_closed_foreign_or_duplicated_accounts
     refuse(&mut t.env, i, &[&trader.key], program_error(E::BoardSettled)).await;
     // Settled and closed: the position cannot be sold from or liquidated any more.
     t.env.send(&[ix::settle_position(&t.env, &board, &t.trader)], &[]).await.unwrap();
-    t.env.forget_position(&board, &owner);
+    t.env.sync_positions(&owner).await;
     let closed = anchor_error(Anchor::AccountOwnedByWrongProgram);
     let i = ix::sell(&t.env, &board, &t.trader, 2, PUT, CONTRACT, 0);
     refuse(&mut t.env, i, &[&trader.key], closed).await;
@@ -683,7 +683,7 @@ async fn a_ninth_position_is_refused_until_a_settled_one_settles_or_an_empty_one
     refuse(&mut t.env, i, &[&trader.key], program_error(E::TooManyPositions)).await;
     // Settling the old position frees its place.
     t.env.send(&[ix::settle_position(&t.env, &first, &trader)], &[]).await.unwrap();
-    t.env.forget_position(&first, &trader.pubkey());
+    t.env.sync_positions(&trader.pubkey()).await;
     t.env.open_position(&ninth, &trader).await;
     // Full again: closing an empty position on an active board frees a place too.
     let expiry = EXPIRY + 9 * DAY;
@@ -693,7 +693,7 @@ async fn a_ninth_position_is_refused_until_a_settled_one_settles_or_an_empty_one
     refuse(&mut t.env, i, &[&trader.key], program_error(E::TooManyPositions)).await;
     let i = ix::close_position(&t.env, &ninth, &trader.pubkey());
     t.env.send(&[i], &[&trader.key]).await.unwrap();
-    t.env.forget_position(&ninth, &trader.pubkey());
+    t.env.sync_positions(&trader.pubkey()).await;
     assert!(t.env.account(&ix::position_pda(&ninth, &trader.pubkey())).await.is_none());
     t.env.open_position(&tenth, &trader).await;
 }

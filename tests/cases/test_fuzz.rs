@@ -815,7 +815,7 @@ impl World {
                     "seed {seed} step {step}: E3 settle_position: {}",
                     self.last_error
                 );
-                self.t.env.forget_position(&b, &owner.pubkey());
+                self.t.env.sync_positions(&owner.pubkey()).await;
             }
             let s = self.t.env.board_state(&b).await;
             assert_eq!(

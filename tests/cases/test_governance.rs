@@ -1,4 +1,6 @@
 use anchor_lang::error::ErrorCode;
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_spl::token::spl_token::state as spl;
 use anchor_spl::token_2022::spl_token_2022;
 use options_amm::error::OptionsAmmError as E;
 use options_amm::state::{
@@ -36,14 +38,16 @@ async fn initialize_market_success_creates_pda_owned_vaults_and_share_mints() {
     // Vaults are owned by the market PDA; share mints' authority is the market PDA.
     for vault in [env.quote_vault, env.underlying_vault] {
         let acc = env.account(&vault).await.unwrap();
-        let owner = anchor_lang::prelude::Pubkey::try_from(&acc.data[32..64]).unwrap();
-        assert_eq!(owner, env.market);
+        assert_eq!(spl::Account::unpack(&acc.data).unwrap().owner, env.market);
     }
     for mint in env.share_mints {
         let acc = env.account(&mint).await.unwrap();
-        let authority = anchor_lang::prelude::Pubkey::try_from(&acc.data[4..36]).unwrap();
-        assert_eq!(authority, env.market);
-        assert_eq!(acc.data[44], 9, "share decimals are the quote's plus 3");
+        let mint = spl::Mint::unpack(&acc.data).unwrap();
+        assert_eq!(
+            mint.mint_authority,
+            anchor_lang::solana_program::program_option::COption::Some(env.market)
+        );
+        assert_eq!(mint.decimals, 9, "share decimals are the quote's plus 3");
     }
 }
 
@@ -190,12 +194,19 @@ async fn initialize_market_failure_twice_for_the_same_pair() {
     let mut env = Env::new().await;
     let authority = env.authority.insecure_clone();
     let ix = ix::initialize_market(&env, RiskParams::reference());
+    let market = env.market;
+    let before = env.account(&market).await;
     let err = env.send(&[ix], &[&authority]).await.unwrap_err();
-    // The market PDA already exists: the system program refuses to create it again.
-    assert!(
-        matches!(err, solana_sdk::transaction::TransactionError::InstructionError(1, _)),
-        "{err:?}"
+    // The market PDA already exists: Anchor's `init` asks the system program to allocate it
+    // again, which refuses (its log: "invalid instruction data"), and the market is untouched.
+    assert_eq!(
+        err,
+        solana_sdk::transaction::TransactionError::InstructionError(
+            1,
+            solana_sdk::instruction::InstructionError::InvalidInstructionData
+        )
     );
+    assert_eq!(env.account(&market).await, before);
 }
 
 #[tokio::test]

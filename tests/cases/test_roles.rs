@@ -170,7 +170,7 @@ async fn pinning_the_pool_at_its_cap_costs_in_proportion_to_what_it_locks_and_fo
     loop {
         let m = t.env.market_state().await;
         let i = ix::buy(&t.env, &board, &griefer, 4, CALL, 500 * CONTRACT, u64::MAX);
-        if t.env.send(&[i], &[&griefer.key]).await.is_err() {
+        if !t.env.send_or_refused(&[i], &[&griefer.key], &[E::UtilisationCap]).await {
             break;
         }
         let after = t.env.market_state().await;
@@ -235,7 +235,7 @@ async fn an_unpriceable_listing_is_refused_and_an_empty_board_is_delisted() {
         .send(&[ix::close_position(&t.env, &empty, &trader.pubkey())], &[&trader.key])
         .await
         .unwrap();
-    t.env.forget_position(&empty, &trader.pubkey());
+    t.env.sync_positions(&trader.pubkey()).await;
 }
 
 // -- 4. Closing at full utilisation
@@ -262,7 +262,8 @@ async fn a_holder_closes_a_long_after_lps_took_every_free_unit() {
             let shares = ((m.free_quote() as u128 * held as u128) / value).min(held as u128) as u64;
             if shares > 0 {
                 let i = ix::withdraw(&t.env, &lp, tranche, shares, 0);
-                if t.env.send(&[i], &[&lp.key]).await.is_ok() {
+                let refusals = [E::InsufficientFreeLiquidity];
+                if t.env.send_or_refused(&[i], &[&lp.key], &refusals).await {
                     break;
                 }
             }

@@ -53,7 +53,7 @@ async fn settle_all(b: &mut Book, order: [usize; 3]) -> [u64; 3] {
     for i in order {
         let ix = ix::settle_position(&b.t.env, &board, people[i]);
         b.t.env.send(&[ix], &[]).await.expect("settle_position");
-        b.t.env.forget_position(&board, &people[i].pubkey());
+        b.t.env.sync_positions(&people[i].pubkey()).await;
     }
     let mut out = [0; 3];
     for (i, p) in people.iter().enumerate() {
@@ -86,9 +86,7 @@ async fn settlement_pays_each_position_once_and_totals_do_not_depend_on_order() 
     assert_eq!(a[0], before[0]);
     assert_eq!(a[1], before[1]);
     assert_eq!(a[2], before[2] + 25 * USDC);
-    let bob_margin = ix::margin_pda(&first.t.env.market, &first.bob.pubkey());
-    let acc = first.t.env.account(&bob_margin).await.unwrap();
-    let collateral = u64::from_le_bytes(acc.data[8 + 64..8 + 72].try_into().unwrap());
+    let collateral = first.t.env.margin_state(&first.bob.pubkey()).await.collateral;
     assert_eq!(collateral, 20_000 * USDC - 15 * USDC);
     // Everything is released: no locks, no reserve, no receivable; the vault holds its books.
     assert_eq!((ma.locked_quote, ma.settlement_payable, ma.settlement_receivable), (0, 0, 0));

@@ -121,7 +121,7 @@ async fn a_payout_that_backs_shorts_elsewhere_stays_as_collateral() {
     t.env.settle_at(&board, EXPIRY, px(150)).await;
     let wallet = t.env.balance(&x.quote).await;
     t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
-    t.env.forget_position(&board, &x.pubkey());
+    t.env.sync_positions(&x.pubkey()).await;
     assert_eq!(t.env.balance(&x.quote).await, wallet, "nothing left for the wallet");
     assert_eq!(t.env.margin_state(&x.pubkey()).await.collateral, 1_200 * USDC);
     // And it cannot be taken out from under the short calls.
@@ -149,7 +149,7 @@ async fn a_debt_left_by_an_expired_short_is_repaid_before_longs_pay_out() {
     t.env.settle_at(&board, EXPIRY, px(100)).await;
     let nav0 = t.env.market_state().await.nav(Fx::from_num(100)).unwrap();
     t.env.send(&[ix::settle_position(&t.env, &board, &x)], &[]).await.unwrap();
-    t.env.forget_position(&board, &x.pubkey());
+    t.env.sync_positions(&x.pubkey()).await;
     let acc = t.env.margin_state(&x.pubkey()).await;
     assert_eq!((acc.debt, acc.collateral), (500 * USDC, 0), "owed, not written off");
     let m = t.env.market_state().await;
@@ -252,7 +252,7 @@ async fn drain_free_quote(env: &mut Env, lp: &Lp) {
                 continue;
             }
             let i = ix::withdraw(env, lp, tranche, shares, 0);
-            if env.send(&[i], &[&lp.key]).await.is_ok() {
+            if env.send_or_refused(&[i], &[&lp.key], &[E::InsufficientFreeLiquidity]).await {
                 break;
             }
         }

@@ -4,6 +4,7 @@ use options_amm::math::fill::{fill, FillInputs};
 use options_amm::oracle;
 use options_amm::state::{Board, CALL, JUNIOR, MAX_STRIKES, PAUSE_TRADING, PUT};
 use options_amm_pricing::{Fx, Side};
+use options_amm_reference as reference;
 use options_amm_tests::{
     anchor_error, ix, program_error, Env, Lp, Trading, CONTRACT, DAY, EXPIRY, START_CONF,
     START_PRICE, STRIKES, T0, USDC,
@@ -75,6 +76,19 @@ async fn buy_success_charges_exactly_the_client_quote_and_books_everything() {
         "on-chain fill = client quote, to the unit"
     );
     assert!(expected.premium > 0 && expected.fee_lp > 0 && expected.fee_protocol > 0);
+    // An independent bound: f64 Black-Scholes of the capped call (strike 150, cap 2x, 14 days,
+    // base vol 80%, reference rate). The vault starts flat, so its inventory charge is >= 0 and
+    // every spread is a vol add-on of at most 0.5 + 1 + 2 vol points; fees are 3 bps of spot
+    // plus 1% of premium. So per contract: mark(80%) <= paid <= mark(83.5%) + charge + fees,
+    // with the inventory charge of 2 contracts on a 3M pool well under 1% of the premium.
+    let bound = |vol: f64| {
+        let rate = before.params.risk_free_rate_bps as f64 / 1e4;
+        let secs = (EXPIRY - env.now) as f64;
+        reference::series_price(reference::Kind::Call, 150.0, 150.0, 20_000, vol, rate, secs)
+    };
+    let per_contract = paid as f64 / 2.0 / USDC as f64;
+    let (lo, hi) = (bound(0.80), bound(0.835) * 1.02 + 150.0 * 3e-4);
+    assert!(lo < per_contract && per_contract < hi, "paid {per_contract}, f64 [{lo}, {hi}]");
     let m = env.market_state().await;
     assert_eq!(m.lp_quote, before.lp_quote + expected.premium + expected.fee_lp);
     assert_eq!(m.protocol_fees, before.protocol_fees + expected.fee_protocol);

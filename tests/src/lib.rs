@@ -103,7 +103,8 @@ pub struct Env {
     /// The market's active (listed, unsettled) boards, which LP flows and rebalances pass.
     pub boards: Vec<Pubkey>,
     /// Each trader's registered (position, board) pairs, in registration order, which margin
-    /// checks read.
+    /// checks read: a cache of the chain's margin accounts, read again whenever they change
+    /// (`sync_positions`), never maintained by hand.
     pub margin_positions: std::collections::HashMap<Pubkey, Vec<(Pubkey, Pubkey)>>,
     /// The clock as the tests last set it (its slot moves on with every new oracle print).
     clock: Clock,
@@ -182,19 +183,21 @@ impl Env {
     pub async fn open_position(&mut self, board: &Pubkey, owner: &Lp) {
         let i = ix::open_position(self, board, &owner.pubkey());
         self.send(&[i], &[&owner.key]).await.expect("open_position");
-        let p = ix::position_pda(board, &owner.pubkey());
-        self.margin_positions.entry(owner.pubkey()).or_default().push((p, *board));
+        self.sync_positions(&owner.pubkey()).await;
     }
 
-    /// Settles `owner`'s position on `board` and forgets it: the program swaps the last
-    /// registered position into its slot, so the harness does the same.
-    pub fn forget_position(&mut self, board: &Pubkey, owner: &Pubkey) {
-        let p = ix::position_pda(board, owner);
-        if let Some(list) = self.margin_positions.get_mut(owner) {
-            if let Some(i) = list.iter().position(|(q, _)| *q == p) {
-                list.swap_remove(i);
+    /// `owner`'s (position, board) pairs as the chain has them: the margin account's registered
+    /// positions in order, each with the board its position account names.
+    pub async fn sync_positions(&mut self, owner: &Pubkey) {
+        let key = ix::margin_pda(&self.market, owner);
+        let mut pairs = vec![];
+        if self.account(&key).await.is_some() {
+            let m = self.margin_state(owner).await;
+            for p in &m.positions[..m.num_positions as usize] {
+                pairs.push((*p, self.position_state(p).await.board));
             }
         }
+        self.margin_positions.insert(*owner, pairs);
     }
 
     /// The active boards as remaining accounts, in ascending key order.
@@ -504,6 +507,25 @@ impl Env {
             out.push(self.account(k).await);
         }
         out
+    }
+
+    /// Sends a transaction that either lands (true) or is refused with one of the named errors
+    /// in `allowed` (false); any other failure fails the test. For loops that probe a limit.
+    pub async fn send_or_refused(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        allowed: &[options_amm::error::OptionsAmmError],
+    ) -> bool {
+        match self.send(ixs, signers).await {
+            Ok(()) => true,
+            Err(TransactionError::InstructionError(1, InstructionError::Custom(code)))
+                if allowed.iter().any(|e| program_error(*e) == code) =>
+            {
+                false
+            }
+            Err(e) => panic!("refused with {e:?}, not one of {allowed:?}"),
+        }
     }
 
     /// Sends a transaction that must fail with `code` and must leave every watched account

@@ -72,8 +72,6 @@ pub enum OptionsAmmError {
     DepositsPaused,
     #[msg("Withdrawals are paused")]
     WithdrawalsPaused,
-    #[msg("Market state failed its invariant check")]
-    InvariantViolated,
     #[msg("Vault token balance does not match the books after a transfer")]
     VaultBalanceMismatch,
 
@@ -210,6 +208,51 @@ pub enum OptionsAmmError {
     InsufficientProtocolFees,
     #[msg("The position's series is not held: nothing to liquidate")]
     NothingToLiquidate,
+    // -- invariants: one named error per rule a state type or a book total keeps
+    #[msg("Open interest would go below zero")]
+    OpenInterestUnderflow,
+    #[msg("The pool's settlement receivable would go below zero")]
+    ReceivableUnderflow,
+    #[msg("The pool's locked quote would go below zero")]
+    LockedQuoteUnderflow,
+    #[msg("The market's trader collateral total would go below zero")]
+    TraderCollateralUnderflow,
+    #[msg("The market's active board count would go below zero")]
+    ActiveBoardsUnderflow,
+    #[msg("The margin account's series counts would go below zero")]
+    SeriesCountUnderflow,
+    #[msg("A series has more long open interest than the vault and the traders are short")]
+    ShortsBelowLongs,
+    #[msg("A series with a position has no positive base vol")]
+    UnpricedSeries,
+    #[msg("Unknown board status")]
+    UnknownBoardStatus,
+    #[msg("A board's strike count is outside 1..=MAX_STRIKES")]
+    StrikeCountOutOfRange,
+    #[msg("A board's payout ratio is outside [0, 1]")]
+    PayoutRatioOutOfRange,
+    #[msg("A board's strikes are not strictly ascending")]
+    StrikesNotAscending,
+    #[msg("An unused slot (a strike past the board's count, a position past the account's) is not empty")]
+    UnusedSlotNotEmpty,
+    #[msg("A margin account's position or series counts are out of range")]
+    MarginCountsOutOfRange,
+    #[msg("A margin account holds debt beside collateral (debt is repaid first)")]
+    DebtBesideCollateral,
+    #[msg("A position belongs to another market or board, or holds contracts past its board's strikes")]
+    PositionOutsideItsBoard,
+    #[msg("The config has no authority")]
+    ConfigWithoutAuthority,
+    #[msg("The market's active boards exceed the maximum")]
+    TooManyActiveBoards,
+    #[msg("Unknown pause flag set")]
+    UnknownPauseFlag,
+    #[msg("The junior tranche carries a claim (only the senior tranche has one)")]
+    JuniorClaim,
+    #[msg("The market's mints are not distinct (share mints, underlying and quote)")]
+    MintsNotDistinct,
+    #[msg("The market's current or pending parameters are outside their bounds")]
+    ParamsOutOfBounds,
 }
 
 impl From<PricingError> for OptionsAmmError {

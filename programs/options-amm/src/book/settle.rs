@@ -41,7 +41,7 @@ pub fn position_amounts(b: &mut Board, pos: &Position, ud: u8, qd: u8) -> Result
             if size > 0 {
                 gross = add(gross, amount(size as u64, p, ud, qd, Rounding::Down)?)?;
                 let oi = &mut b.strikes[i].open_interest[k];
-                *oi = oi.checked_sub(size as u64).ok_or(OptionsAmmError::InvariantViolated)?;
+                *oi = oi.checked_sub(size as u64).ok_or(OptionsAmmError::OpenInterestUnderflow)?;
             } else {
                 out.shorts += 1;
                 out.owed = add(out.owed, amount(size.unsigned_abs(), p, ud, qd, Rounding::Up)?)?;
@@ -127,7 +127,7 @@ pub fn write_off_orphaned_debt(m: &mut Market, acc: &mut MarginAccount) -> Resul
     let bad = acc.debt;
     acc.debt = 0;
     m.settlement_receivable =
-        m.settlement_receivable.checked_sub(bad).ok_or(OptionsAmmError::InvariantViolated)?;
+        m.settlement_receivable.checked_sub(bad).ok_or(OptionsAmmError::ReceivableUnderflow)?;
     Ok(bad)
 }
 

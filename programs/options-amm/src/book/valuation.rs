@@ -141,7 +141,7 @@ pub fn board_band(
                 .and_then(|v| delta.checked_add(v))
                 .ok_or_else(o)?;
             let vol = s.base_vol.get();
-            require!(vol > 0, OptionsAmmError::InvariantViolated);
+            require!(vol > 0, OptionsAmmError::UnpricedSeries);
             let strike = s.strike.get();
             let k_b = match kind {
                 Kind::Put => strike,
@@ -244,31 +244,13 @@ mod tests {
     const YEAR: f64 = SECONDS_PER_YEAR as f64;
     const UD: u8 = 9;
 
-    /// Black-Scholes in f64 (libm's erfc): the independent oracle.
-    fn n(x: f64) -> f64 {
-        0.5 * libm::erfc(-x / core::f64::consts::SQRT_2)
-    }
-
-    fn bs(kind: Kind, s: f64, k: f64, vol: f64, r: f64, tau: f64) -> f64 {
-        let sd = vol * tau.sqrt();
-        let d1 = ((s / k).ln() + (r + vol * vol / 2.0) * tau) / sd;
-        let d2 = d1 - sd;
-        let df = (-r * tau).exp();
-        match kind {
-            Kind::Call => s * n(d1) - k * df * n(d2),
-            Kind::Put => k * df * n(-d2) - s * n(-d1),
-        }
-    }
-
-    /// A capped call is the call spread K / cap x K.
+    /// A series' f64 Black-Scholes price (`options-amm-reference`): the independent oracle.
     fn series(kind: Kind, s: f64, k: f64, cap_bps: u32, vol: f64, r: f64, tau: f64) -> f64 {
-        match kind {
-            Kind::Put => bs(Kind::Put, s, k, vol, r, tau),
-            Kind::Call => {
-                bs(Kind::Call, s, k, vol, r, tau)
-                    - bs(Kind::Call, s, k * cap_bps as f64 / 1e4, vol, r, tau)
-            }
-        }
+        let kind = match kind {
+            Kind::Call => options_amm_reference::Kind::Call,
+            Kind::Put => options_amm_reference::Kind::Put,
+        };
+        options_amm_reference::series_price(kind, s, k, cap_bps, vol, r, tau * YEAR)
     }
 
     struct Case {

@@ -56,7 +56,7 @@ impl BoardStatus {
             0 => Ok(BoardStatus::Active),
             1 => Ok(BoardStatus::Settled),
             2 => Ok(BoardStatus::Delisted),
-            _ => err!(OptionsAmmError::InvariantViolated),
+            _ => err!(OptionsAmmError::UnknownBoardStatus),
         }
     }
 }
@@ -168,15 +168,20 @@ impl Board {
 
     pub fn invariant(&self) -> Result<()> {
         let n = self.num_strikes as usize;
-        let ok = (1..=MAX_STRIKES).contains(&n)
-            && self.status().is_ok()
-            && self.payout_ratio.get() <= Fx::ONE
-            && self.payout_ratio.get() >= 0
-            && self.strikes[..n].windows(2).all(|w| w[0].strike.get() < w[1].strike.get())
-            && self.strikes[n..]
+        require!((1..=MAX_STRIKES).contains(&n), OptionsAmmError::StrikeCountOutOfRange);
+        self.status()?;
+        let ratio = self.payout_ratio.get();
+        require!((Fx::ZERO..=Fx::ONE).contains(&ratio), OptionsAmmError::PayoutRatioOutOfRange);
+        require!(
+            self.strikes[..n].windows(2).all(|w| w[0].strike.get() < w[1].strike.get()),
+            OptionsAmmError::StrikesNotAscending
+        );
+        require!(
+            self.strikes[n..]
                 .iter()
-                .all(|s| s.vault_position == [0, 0] && s.open_interest == [0, 0]);
-        require!(ok, OptionsAmmError::InvariantViolated);
+                .all(|s| s.vault_position == [0, 0] && s.open_interest == [0, 0]),
+            OptionsAmmError::UnusedSlotNotEmpty
+        );
         Ok(())
     }
 }

@@ -28,7 +28,7 @@ impl Config {
         require_keys_neq!(
             self.authority,
             Pubkey::default(),
-            crate::error::OptionsAmmError::InvariantViolated
+            crate::error::OptionsAmmError::ConfigWithoutAuthority
         );
         Ok(())
     }

@@ -69,7 +69,7 @@ impl MarginAccount {
             (false, true) => self.short_series += 1,
             (true, false) => {
                 self.short_series =
-                    self.short_series.checked_sub(1).ok_or(OptionsAmmError::InvariantViolated)?
+                    self.short_series.checked_sub(1).ok_or(OptionsAmmError::SeriesCountUnderflow)?
             }
             _ => {}
         }
@@ -79,9 +79,9 @@ impl MarginAccount {
     /// Frees the places of `n` series, `shorts` of them short, closed (settled) at once.
     pub fn close_series(&mut self, n: u8, shorts: u8) -> Result<()> {
         self.open_series =
-            self.open_series.checked_sub(n).ok_or(OptionsAmmError::InvariantViolated)?;
+            self.open_series.checked_sub(n).ok_or(OptionsAmmError::SeriesCountUnderflow)?;
         self.short_series =
-            self.short_series.checked_sub(shorts).ok_or(OptionsAmmError::InvariantViolated)?;
+            self.short_series.checked_sub(shorts).ok_or(OptionsAmmError::SeriesCountUnderflow)?;
         Ok(())
     }
 
@@ -104,14 +104,16 @@ impl MarginAccount {
     /// The account's own consistency: counts in range, no debt beside collateral (debt is
     /// repaid from collateral first).
     pub fn invariant(&self) -> Result<()> {
-        let ok = (self.num_positions as usize) <= MAX_POSITIONS
+        let counts = (self.num_positions as usize) <= MAX_POSITIONS
             && self.open_series <= MAX_OPEN_SERIES
-            && self.short_series <= self.open_series
-            && (self.debt == 0 || self.collateral == 0)
-            && self.positions[self.num_positions as usize..]
-                .iter()
-                .all(|p| *p == Pubkey::default());
-        require!(ok, OptionsAmmError::InvariantViolated);
+            && self.short_series <= self.open_series;
+        require!(counts, OptionsAmmError::MarginCountsOutOfRange);
+        require!(self.debt == 0 || self.collateral == 0, OptionsAmmError::DebtBesideCollateral);
+        let unused = &self.positions[self.num_positions as usize..];
+        require!(
+            unused.iter().all(|p| *p == Pubkey::default()),
+            OptionsAmmError::UnusedSlotNotEmpty
+        );
         Ok(())
     }
 

@@ -326,15 +326,18 @@ impl Market {
         // Locks can exceed pool quote only after bad debt (liquidation and settlement must go
         // through even then); voluntary actions are held to the utilisation cap and to free
         // quote instead.
-        let ok = self.active_boards <= MAX_ACTIVE_BOARDS
-            && self.paused & !PAUSE_ALL == 0
-            && OracleKind::from_u8(self.oracle_kind).is_ok()
-            && self.tranches[JUNIOR as usize].claim == 0
-            && self.tranches[0].share_mint != self.tranches[1].share_mint
-            && self.underlying_mint != self.quote_mint
-            && self.params.validate().is_ok()
+        require!(self.active_boards <= MAX_ACTIVE_BOARDS, OptionsAmmError::TooManyActiveBoards);
+        require!(self.paused & !PAUSE_ALL == 0, OptionsAmmError::UnknownPauseFlag);
+        OracleKind::from_u8(self.oracle_kind)?;
+        require!(self.tranches[JUNIOR as usize].claim == 0, OptionsAmmError::JuniorClaim);
+        require!(
+            self.tranches[0].share_mint != self.tranches[1].share_mint
+                && self.underlying_mint != self.quote_mint,
+            OptionsAmmError::MintsNotDistinct
+        );
+        let params = self.params.validate().is_ok()
             && (self.pending_eta == 0 || self.pending_params.validate().is_ok());
-        require!(ok, OptionsAmmError::InvariantViolated);
+        require!(params, OptionsAmmError::ParamsOutOfBounds);
         self.quote_books()?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! A trader's positions on one board; its shorts are backed by the owner's margin account.
 
-use super::board::MAX_STRIKES;
+use super::board::{Board, MAX_STRIKES};
+use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 
 #[account(zero_copy)]
@@ -20,4 +21,16 @@ const _: () = assert!(core::mem::size_of::<Position>() == 304);
 
 impl Position {
     pub const SPACE: usize = 8 + core::mem::size_of::<Position>();
+
+    /// The position's own consistency against the board it names: same market and board, and
+    /// no contracts past the board's strikes.
+    pub fn invariant(&self, market: &Pubkey, board_key: &Pubkey, board: &Board) -> Result<()> {
+        let n = (board.num_strikes as usize).min(MAX_STRIKES);
+        let ok = self.market == *market
+            && self.board == *board_key
+            && board.market == *market
+            && self.sizes[n..].iter().all(|s| *s == [0, 0]);
+        require!(ok, OptionsAmmError::PositionOutsideItsBoard);
+        Ok(())
+    }
 }

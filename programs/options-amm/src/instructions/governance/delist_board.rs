@@ -36,7 +36,8 @@ pub fn delist_board_handler(ctx: Context<DelistBoard>) -> Result<()> {
     b.contrib_vega = PodFx::default();
     b.contrib_value = PodFx::default();
     b.status = BoardStatus::Delisted as u8;
-    m.active_boards = m.active_boards.checked_sub(1).ok_or(OptionsAmmError::InvariantViolated)?;
+    m.active_boards =
+        m.active_boards.checked_sub(1).ok_or(OptionsAmmError::ActiveBoardsUnderflow)?;
     b.invariant()?;
     m.invariant()?;
     emit!(BoardDelisted {

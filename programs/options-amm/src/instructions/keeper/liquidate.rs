@@ -209,6 +209,7 @@ pub fn liquidate_handler(
         m.protocol_fees = add(m.protocol_fees, protocol_cut)?;
         m.lp_fees = add(m.lp_fees, lp_fee_kept)?;
         acc.invariant()?;
+        pos.invariant(&market_key, &a.board.key(), &b)?;
 
         // One contract of this series at initial margin: the most the account may end above it.
         let one = Exposure {

@@ -50,14 +50,14 @@ pub fn settle_board_handler(ctx: Context<SettleBoard>) -> Result<()> {
             let p = payoff(kind, strike, px.price, cap)?;
             let long = s.open_interest[k];
             let short = u64::try_from(long as i128 + s.vault_position[k] as i128)
-                .map_err(|_| OptionsAmmError::InvariantViolated)?;
+                .map_err(|_| OptionsAmmError::ShortsBelowLongs)?;
             payable = add(payable, amount(long, p, ud, qd, Rounding::Up)?)?;
             receivable = add(receivable, amount(short, p, ud, qd, Rounding::Down)?)?;
             released = add(released, series_lock(kind, strike, cap, long, ud, qd)?)?;
         }
     }
     m.locked_quote =
-        m.locked_quote.checked_sub(released).ok_or(OptionsAmmError::InvariantViolated)?;
+        m.locked_quote.checked_sub(released).ok_or(OptionsAmmError::LockedQuoteUnderflow)?;
     // Shorts pay from their margin accounts as their positions settle; until then what they owe
     // counts in NAV as a receivable (LP withdrawals do not count it).
     m.settlement_receivable = add(m.settlement_receivable, receivable)?;
@@ -81,7 +81,8 @@ pub fn settle_board_handler(ctx: Context<SettleBoard>) -> Result<()> {
     b.payable = reserved;
     b.receivable = receivable;
     b.status = BoardStatus::Settled as u8;
-    m.active_boards = m.active_boards.checked_sub(1).ok_or(OptionsAmmError::InvariantViolated)?;
+    m.active_boards =
+        m.active_boards.checked_sub(1).ok_or(OptionsAmmError::ActiveBoardsUnderflow)?;
     b.invariant()?;
     m.invariant()?;
     emit!(BoardSettled {

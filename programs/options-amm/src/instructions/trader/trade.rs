@@ -145,6 +145,7 @@ pub fn execute(
         let applied =
             apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f.greeks)?;
         acc.track_series(applied.old_trader, applied.new_trader)?;
+        pos.invariant(&a.market.key(), &a.board.key(), &b)?;
         // The account's last series closed with a debt still on it: nothing can repay it now.
         let written_off = write_off_orphaned_debt(&mut m, &mut acc)?;
         acc.invariant()?;

@@ -20,8 +20,10 @@ pub fn withdraw_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64
         let mut acc = a.margin.load_mut()?;
         acc.collateral =
             acc.collateral.checked_sub(amount).ok_or(OptionsAmmError::BelowInitialMargin)?;
-        m.trader_collateral =
-            m.trader_collateral.checked_sub(amount).ok_or(OptionsAmmError::InvariantViolated)?;
+        m.trader_collateral = m
+            .trader_collateral
+            .checked_sub(amount)
+            .ok_or(OptionsAmmError::TraderCollateralUnderflow)?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, px.publish_time)?;
         require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;

@@ -16,7 +16,9 @@ use solana_sdk::transaction::Transaction;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub type Result<T> = std::result::Result<T, String>;
+pub use crate::error::CliError;
+
+pub type Result<T> = std::result::Result<T, CliError>;
 
 /// What every command needs from a backend.
 pub trait Backend {
@@ -46,39 +48,23 @@ pub fn read_keypair(path: &Path) -> Result<Keypair> {
     let bytes: Vec<u8> = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not a keypair file: {e}", path.display()))?;
     Keypair::try_from(bytes.as_slice())
-        .map_err(|e| format!("{} is not a keypair file: {e}", path.display()))
+        .map_err(|e| CliError::Input(format!("{} is not a keypair file: {e}", path.display())))
 }
 
 /// Writes a new keypair file (refuses to overwrite one).
 pub fn write_keypair(path: &Path, key: &Keypair) -> Result<()> {
     if path.exists() {
-        return Err(format!("{} exists; not overwriting a keypair", path.display()));
+        return Err(CliError::Input(format!(
+            "{} exists; not overwriting a keypair",
+            path.display()
+        )));
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
     let json = serde_json::to_string(&key.to_bytes().to_vec()).map_err(|e| e.to_string())?;
-    std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// The program's named error for a failed transaction, from its logs or its error code.
-pub fn explain(err: &str, logs: &[String]) -> String {
-    if let Some(line) = logs.iter().find(|l| l.contains("Error Code: ")) {
-        if let Some(rest) = line.split("Error Code: ").nth(1) {
-            return format!("{} ({err})", rest.trim_end_matches('.'));
-        }
-    }
-    for (pattern, radix) in [("Custom(", 10), ("custom program error: 0x", 16)] {
-        if let Some(code) = err.split(pattern).nth(1).and_then(|r| {
-            let digits: String = r.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-            u32::from_str_radix(&digits, radix).ok()
-        }) {
-            if let Some((name, msg)) = crate::idl::error(code) {
-                return format!("{name}: {msg} (error {code})");
-            }
-        }
-    }
-    err.to_string()
+    std::fs::write(path, json)
+        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
 }
 
 // ---------------------------------------------------------------- embedded
@@ -117,7 +103,7 @@ pub struct Embedded {
 }
 
 fn key(text: &str) -> Result<Pubkey> {
-    text.parse().map_err(|_| format!("not a public key: {text:?}"))
+    text.parse().map_err(|_| CliError::Input(format!("not a public key: {text:?}")))
 }
 
 impl Embedded {
@@ -186,8 +172,10 @@ impl Embedded {
     }
 
     pub fn set_time(&mut self, unix_timestamp: i64) -> Result<()> {
-        let mut clock: Clock =
-            self.rt.block_on(self.ctx.banks_client.get_sysvar()).map_err(|e| e.to_string())?;
+        let mut clock: Clock = self
+            .rt
+            .block_on(self.ctx.banks_client.get_sysvar())
+            .map_err(|e| CliError::Chain(e.to_string()))?;
         clock.unix_timestamp = unix_timestamp;
         clock.slot = self.slot;
         self.ctx.set_sysvar(&clock);
@@ -222,7 +210,7 @@ impl Embedded {
             let account = self
                 .rt
                 .block_on(self.ctx.banks_client.get_account(*k))
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| CliError::Chain(e.to_string()))?;
             if let Some(a) = account {
                 world.accounts.insert(
                     k.to_string(),
@@ -238,7 +226,8 @@ impl Embedded {
         let text = serde_json::to_string(&world).map_err(|e| e.to_string())?;
         let tmp = self.dir.join("world.json.tmp");
         std::fs::write(&tmp, text).map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, self.dir.join("world.json")).map_err(|e| e.to_string())
+        std::fs::rename(&tmp, self.dir.join("world.json"))
+            .map_err(|e| CliError::Input(e.to_string()))
     }
 
     fn process(
@@ -261,7 +250,7 @@ impl Embedded {
         let blockhash = self
             .rt
             .block_on(self.ctx.banks_client.get_latest_blockhash())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CliError::Chain(e.to_string()))?;
         let mut keys: Vec<&Keypair> = vec![payer];
         keys.extend_from_slice(signers);
         let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
@@ -271,7 +260,7 @@ impl Embedded {
         let logs = capture.finish();
         match result {
             Ok(()) => Ok(logs),
-            Err(e) => Err(explain(&format!("{e:?}"), &logs)),
+            Err(e) => Err(CliError::from_failure(&format!("{e:?}"), &logs)),
         }
     }
 }
@@ -282,7 +271,9 @@ impl Backend for Embedded {
     }
 
     fn account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
-        self.rt.block_on(self.ctx.banks_client.get_account(*key)).map_err(|e| e.to_string())
+        self.rt
+            .block_on(self.ctx.banks_client.get_account(*key))
+            .map_err(|e| CliError::Chain(e.to_string()))
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
@@ -356,24 +347,27 @@ impl Backend for Rpc {
         self.client
             .get_account_with_commitment(key, self.client.commitment())
             .map(|r| r.value)
-            .map_err(|e| e.to_string())
+            .map_err(|e| CliError::Chain(e.to_string()))
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
-        let blockhash = self.client.get_latest_blockhash().map_err(|e| e.to_string())?;
+        let blockhash =
+            self.client.get_latest_blockhash().map_err(|e| CliError::Chain(e.to_string()))?;
         let mut keys: Vec<&Keypair> = vec![&self.user];
         keys.extend_from_slice(signers);
         let tx =
             Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash);
         match self.client.send_and_confirm_transaction(&tx) {
             Ok(_) => Ok(vec![]),
-            Err(e) => Err(explain(&e.to_string(), &preflight_logs(&e))),
+            Err(e) => Err(CliError::from_failure(&e.to_string(), &preflight_logs(&e))),
         }
     }
 
     fn now(&mut self) -> Result<i64> {
-        let a =
-            self.client.get_account(&solana_sdk::sysvar::clock::ID).map_err(|e| e.to_string())?;
+        let a = self
+            .client
+            .get_account(&solana_sdk::sysvar::clock::ID)
+            .map_err(|e| CliError::Chain(e.to_string()))?;
         let clock: Clock = bincode::deserialize(&a.data).map_err(|e| e.to_string())?;
         Ok(clock.unix_timestamp)
     }
@@ -395,6 +389,6 @@ impl Backend for Rpc {
         };
         self.client
             .get_program_accounts_with_config(&options_amm::ID, config)
-            .map_err(|e| e.to_string())
+            .map_err(|e| CliError::Chain(e.to_string()))
     }
 }

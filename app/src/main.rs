@@ -6,13 +6,16 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 mod backend;
+mod cli;
 mod decimal;
+mod error;
 mod idl;
 mod price;
 mod quote;
 mod simulate;
 mod stdio;
-mod users;
+
+use error::CliError;
 
 #[derive(Parser)]
 #[command(name = "options-amm", version, about = "options-amm client")]
@@ -31,17 +34,17 @@ enum Command {
     /// Drive a market through the real program in an embedded Solana runtime and report.
     Simulate(simulate::SimArgs),
     /// Local world only: a ready market, tokens, oracle prices and the clock.
-    Dev(users::With<users::Dev>),
+    Dev(cli::With<cli::Dev>),
     /// The market: parameters, books, greeks, NAV, boards.
-    Market(users::With<users::MarketCmd>),
+    Market(cli::With<cli::MarketCmd>),
     /// Liquidity providers: deposit, withdraw, show tranche NAV and share price.
-    Lp(users::With<users::Lp>),
+    Lp(cli::With<cli::Lp>),
     /// Traders: margin account, collateral, quotes, buy, sell, positions and health, settle.
-    Trader(users::With<users::Trader>),
+    Trader(cli::With<cli::Trader>),
     /// Keepers: one-shot cranks and a `run` loop.
-    Keeper(users::With<users::Keeper>),
+    Keeper(cli::With<cli::Keeper>),
     /// Governance: config, markets, boards, parameters, pause, authority.
-    Gov(users::With<users::Gov>),
+    Gov(cli::With<cli::Gov>),
 }
 
 fn main() -> ExitCode {
@@ -51,21 +54,24 @@ fn main() -> ExitCode {
             let stdin = std::io::stdin();
             let stdout = std::io::stdout();
             price::run(&args, &mut stdin.lock().lines(), &mut stdout.lock())
+                .map_err(CliError::Input)
         }
-        Command::Quote(args) => quote::run(&args, &mut std::io::stdout().lock()),
-        Command::Simulate(args) => run_simulation(&args),
-        Command::Dev(w) => users::run(&w.g, users::Group::Dev(w.cmd)),
-        Command::Market(w) => users::run(&w.g, users::Group::Market(w.cmd)),
-        Command::Lp(w) => users::run(&w.g, users::Group::Lp(w.cmd)),
-        Command::Trader(w) => users::run(&w.g, users::Group::Trader(w.cmd)),
-        Command::Keeper(w) => users::run(&w.g, users::Group::Keeper(w.cmd)),
-        Command::Gov(w) => users::run(&w.g, users::Group::Gov(w.cmd)),
+        Command::Quote(args) => {
+            quote::run(&args, &mut std::io::stdout().lock()).map_err(CliError::Input)
+        }
+        Command::Simulate(args) => run_simulation(&args).map_err(CliError::Input),
+        Command::Dev(w) => cli::run(&w.g, cli::Group::Dev(w.cmd)),
+        Command::Market(w) => cli::run(&w.g, cli::Group::Market(w.cmd)),
+        Command::Lp(w) => cli::run(&w.g, cli::Group::Lp(w.cmd)),
+        Command::Trader(w) => cli::run(&w.g, cli::Group::Trader(w.cmd)),
+        Command::Keeper(w) => cli::run(&w.g, cli::Group::Keeper(w.cmd)),
+        Command::Gov(w) => cli::run(&w.g, cli::Group::Gov(w.cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(e) => {
             let _ = std::io::stdout().flush();
-            eprintln!("error: {message}");
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }

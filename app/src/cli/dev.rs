@@ -1,0 +1,187 @@
+//! Commands only the embedded (local) world allows: keys, mints, faucet, prices, the clock.
+
+use crate::backend::{Backend, Embedded, Result};
+use crate::quote::to_raw;
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_spl::token::spl_token;
+use clap::Subcommand;
+use options_amm::client::{self, MarketKeys};
+use options_amm::state::RiskParams;
+use options_amm_pricing::Fx;
+use serde_json::{json, Value};
+use solana_sdk::signature::{Keypair, Signer};
+use std::path::PathBuf;
+
+use super::*;
+
+#[derive(Subcommand)]
+pub enum Dev {
+    /// Creates mints, a Pyth price account, the config, a market and a first board, and funds you.
+    Init {
+        #[arg(long, default_value = "150")]
+        price: String,
+        /// Days to the first board's expiry.
+        #[arg(long, default_value = "7")]
+        days: i64,
+    },
+    /// Mints local quote (and underlying) tokens to a wallet (default: you).
+    Fund {
+        #[arg(long)]
+        to: Option<Pubkey>,
+        #[arg(long, default_value = "0")]
+        quote: String,
+        #[arg(long, default_value = "0")]
+        underlying: String,
+    },
+    /// Publishes an oracle price (and confidence) now.
+    Price {
+        price: String,
+        #[arg(long, default_value = "0.05")]
+        conf: String,
+    },
+    /// Moves the clock forward and republishes the last price at the new time.
+    Warp { secs: i64 },
+    /// Writes a new keypair file.
+    Keygen { path: PathBuf },
+}
+
+// ---------------------------------------------------------------- dev (local world)
+
+/// Publishes into the local world's oracle price account (legacy Pyth layout, owned by the
+/// Pyth program); the previous publish time is the last one's, as on a real feed.
+pub(crate) fn publish(
+    e: &mut Embedded,
+    oracle: Pubkey,
+    price: Fx,
+    conf: Fx,
+    at: i64,
+) -> Result<()> {
+    let prev = match e.account(&oracle)? {
+        Some(a) => {
+            options_amm::oracle::parse(options_amm::OracleKind::PythLegacy, &a.data, &[0; 32])
+                .map(|r| r.publish_time)
+                .ok()
+        }
+        None => None,
+    };
+    let q = options_amm_tests::pyth::Quote {
+        price: (price * 100_000_000).round().to_num(),
+        conf: (conf * 100_000_000).round().to_num(),
+        expo: -8,
+        publish_time: at,
+        prev_publish_time: prev.filter(|&p| p < at),
+        ..Default::default()
+    };
+    e.put(
+        oracle,
+        options_amm_tests::pyth::ORACLE_PROGRAM,
+        options_amm_tests::pyth::legacy_price_account(&q),
+    );
+    Ok(())
+}
+
+pub(crate) fn local_mint(e: &mut Embedded, decimals: u8) -> Pubkey {
+    let key = Keypair::new().pubkey();
+    let mint = spl_token::state::Mint {
+        mint_authority: Some(e.faucet().pubkey()).into(),
+        supply: 0,
+        decimals,
+        is_initialized: true,
+        freeze_authority: None.into(),
+    };
+    let mut data = vec![0; spl_token::state::Mint::LEN];
+    mint.pack_into_slice(&mut data);
+    e.put(key, spl_token::ID, data);
+    key
+}
+
+pub(crate) fn mint_to(e: &mut Embedded, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Result<()> {
+    let faucet = e.faucet().pubkey();
+    let payer = e.user().pubkey();
+    let to = ata(owner, mint, &spl_token::ID);
+    let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, &to, &faucet, &[], amount)
+        .map_err(|e| e.to_string())?;
+    let faucet_key = e.faucet().insecure_clone();
+    e.send(&[create_ata(&payer, owner, mint, &spl_token::ID), ix], &[&faucet_key]).map(drop)
+}
+
+pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
+    let g = c.g.clone();
+    let me = c.b.user().pubkey();
+    let now = c.b.now()?;
+    match cmd {
+        Dev::Init { price, days } => {
+            if g.state.join("market").exists() {
+                return Err(CliError::Input(format!(
+                    "{} already holds a market",
+                    g.state.display()
+                )));
+            }
+            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            let p = crate::decimal::parse_fx(&price)?;
+            let (quote, underlying) = (local_mint(e, 6), local_mint(e, 9));
+            let oracle = Keypair::new().pubkey();
+            publish(e, oracle, p, Fx::from_num(0.05), now)?;
+            mint_to(e, &quote, &me, 1_000_000 * 1_000_000)?;
+            mint_to(e, &underlying, &me, 1_000 * 1_000_000_000)?;
+            c.b.send(&[client::initialize_config(&me, &me, &me)], &[])?;
+            let k =
+                MarketKeys::derive(&me, underlying, quote, oracle, spl_token::ID, spl_token::ID);
+            let i = client::initialize_market(
+                &k,
+                &me,
+                &me,
+                options_amm::OracleKind::PythLegacy,
+                [0; 32],
+                RiskParams::reference(),
+            );
+            c.b.send(&[i], &[])?;
+            remember_market(c, &k.market)?;
+            let expiry = now + days * 86_400;
+            let list: Vec<String> = [80, 90, 100, 110, 120]
+                .iter()
+                .map(|pct| format!("{}:80", (p * *pct / 100).round()))
+                .collect();
+            gov(c, Gov::CreateBoard { expiry, strikes: list })?;
+            Ok(json!({
+                "market": k.market.to_string(),
+                "quote_mint": quote.to_string(),
+                "underlying_mint": underlying.to_string(),
+                "oracle": oracle.to_string(),
+                "board_expiry": expiry,
+                "you": me.to_string(),
+            }))
+        }
+        Dev::Fund { to, quote, underlying } => {
+            let (k, m) = market(c)?;
+            let to = to.unwrap_or(me);
+            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            if quote != "0" {
+                mint_to(e, &k.quote_mint, &to, to_raw(&quote, m.quote_decimals, "quote")?)?;
+            }
+            if underlying != "0" {
+                let raw = to_raw(&underlying, m.underlying_decimals, "underlying")?;
+                mint_to(e, &k.underlying_mint, &to, raw)?;
+            }
+            Ok(json!({ "funded": to.to_string(), "quote": quote, "underlying": underlying }))
+        }
+        Dev::Price { price, conf } => {
+            let (k, _) = market(c)?;
+            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            let (p, cf) = (crate::decimal::parse_fx(&price)?, crate::decimal::parse_fx(&conf)?);
+            publish(e, k.oracle, p, cf, now)?;
+            Ok(json!({ "price": price, "conf": conf, "publish_time": now }))
+        }
+        Dev::Warp { secs } => {
+            let (k, m) = market(c)?;
+            let last = spot(c, &m)?;
+            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            let at = now + secs;
+            e.set_time(at)?;
+            publish(e, k.oracle, last, Fx::from_num(0.05), at)?;
+            Ok(json!({ "now": at }))
+        }
+        Dev::Keygen { .. } => unreachable!("handled before opening a backend"),
+    }
+}

@@ -1,0 +1,203 @@
+//! Keeper commands: refresh, settle, hedge and liquidate, one pass or a loop (`keeper run`).
+
+use crate::backend::Result;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use clap::Subcommand;
+use options_amm::client::{self, pda};
+use options_amm::state::{Board, BoardStatus, MarginAccount, Market, Position, CALL, PUT};
+use options_amm_pricing::Fx;
+use serde_json::{json, Value};
+use solana_sdk::signature::Signer;
+
+use super::*;
+
+#[derive(Subcommand)]
+pub enum Keeper {
+    /// Refreshes every unsettled, unexpired board.
+    Refresh,
+    /// Hedges the vault's delta back inside its band (you trade underlying with the vault).
+    Rebalance,
+    /// Liquidates under-margined accounts (as many contracts as allowed, one series each time).
+    Liquidate,
+    /// Settles expired boards and every position on them.
+    Settle,
+    /// All of the above, every `--interval` seconds (`--iterations 0`: forever).
+    Run {
+        #[arg(long, default_value = "10")]
+        interval: u64,
+        #[arg(long, default_value = "0")]
+        iterations: u64,
+    },
+}
+
+// ---------------------------------------------------------------- keeper
+
+/// One keeper pass: refresh stale boards, settle expired ones and their positions, hedge,
+/// liquidate. Each action is its own transaction; refusals are reported, not fatal.
+pub(crate) fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
+    let (k, m) = market(c)?;
+    let me = c.b.user().pubkey();
+    let now = c.b.now()?;
+    let mut done = serde_json::Map::new();
+    let mut note = |key: &str, v: Value| {
+        done.entry(key.to_string()).or_insert_with(|| json!([])).as_array_mut().unwrap().push(v)
+    };
+    let all = matches!(what, Keeper::Run { .. });
+    if all || matches!(what, Keeper::Refresh) {
+        for (board, b) in boards(c, &k.market)? {
+            if b.is_active() && now < b.expiry_ts {
+                let r = c.b.send(&[client::refresh_board(&k, &me, &board)], &[]);
+                note("refresh", json!({ "board": board.to_string(), "result": outcome(&r) }));
+            }
+        }
+    }
+    if all || matches!(what, Keeper::Settle) {
+        for (board, b) in boards(c, &k.market)? {
+            if b.is_active() && now >= b.expiry_ts {
+                let r = c.b.send(&[client::settle_board(&k, &me, &board)], &[]);
+                note("settle_board", json!({ "board": board.to_string(), "result": outcome(&r) }));
+            }
+        }
+        for (key, a) in c.b.program_accounts(Position::DISCRIMINATOR)? {
+            let p = Position::try_deserialize(&mut a.data.as_slice()).map_err(|e| e.to_string())?;
+            if p.market != k.market {
+                continue;
+            }
+            let b: Board = load(c, &p.board, "board")?;
+            let margin = pda::margin(&k.market, &p.owner);
+            let registered = load::<MarginAccount>(c, &margin, "margin account")
+                .map(|acc| acc.positions[..acc.num_positions as usize].contains(&key))
+                .unwrap_or(false);
+            if b.status == BoardStatus::Settled as u8 && registered {
+                let owner_quote = ata(&p.owner, &k.quote_mint, &k.quote_token_program);
+                let mut ixs = vec![];
+                if c.b.account(&owner_quote)?.is_none() {
+                    ixs.push(create_ata(&me, &p.owner, &k.quote_mint, &k.quote_token_program));
+                }
+                ixs.push(client::settle_position(&k, &me, &p.board, &p.owner, &owner_quote));
+                let r = c.b.send(&ixs, &[]);
+                note(
+                    "settle_position",
+                    json!({ "owner": p.owner.to_string(), "result": outcome(&r) }),
+                );
+            }
+        }
+    }
+    if all || matches!(what, Keeper::Rebalance) {
+        let m: Market = load(c, &k.market, "market")?;
+        let band = Fx::from_num(m.params.hedge.delta_band_micro) / 1_000_000;
+        let delta = m.net_delta.get();
+        if delta.abs() > band {
+            // Back to the band's edge, at most the largest rebalance.
+            let units_fx = delta.abs() - band;
+            let raw = (units_fx * Fx::from_num(10u64.pow(m.underlying_decimals as u32)))
+                .to_num::<u64>()
+                .min(m.params.hedge.max_rebalance_size);
+            let ku = ata(&me, &k.underlying_mint, &k.underlying_token_program);
+            let kq = ata(&me, &k.quote_mint, &k.quote_token_program);
+            let boards = active(c, &k.market)?;
+            let mut ixs = vec![];
+            for (acc, mint, program) in [
+                (ku, k.underlying_mint, k.underlying_token_program),
+                (kq, k.quote_mint, k.quote_token_program),
+            ] {
+                if c.b.account(&acc)?.is_none() {
+                    ixs.push(create_ata(&me, &me, &mint, &program));
+                }
+            }
+            // The program prices the hedge (oracle less the keeper's discount): accept it.
+            let limit = if delta < 0 { 0 } else { u64::MAX };
+            ixs.push(client::rebalance(&k, &me, &ku, &kq, raw, limit, &boards));
+            let r = c.b.send(&ixs, &[]);
+            note(
+                "rebalance",
+                json!({ "net_delta": fx(delta), "amount": units(raw, m.underlying_decimals), "result": outcome(&r) }),
+            );
+        }
+    }
+    if all || matches!(what, Keeper::Liquidate) {
+        let lw = wallet(&k, &me);
+        for (key, a) in c.b.program_accounts(MarginAccount::DISCRIMINATOR)? {
+            let acc = MarginAccount::try_deserialize(&mut a.data.as_slice())
+                .map_err(|e| e.to_string())?;
+            if acc.market != k.market || acc.owner == me {
+                continue;
+            }
+            let pairs = margin_pairs(c, &k, &acc.owner)?;
+            // The first short series on an unexpired board; as many contracts as the program
+            // allows, found by halving from the whole short.
+            'series: for (p, board) in &pairs {
+                let pos: Position = load(c, p, "position")?;
+                let b: Board = load(c, board, "board")?;
+                if !b.is_active() || now >= b.expiry_ts {
+                    continue;
+                }
+                for i in 0..b.num_strikes as usize {
+                    for kd in [CALL, PUT] {
+                        let short = pos.sizes[i][kd as usize];
+                        if short >= 0 {
+                            continue;
+                        }
+                        let mut size = short.unsigned_abs();
+                        while size > 0 {
+                            let mut ixs = vec![];
+                            if c.b.account(&lw.quote)?.is_none() {
+                                ixs.push(create_ata(
+                                    &me,
+                                    &me,
+                                    &k.quote_mint,
+                                    &k.quote_token_program,
+                                ));
+                            }
+                            ixs.push(client::liquidate(
+                                &k, board, &acc.owner, &lw, i as u8, kd, size, &pairs,
+                            ));
+                            let r = c.b.send(&ixs, &[]);
+                            match &r {
+                                Err(e) if e.is_program("LiquidationTooLarge") => size /= 2,
+                                // A healthy account is the common case: nothing to report.
+                                Err(e) if e.is_program("AccountHealthy") => break 'series,
+                                _ => {
+                                    note(
+                                        "liquidate",
+                                        json!({ "owner": acc.owner.to_string(), "margin": key.to_string(), "size": units(size, m.underlying_decimals), "result": outcome(&r) }),
+                                    );
+                                    break 'series;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Value::Object(done))
+}
+
+pub(crate) fn outcome(r: &Result<Vec<String>>) -> Value {
+    match r {
+        Ok(_) => json!("ok"),
+        Err(e) => json!(format!("refused: {e}")),
+    }
+}
+
+pub(crate) fn keeper(c: &mut Ctx, cmd: Keeper) -> Result<Value> {
+    let Keeper::Run { interval, iterations } = cmd else { return keeper_pass(c, &cmd) };
+    let mut passes = vec![];
+    let mut n = 0;
+    loop {
+        let pass = keeper_pass(c, &Keeper::Run { interval, iterations })?;
+        if !c.g.json {
+            out(&format!("pass {n}: {pass}"));
+        }
+        passes.push(pass);
+        n += 1;
+        if iterations != 0 && n >= iterations {
+            break;
+        }
+        // A local world's clock moves only with `dev warp`; a cluster's by itself.
+        c.b.finish()?;
+        std::thread::sleep(std::time::Duration::from_secs(interval));
+    }
+    Ok(json!({ "passes": passes }))
+}

@@ -1,0 +1,133 @@
+//! LP commands: deposit into and withdraw from a tranche, show holdings.
+
+use crate::backend::Result;
+use crate::quote::to_raw;
+use clap::{Subcommand, ValueEnum};
+use options_amm::client;
+use options_amm::state::{JUNIOR, SENIOR};
+use options_amm_pricing::Fx;
+use serde_json::{json, Value};
+
+use super::*;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Tranche {
+    Senior,
+    Junior,
+}
+
+impl Tranche {
+    fn index(self) -> options_amm::Tranche {
+        match self {
+            Tranche::Senior => SENIOR,
+            Tranche::Junior => JUNIOR,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Lp {
+    /// Deposits quote into a tranche at NAV.
+    Deposit {
+        #[arg(long, value_enum)]
+        tranche: Tranche,
+        amount: String,
+        /// Refuse fewer shares (raw units).
+        #[arg(long, default_value = "0")]
+        min_shares: u64,
+    },
+    /// Burns shares (raw units; `all` for every share) for quote at NAV.
+    Withdraw {
+        #[arg(long, value_enum)]
+        tranche: Tranche,
+        shares: String,
+        #[arg(long, default_value = "0")]
+        min_amount: String,
+    },
+    /// Your shares, their value and each tranche's NAV and share price.
+    Show,
+}
+
+// ---------------------------------------------------------------- LP
+
+pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
+    let (k, m) = market(c)?;
+    let (w, mut ixs) = my_wallet(c, &k)?;
+    let boards = active(c, &k.market)?;
+    let qd = m.quote_decimals;
+    match cmd {
+        Lp::Deposit { tranche, amount, min_shares } => {
+            let amount = to_raw(&amount, qd, "amount")?;
+            let t = tranche.index();
+            let before = balance(c, &w.shares[t as usize])?;
+            ixs.push(client::deposit(&k, &w, t, amount, min_shares, &boards));
+            c.b.send(&ixs, &[])?;
+            let got = balance(c, &w.shares[t as usize])?.saturating_sub(before);
+            Ok(json!({ "deposited": units(amount, qd), "shares_minted": got }))
+        }
+        Lp::Withdraw { tranche, shares, min_amount } => {
+            let t = tranche.index();
+            let held = balance(c, &w.shares[t as usize])?;
+            let shares = if shares == "all" {
+                held
+            } else {
+                shares.parse().map_err(|_| format!("shares: a whole number or `all`: {shares}"))?
+            };
+            let min = if min_amount == "0" { 0 } else { to_raw(&min_amount, qd, "min amount")? };
+            let before = balance(c, &w.quote)?;
+            ixs.push(client::withdraw(&k, &w, t, shares, min, &boards));
+            c.b.send(&ixs, &[])?;
+            let got = balance(c, &w.quote)?.saturating_sub(before);
+            Ok(json!({ "shares_burned": shares, "received": units(got, qd) }))
+        }
+        Lp::Show => {
+            // What a withdrawal would pay now, as the program values it: NAV less the refresh
+            // band of the active boards, what expired shorts still owe and the inventory
+            // potential the pool owes back.
+            let now = c.b.now()?;
+            let s = spot(c, &m)?;
+            let mut accrued = m;
+            accrued.accrue(now).map_err(|e| e.to_string())?;
+            let mut band = Fx::ZERO;
+            let rate = m.effective_params(now).risk_free_rate_bps;
+            for (_, b) in self::boards(c, &k.market)? {
+                if b.is_active() {
+                    let part = options_amm::book::valuation::board_band(
+                        &b,
+                        now,
+                        s,
+                        rate,
+                        m.underlying_decimals,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    band = band.checked_add(part).ok_or("band overflow")?;
+                }
+            }
+            let v = options_amm::book::valuation::LpValuation::new(&accrued, s, band, now)
+                .map_err(|e| e.to_string())?;
+            let values = v.for_withdrawal(&accrued, accrued.tranches[SENIOR as usize].claim);
+            let mut out = vec![];
+            for t in [SENIOR, JUNIOR] {
+                let supply = supply(c, &k.share_mints[t as usize])?;
+                let mine = balance(c, &w.shares[t as usize])?;
+                let value = values.get(t);
+                let worth = if mine == 0 {
+                    0
+                } else {
+                    options_amm::math::tranche::amount_for_shares(mine, value, supply)
+                        .map_err(|e| e.to_string())?
+                };
+                out.push(json!({
+                    "tranche": if t == SENIOR { "senior" } else { "junior" },
+                    "nav": units(value, qd),
+                    "share_supply": supply,
+                    // Shares carry SHARE_DECIMALS_OFFSET more decimals than the quote token.
+                    "share_price": if supply == 0 { 0.0 } else { value as f64 * 1000.0 / supply as f64 },
+                    "your_shares": mine,
+                    "your_value": units(worth, qd),
+                }));
+            }
+            Ok(json!({ "owner": w.owner.to_string(), "tranches": out }))
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Trader commands: quotes, trades, margin collateral, positions and health.
+
+use crate::backend::Result;
+use crate::quote::to_raw;
+use anchor_lang::prelude::Pubkey;
+use clap::{Args, Subcommand, ValueEnum};
+use options_amm::client::{self, pda, MarketKeys, Wallet};
+use options_amm::math::margin::Level;
+use options_amm::oracle::OracleUse;
+use options_amm::state::{Board, MarginAccount, Market, Position, CALL, PUT};
+use options_amm_pricing::Side;
+use serde_json::{json, Value};
+use solana_sdk::instruction::Instruction;
+
+use super::*;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Call,
+    Put,
+}
+
+#[derive(Args)]
+pub struct Series {
+    /// Board expiry (unix seconds); default: the nearest unsettled board.
+    #[arg(long)]
+    expiry: Option<i64>,
+    /// Strike, quote per underlying.
+    #[arg(long)]
+    strike: String,
+    #[arg(long, value_enum)]
+    kind: Kind,
+    /// Contracts (whole underlying units, decimals allowed).
+    #[arg(long)]
+    size: String,
+}
+
+#[derive(Subcommand)]
+pub enum Trader {
+    /// Opens your margin account in the market.
+    OpenAccount,
+    /// Moves quote into your margin account.
+    DepositCollateral { amount: String },
+    /// Moves quote out of your margin account (initial margin must still hold).
+    WithdrawCollateral { amount: String },
+    /// What a trade costs or pays now: the program's own fill, to the token unit.
+    Quote {
+        #[command(flatten)]
+        series: Series,
+        #[arg(long, value_enum, default_value = "buy")]
+        side: crate::quote::TradeSide,
+    },
+    /// Buys; refuses to pay more than the quote plus `--slippage-bps`.
+    Buy {
+        #[command(flatten)]
+        series: Series,
+        #[arg(long, default_value = "50")]
+        slippage_bps: u64,
+    },
+    /// Sells (closing longs or opening shorts against collateral).
+    Sell {
+        #[command(flatten)]
+        series: Series,
+        #[arg(long, default_value = "50")]
+        slippage_bps: u64,
+    },
+    /// Your positions, collateral and margin health.
+    Show {
+        /// Whose (default: you).
+        #[arg(long)]
+        owner: Option<Pubkey>,
+    },
+    /// Settles your position on a settled board.
+    Settle {
+        #[arg(long)]
+        expiry: i64,
+    },
+    /// Closes your empty position on a board (rent back; frees a place for another board).
+    ClosePosition {
+        #[arg(long)]
+        expiry: i64,
+    },
+}
+
+// ---------------------------------------------------------------- trader
+
+pub(crate) fn board_for(
+    c: &mut Ctx,
+    k: &MarketKeys,
+    expiry: Option<i64>,
+) -> Result<(Pubkey, Board)> {
+    let now = c.b.now()?;
+    let list = boards(c, &k.market)?;
+    match expiry {
+        Some(e) => list.into_iter().find(|(_, b)| b.expiry_ts == e),
+        None => list.into_iter().find(|(_, b)| b.is_active() && b.expiry_ts > now),
+    }
+    .ok_or_else(|| CliError::Input("no such board (see `market show`)".to_string()))
+}
+
+pub(crate) fn strike_index(b: &Board, strike: &str) -> Result<u8> {
+    let want = crate::decimal::parse_fx(strike)?;
+    b.strikes[..b.num_strikes as usize]
+        .iter()
+        .position(|s| s.strike.get() == want)
+        .map(|i| i as u8)
+        .ok_or_else(|| CliError::Input(format!("the board has no strike {strike}")))
+}
+
+pub(crate) fn kind(k: Kind) -> options_amm::Kind {
+    match k {
+        Kind::Call => CALL,
+        Kind::Put => PUT,
+    }
+}
+
+/// The user's registered (position, board) pairs, read from the margin account.
+pub(crate) fn margin_pairs(
+    c: &mut Ctx,
+    k: &MarketKeys,
+    owner: &Pubkey,
+) -> Result<Vec<(Pubkey, Pubkey)>> {
+    let acc: MarginAccount = load(c, &pda::margin(&k.market, owner), "margin account")?;
+    let mut pairs = vec![];
+    for p in &acc.positions[..acc.num_positions as usize] {
+        let pos: Position = load(c, p, "position")?;
+        pairs.push((*p, pos.board));
+    }
+    Ok(pairs)
+}
+
+pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
+    let (k, m) = market(c)?;
+    let (w, mut ixs) = my_wallet(c, &k)?;
+    let qd = m.quote_decimals;
+    let me = w.owner;
+    match cmd {
+        Trader::OpenAccount => {
+            ixs.push(client::open_margin_account(&k, &me));
+            c.b.send(&ixs, &[])?;
+            Ok(json!({ "margin_account": pda::margin(&k.market, &me).to_string() }))
+        }
+        Trader::DepositCollateral { amount } => {
+            let amount = to_raw(&amount, qd, "amount")?;
+            ixs.push(client::deposit_collateral(&k, &w, amount));
+            c.b.send(&ixs, &[])?;
+            Ok(json!({ "deposited": units(amount, qd) }))
+        }
+        Trader::WithdrawCollateral { amount } => {
+            let amount = to_raw(&amount, qd, "amount")?;
+            let pairs = margin_pairs(c, &k, &me)?;
+            ixs.push(client::withdraw_collateral(&k, &w, amount, &pairs));
+            c.b.send(&ixs, &[])?;
+            Ok(json!({ "withdrawn": units(amount, qd) }))
+        }
+        Trader::Quote { series, side } => {
+            let side = match side {
+                crate::quote::TradeSide::Buy => Side::Buy,
+                crate::quote::TradeSide::Sell => Side::Sell,
+            };
+            let (bk, b) = board_for(c, &k, series.expiry)?;
+            let f = fill_now(c, &m, &bk, &b, &series, side, &me)?;
+            Ok(fill_json(&f, qd))
+        }
+        Trader::Buy { series, slippage_bps } => {
+            trade(c, &k, &m, &w, ixs, &series, Side::Buy, slippage_bps)
+        }
+        Trader::Sell { series, slippage_bps } => {
+            trade(c, &k, &m, &w, ixs, &series, Side::Sell, slippage_bps)
+        }
+        Trader::Show { owner } => trader_show(c, &k, &m, &owner.unwrap_or(me)),
+        Trader::Settle { expiry } => {
+            let (board, _) = board_for(c, &k, Some(expiry))?;
+            let before = balance(c, &w.quote)?;
+            ixs.push(client::settle_position(&k, &me, &board, &me, &w.quote));
+            c.b.send(&ixs, &[])?;
+            Ok(json!({ "paid_to_you": units(balance(c, &w.quote)?.saturating_sub(before), qd) }))
+        }
+        Trader::ClosePosition { expiry } => {
+            let board = pda::board(&k.market, expiry);
+            ixs.push(client::close_position(&k, &board, &me));
+            c.b.send(&ixs, &[])?;
+            Ok(json!({ "closed": pda::position(&board, &me).to_string() }))
+        }
+    }
+}
+
+/// Buys or sells at the program's fill, refusing to pay more (receive less) than the quote
+/// moved by `slippage_bps`; opens the margin account and the board's position when missing.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn trade(
+    c: &mut Ctx,
+    k: &MarketKeys,
+    m: &Market,
+    w: &Wallet,
+    mut ixs: Vec<Instruction>,
+    series: &Series,
+    side: Side,
+    slippage_bps: u64,
+) -> Result<Value> {
+    let me = w.owner;
+    let (board, b) = board_for(c, k, series.expiry)?;
+    let margin = pda::margin(&k.market, &me);
+    if c.b.account(&margin)?.is_none() {
+        ixs.push(client::open_margin_account(k, &me));
+    }
+    let mut pairs = if c.b.account(&margin)?.is_some() { margin_pairs(c, k, &me)? } else { vec![] };
+    let position = pda::position(&board, &me);
+    if c.b.account(&position)?.is_none() {
+        ixs.push(client::open_position(k, &board, &me));
+        pairs.push((position, board));
+    }
+    let f = fill_now(c, m, &board, &b, series, side, &me)?;
+    let (i, kd) = (strike_index(&b, &series.strike)?, kind(series.kind));
+    let size = to_raw(&series.size, m.underlying_decimals, "size")?;
+    // (u128: no overflow whatever the fill; balances can move between reads on a cluster)
+    let fees = f.fee_protocol as u128 + f.fee_lp as u128;
+    let ix = match side {
+        Side::Buy => {
+            let most = (f.premium as u128 + fees) * (10_000 + slippage_bps as u128);
+            let most = u64::try_from(most.div_ceil(10_000)).unwrap_or(u64::MAX);
+            client::buy(k, &board, w, i, kd, size, most)
+        }
+        Side::Sell => {
+            let least = (f.premium as u128).saturating_sub(fees)
+                * 10_000u128.saturating_sub(slippage_bps as u128);
+            client::sell(k, &board, w, i, kd, size, (least / 10_000) as u64, &pairs)
+        }
+    };
+    ixs.push(ix);
+    let before = balance(c, &w.quote)?;
+    c.b.send(&ixs, &[])?;
+    let after = balance(c, &w.quote)?;
+    let qd = m.quote_decimals;
+    let mut out = fill_json(&f, qd);
+    out["paid"] = json!(units(before.saturating_sub(after), qd));
+    out["received"] = json!(units(after.saturating_sub(before), qd));
+    Ok(out)
+}
+
+/// The program's own fill of a trade now for `owner` (oracle read as a trade reads it; the
+/// owner's position in the series sets the lock charge).
+pub(crate) fn fill_now(
+    c: &mut Ctx,
+    m: &Market,
+    board: &Pubkey,
+    b: &Board,
+    series: &Series,
+    side: Side,
+    owner: &Pubkey,
+) -> Result<options_amm::math::fill::Fill> {
+    let px = price(c, m, OracleUse::Trade)?;
+    let now = c.b.now()?;
+    let i = strike_index(b, &series.strike)?;
+    let kd = kind(series.kind);
+    let size = to_raw(&series.size, m.underlying_decimals, "size")?;
+    let position = pda::position(board, owner);
+    let held = match c.b.account(&position)? {
+        Some(_) => load::<Position>(c, &position, "position")?.sizes[i as usize][kd as usize],
+        None => 0,
+    };
+    options_amm::book::fill::market_fill(m, b, i, kd, side, size, held, &px, now)
+        .map_err(|e| CliError::Input(format!("{e}")))
+}
+
+pub(crate) fn fill_json(f: &options_amm::math::fill::Fill, qd: u8) -> Value {
+    json!({
+        "premium": units(f.premium, qd),
+        "fee_protocol": units(f.fee_protocol, qd),
+        "fee_lp": units(f.fee_lp, qd),
+        "inventory_charge": fx(f.quote.inventory_charge),
+        "spread": fx(f.quote.spread),
+        "fee_lock": units(f.fee_lock, qd),
+        "mark": fx(f.greeks.price),
+        "delta": fx(f.greeks.delta),
+    })
+}
+
+pub(crate) fn trader_show(
+    c: &mut Ctx,
+    k: &MarketKeys,
+    m: &Market,
+    owner: &Pubkey,
+) -> Result<Value> {
+    let (qd, ud) = (m.quote_decimals, m.underlying_decimals);
+    let acc: MarginAccount = load(c, &pda::margin(&k.market, owner), "margin account")?;
+    let mut positions = vec![];
+    for p in &acc.positions[..acc.num_positions as usize] {
+        let pos: Position = load(c, p, "position")?;
+        let b: Board = load(c, &pos.board, "board")?;
+        for (i, st) in b.strikes[..b.num_strikes as usize].iter().enumerate() {
+            for kd in [CALL, PUT] {
+                let size = pos.sizes[i][kd as usize];
+                if size != 0 {
+                    positions.push(json!({
+                        "expiry": b.expiry_ts,
+                        "strike": fx(st.strike.get()),
+                        "kind": if kd == CALL { "call" } else { "put" },
+                        "size": units(size.unsigned_abs(), ud) * size.signum() as f64,
+                        "mark": fx(st.mark[kd as usize].get()),
+                    }));
+                }
+            }
+        }
+    }
+    // Health as the program judges it (the same function over the same accounts).
+    let health = match price(c, m, OracleUse::Margin) {
+        Ok(px) => {
+            let now = c.b.now()?;
+            let collateral = options_amm::book::margin::net_collateral_whole(&acc, qd)
+                .map_err(|e| e.to_string())?;
+            let mut levels = serde_json::Map::new();
+            for (name, level) in [("initial", Level::Initial), ("maintenance", Level::Maintenance)]
+            {
+                let mut total = options_amm::math::margin::MarginTotals::default();
+                for p in &acc.positions[..acc.num_positions as usize] {
+                    let pos: Position = load(c, p, "position")?;
+                    let b: Board = load(c, &pos.board, "board")?;
+                    let t = options_amm::book::margin::position_margin(
+                        m, &pos, &b, now, &px, level, false,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    total.add(t).map_err(|e| e.to_string())?;
+                }
+                let excess = total.excess(collateral).map_err(|e| e.to_string())?;
+                levels.insert(
+                    name.into(),
+                    json!({ "requirement": fx(total.requirement), "excess": fx(excess) }),
+                );
+            }
+            let liquidatable = levels["maintenance"]["excess"].as_f64().unwrap_or(0.0) < 0.0;
+            levels.insert("liquidatable".into(), json!(liquidatable));
+            Value::Object(levels)
+        }
+        Err(e) => json!(format!("unknown: {e}")),
+    };
+    Ok(json!({
+        "owner": owner.to_string(),
+        "collateral": units(acc.collateral, qd),
+        "open_series": acc.open_series,
+        "positions": positions,
+        "health": health,
+    }))
+}

@@ -124,7 +124,7 @@ impl Embedded {
                 accounts: BTreeMap::new(),
             },
         };
-        let mut pt = options_amm_tests::program_test();
+        let mut pt = options_amm_local::program_test();
         let mut known = std::collections::BTreeSet::new();
         for (k, a) in &world.accounts {
             let data = STANDARD.decode(&a.data).map_err(|e| format!("{k}: {e}"))?;
@@ -188,6 +188,21 @@ impl Embedded {
         self.slot += 1;
         let now = self.now;
         self.set_time(now)
+    }
+
+    /// Signs and pays from now on as `user`, given 100 SOL if it has none (the simulation acts
+    /// as each of its users in turn).
+    pub fn act_as(&mut self, user: &Keypair) {
+        let funded = self
+            .rt
+            .block_on(self.ctx.banks_client.get_balance(user.pubkey()))
+            .is_ok_and(|lamports| lamports > 0);
+        if !funded {
+            let a = Account::new(100_000_000_000, 0, &anchor_lang::system_program::ID);
+            self.ctx.set_account(&user.pubkey(), &AccountSharedData::from(a));
+            self.known.insert(user.pubkey());
+        }
+        self.user = user.insecure_clone();
     }
 
     /// Writes an account directly (oracle prices, mints: the local world's privileges).

@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Command::Quote(args) => {
             quote::run(&args, &mut std::io::stdout().lock()).map_err(CliError::Input)
         }
-        Command::Simulate(args) => run_simulation(&args).map_err(CliError::Input),
+        Command::Simulate(args) => run_simulation(&args),
         Command::Dev(w) => cli::run(&w.g, cli::Group::Dev(w.cmd)),
         Command::Market(w) => cli::run(&w.g, cli::Group::Market(w.cmd)),
         Command::Lp(w) => cli::run(&w.g, cli::Group::Lp(w.cmd)),
@@ -77,15 +77,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_simulation(args: &simulate::SimArgs) -> Result<(), String> {
+fn run_simulation(args: &simulate::SimArgs) -> Result<(), CliError> {
     // The embedded runtime logs every transaction at debug level unless told otherwise.
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "error");
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     // Natively, the program's `msg!` lines go straight to stdout; keep them out of the report.
     let quiet = stdio::Quiet::new();
-    let report = runtime.block_on(simulate::run(args));
+    let report = simulate::run(args);
     drop(quiet);
     let report = report?;
     if args.json {
@@ -94,7 +93,7 @@ fn run_simulation(args: &simulate::SimArgs) -> Result<(), String> {
         simulate::print_human(&report);
     }
     if report.invariant_violations > 0 {
-        return Err(format!("{} invariant violations", report.invariant_violations));
+        return Err(format!("{} invariant violations", report.invariant_violations).into());
     }
     Ok(())
 }

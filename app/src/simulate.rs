@@ -1,19 +1,28 @@
 //! `options-amm simulate`: a market driven through the real program in an embedded Solana
-//! runtime (solana-program-test's bank with this program and the real SPL Token program).
+//! runtime (solana-program-test's bank with this program and the real SPL Token program), every
+//! user acting through the CLI's own commands.
 //!
 //! An hourly oracle path (geometric Brownian motion with the scenario's drift and volatility;
-//! `crash` falls about 40% over three days with a volatility spike) is written into a Pyth price
-//! account each step; LPs deposit and withdraw; traders buy and sell calls and puts across two
-//! weekly boards; a keeper refreshes, rebalances, liquidates and settles expiries, listing a new
-//! board for each that expires. Every action is a real transaction; the solvency and
-//! conservation invariants are checked after every step, and any violation fails the run.
-//! The path's random numbers use f64 (client side only; the program runs no floats).
+//! `crash` falls about 40% over three days with a volatility spike) is published each step; LPs
+//! deposit and withdraw; traders buy and sell calls and puts across two boards; the keeper runs
+//! `keeper run`'s pass (refresh, settle, hedge, liquidate) and governance lists a new board for
+//! each that settles. The solvency and conservation invariants are checked after every step,
+//! and any violation fails the run. The path's random numbers use f64 (client side only; the
+//! program runs no floats).
 
+use crate::backend::{CliError, Embedded, Result};
+use crate::cli::{
+    self, lp::Tranche, trader::Kind, trader::Series, Ctx, Dev, Gov, Keeper, Lp, Trader,
+};
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token::spl_token;
 use clap::{Args, ValueEnum};
-use options_amm::state::{Market, CALL, JUNIOR, PUT, SENIOR};
+use options_amm::client::MarketKeys;
+use options_amm::state::Market;
+use options_amm_local::T0;
 use options_amm_pricing::Fx;
-use options_amm_tests::{ix, pyth, Env, Lp, Trading, CONTRACT, START_CONF, T0, USDC};
 use serde::Serialize;
+use serde_json::Value;
 use solana_sdk::signature::{Keypair, Signer};
 use std::path::PathBuf;
 
@@ -54,6 +63,8 @@ pub struct Report {
     pub days: u32,
     pub seed: u64,
     pub steps: u64,
+    /// User commands run (each the CLI's own command: one or more transactions), and of
+    /// them refused by name (by the program, or by the client's own fill before sending).
     pub transactions: u64,
     pub refused: u64,
     pub trades: u64,
@@ -121,8 +132,12 @@ fn regime(s: Scenario, day: f64) -> (f64, f64) {
     }
 }
 
-fn strikes_around(spot: f64) -> Vec<(u64, u64)> {
-    [0.8, 0.9, 1.0, 1.1, 1.25].iter().map(|m| (((spot * m).round() as u64).max(1), 80)).collect()
+/// Strikes around spot, each at 80% base vol, as `gov create-board --strike` takes them.
+fn strikes_around(spot: f64) -> Vec<String> {
+    [0.8, 0.9, 1.0, 1.1, 1.25]
+        .iter()
+        .map(|m| format!("{}:80", ((spot * m).round() as u64).max(1)))
+        .collect()
 }
 
 fn whole(raw: u64, decimals: u32) -> f64 {
@@ -135,289 +150,274 @@ fn tranche_navs(m: &Market, price: f64) -> TrancheNav {
     TrancheNav { senior: whole(v.senior, 6), junior: whole(v.junior, 6) }
 }
 
+/// A decimal the CLI parses back exactly (strikes are whole, sizes halves).
+fn dec(v: f64) -> String {
+    format!("{v}")
+}
+
+/// The simulation: every user acts through the CLI's own commands (`trader buy`, `lp deposit`,
+/// `keeper run`'s pass, `gov create-board`, `dev` for the oracle and the clock) against one
+/// embedded world, so the keeper strategy is the one `keeper run` uses.
 struct Sim {
-    env: Env,
+    c: Ctx,
     rng: Rng,
-    traders: Vec<Lp>,
-    lps: Vec<Lp>,
+    /// The keeper; also the governance authority that lists boards and the fee payer.
     keeper: Keypair,
-    keeper_underlying: solana_sdk::pubkey::Pubkey,
-    keeper_quote: solana_sdk::pubkey::Pubkey,
-    /// (board, expiry)
-    boards: Vec<(solana_sdk::pubkey::Pubkey, i64)>,
+    traders: Vec<Keypair>,
+    lps: Vec<Keypair>,
+    keys: MarketKeys,
     price: f64,
     report: Report,
     series: Vec<(f64, f64, f64, f64, f64, f64)>, // day, price, senior, junior, delta, options-only delta
     delta_before: Vec<f64>,
     delta_after: Vec<f64>,
-    tracked_quote: Vec<solana_sdk::pubkey::Pubkey>,
+    /// Every quote account in the world (wallets and the vault): their sum never changes.
+    tracked_quote: Vec<Pubkey>,
     quote_total: u128,
 }
 
 impl Sim {
-    async fn send(
-        &mut self,
-        ixs: Vec<solana_sdk::instruction::Instruction>,
-        signers: &[&Keypair],
-    ) -> bool {
+    /// Runs one user command as `who`; a refusal is counted, not fatal.
+    fn act(&mut self, who: &Keypair, f: impl FnOnce(&mut Ctx) -> Result<Value>) -> Option<Value> {
+        self.c.world().ok()?.act_as(who);
         self.report.transactions += 1;
-        let ok = self.env.send(&ixs, signers).await.is_ok();
-        if !ok {
-            self.report.refused += 1;
+        let r = f(&mut self.c);
+        let keeper = self.keeper.insecure_clone();
+        if let Ok(e) = self.c.world() {
+            e.act_as(&keeper);
         }
-        ok
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if std::env::var_os("SIM_DEBUG").is_some() {
+                    eprintln!("refused: {e}");
+                }
+                self.report.refused += 1;
+                None
+            }
+        }
     }
 
-    fn oracle_price(&self) -> i64 {
-        (self.price * 1e8).round() as i64
+    fn market(&mut self) -> Result<Market> {
+        cli::chain::load(&mut self.c, &self.keys.market, "market")
     }
 
-    async fn publish(&mut self, publish_time: i64, prev: i64) {
-        let q = pyth::Quote {
-            price: self.oracle_price(),
-            conf: START_CONF,
-            publish_time,
-            prev_publish_time: Some(prev),
-            ..pyth::Quote::default()
-        };
-        self.env.set_oracle(&q);
+    fn publish(&mut self, at: i64) -> Result<()> {
+        let (oracle, price) = (self.keys.oracle, Fx::from_num(self.price));
+        let e = self.c.world()?;
+        cli::dev::publish(e, oracle, price, Fx::from_num(0.05), at)
     }
 
-    async fn list_board(&mut self, expiry: i64) {
-        let authority = self.env.authority.insecure_clone();
+    fn list_board(&mut self, expiry: i64) {
         let strikes = strikes_around(self.price);
-        let i = ix::create_board(&self.env, expiry, &strikes);
-        if !self.send(vec![i], &[&authority]).await {
-            return;
-        }
-        let board = ix::board_pda(&self.env.market, expiry);
-        self.env.boards.push(board);
-        self.boards.push((board, expiry));
-        let i = ix::refresh_board(&self.env, &board);
-        self.send(vec![i], &[]).await;
-        for t in 0..self.traders.len() {
-            let trader = Lp {
-                key: self.traders[t].key.insecure_clone(),
-                quote: self.traders[t].quote,
-                shares: self.traders[t].shares,
-            };
-            self.env.open_position(&board, &trader).await;
-        }
+        let keeper = self.keeper.insecure_clone();
+        self.act(&keeper, |c| cli::gov::gov(c, Gov::CreateBoard { expiry, strikes }));
+    }
+
+    /// Unsettled, unexpired boards: (key, expiry, strikes).
+    fn open_boards(&mut self, now: i64) -> Result<Vec<(i64, Vec<f64>)>> {
+        let boards = cli::chain::boards(&mut self.c, &self.keys.market)?;
+        Ok(boards
+            .into_iter()
+            .filter(|(_, b)| b.is_active() && now < b.expiry_ts)
+            .map(|(_, b)| {
+                let n = b.num_strikes as usize;
+                (b.expiry_ts, b.strikes[..n].iter().map(|s| s.strike.get().to_num()).collect())
+            })
+            .collect())
     }
 
     /// Value per share of each tranche (quote units per whole share).
-    async fn share_prices(&mut self) -> TrancheNav {
-        let m = self.env.market_state().await;
+    fn share_prices(&mut self) -> Result<TrancheNav> {
+        let m = self.market()?;
         let navs = tranche_navs(&m, self.price);
-        let (s0, s1) = (self.env.share_mints[0], self.env.share_mints[1]);
+        let (s0, s1) = (m.tranches[0].share_mint, m.tranches[1].share_mint);
         let per =
             |value: f64, supply: u64| if supply == 0 { 0.0 } else { value / whole(supply, 9) };
-        let senior = per(navs.senior, self.env.supply(&s0).await);
-        let junior = per(navs.junior, self.env.supply(&s1).await);
-        TrancheNav { senior, junior }
+        let senior = per(navs.senior, cli::chain::supply(&mut self.c, &s0)?);
+        let junior = per(navs.junior, cli::chain::supply(&mut self.c, &s1)?);
+        Ok(TrancheNav { senior, junior })
     }
 
-    async fn check(&mut self) {
-        let m = self.env.market_state().await;
-        let vault = self.env.balance(&self.env.quote_vault.clone()).await;
-        let uvault = self.env.balance(&self.env.underlying_vault.clone()).await;
+    fn quote_in_world(&mut self) -> Result<u128> {
         let mut total = 0u128;
         for a in self.tracked_quote.clone() {
-            total += self.env.balance(&a).await as u128;
+            total += cli::chain::balance(&mut self.c, &a)? as u128;
         }
+        Ok(total)
+    }
+
+    fn check(&mut self) -> Result<()> {
+        let m = self.market()?;
+        let vault = cli::chain::balance(&mut self.c, &self.keys.quote_vault)?;
+        let uvault = cli::chain::balance(&mut self.c, &self.keys.underlying_vault)?;
+        let total = self.quote_in_world()?;
         let ok = m.quote_books().map(|b| b == vault).unwrap_or(false)
             && uvault == m.lp_underlying
             && m.locked_quote <= m.lp_quote
             && total == self.quote_total;
         if !ok {
             self.report.invariant_violations += 1;
-            eprintln!("invariant violated at t={}: vault {vault} books {:?} underlying {uvault}/{} locked {}/{} total {total}/{}",
-                self.env.now, m.quote_books().ok(), m.lp_underlying, m.locked_quote, m.lp_quote, self.quote_total);
+            eprintln!("invariant violated: vault {vault} books {:?} underlying {uvault}/{} locked {}/{} total {total}/{}",
+                m.quote_books().ok(), m.lp_underlying, m.locked_quote, m.lp_quote, self.quote_total);
         }
+        Ok(())
     }
 
-    async fn step(&mut self, step: u64, scenario: Scenario) {
+    /// The keeper's pass, exactly as `keeper run` makes it; what it did goes into the report.
+    fn keeper_pass(&mut self) -> Result<()> {
+        let before = self.market()?.net_delta.get().to_num::<f64>();
+        self.c.world()?.act_as(&self.keeper.insecure_clone());
+        let pass =
+            cli::keeper::keeper_pass(&mut self.c, &Keeper::Run { interval: 0, iterations: 1 })?;
+        let count = |key: &str| -> (u64, u64) {
+            let list = pass[key].as_array().cloned().unwrap_or_default();
+            let ok = list.iter().filter(|v| v["result"] == "ok").count() as u64;
+            if std::env::var_os("SIM_DEBUG").is_some() {
+                for v in list.iter().filter(|v| v["result"] != "ok") {
+                    eprintln!("keeper {key} {}", v["result"]);
+                }
+            }
+            (ok, list.len() as u64 - ok)
+        };
+        let mut settled = 0;
+        for key in ["refresh", "settle_board", "settle_position", "rebalance", "liquidate"] {
+            let (ok, refused) = count(key);
+            self.report.transactions += ok + refused;
+            self.report.refused += refused;
+            match key {
+                "settle_board" => settled = ok,
+                "rebalance" if ok > 0 => {
+                    self.report.rebalances += ok;
+                    self.delta_before.push(before.abs());
+                    let after = self.market()?.net_delta.get().to_num::<f64>();
+                    self.delta_after.push(after.abs());
+                }
+                "liquidate" => self.report.liquidations += ok,
+                _ => {}
+            }
+        }
+        self.report.settlements += settled;
+        Ok(())
+    }
+
+    fn step(&mut self, step: u64, scenario: Scenario) -> Result<()> {
         let now = T0 + (step as i64 + 1) * HOUR;
         let day = (now - T0) as f64 / DAY as f64;
         let (mu, sigma) = regime(scenario, day);
         let dt = 1.0 / YEAR_HOURS;
         self.price *=
             ((mu - 0.5 * sigma * sigma) * dt + sigma * dt.sqrt() * self.rng.normal()).exp();
-        self.env.set_time(now).await;
-        self.publish(now, now - HOUR).await;
+        self.c.world()?.set_time(now)?;
+        self.publish(now)?;
 
-        // Expiries: settle, then list a board two weeks out.
-        let expired: Vec<_> = self.boards.iter().copied().filter(|(_, e)| *e <= now).collect();
-        for (board, expiry) in expired {
-            self.publish(now.max(expiry), expiry - 1).await;
-            if self.send(vec![ix::settle_board(&self.env, &board)], &[]).await {
-                self.report.settlements += 1;
-                for t in 0..self.traders.len() {
-                    let i = ix::settle_position(&self.env, &board, &self.traders[t]);
-                    self.send(vec![i], &[]).await;
-                    let owner = self.traders[t].pubkey();
-                    self.env.sync_positions(&owner).await;
-                }
-                self.env.boards.retain(|b| *b != board);
-                self.boards.retain(|(b, _)| *b != board);
-                self.list_board(now + 14 * DAY).await;
-            }
-            self.publish(now, now - HOUR).await;
+        // Keeper: refresh, settle expiries and their positions, hedge, liquidate; a board
+        // listed two weeks out for each that settled.
+        let settled = self.report.settlements;
+        self.keeper_pass()?;
+        for _ in settled..self.report.settlements {
+            self.list_board(now + 14 * DAY);
         }
-
-        // Keeper: refresh every board.
-        for (board, _) in self.boards.clone() {
-            let i = ix::refresh_board(&self.env, &board);
-            self.send(vec![i], &[]).await;
+        if self.report.settlements > settled {
+            // The new board is priced by a refresh before anyone trades it.
+            let keeper = self.keeper.insecure_clone();
+            self.act(&keeper, |c| cli::keeper::keeper_pass(c, &Keeper::Refresh));
         }
 
         // Traders: random and directional flow.
+        let boards = self.open_boards(now)?;
         for t in 0..self.traders.len() {
-            if self.rng.below(100) >= 35 || self.boards.is_empty() {
+            if self.rng.below(100) >= 35 || boards.is_empty() {
                 continue;
             }
-            let (board, _) = self.boards[self.rng.below(self.boards.len() as u64) as usize];
-            let strike = self.rng.below(5) as u8;
+            let (expiry, strikes) = &boards[self.rng.below(boards.len() as u64) as usize];
+            let strike = strikes[self.rng.below(strikes.len() as u64) as usize];
             let bullish = matches!(scenario, Scenario::Rally) && t % 2 == 0;
-            let kind = if bullish || self.rng.below(2) == 0 { CALL } else { PUT };
-            let size = (1 + self.rng.below(8)) * CONTRACT / 2;
-            let trader = &self.traders[t];
-            let i = if self.rng.below(100) < 60 {
-                ix::buy(&self.env, &board, trader, strike, kind, size, u64::MAX)
+            let kind = if bullish || self.rng.below(2) == 0 { Kind::Call } else { Kind::Put };
+            let size = (1 + self.rng.below(8)) as f64 / 2.0;
+            let series =
+                Series { expiry: Some(*expiry), strike: dec(strike), kind, size: dec(size) };
+            let cmd = if self.rng.below(100) < 60 {
+                Trader::Buy { series, slippage_bps: 50 }
             } else {
-                ix::sell(&self.env, &board, trader, strike, kind, size, 0)
+                Trader::Sell { series, slippage_bps: 50 }
             };
-            let key = trader.key.insecure_clone();
-            if self.send(vec![i], &[&key]).await {
+            let who = self.traders[t].insecure_clone();
+            if self.act(&who, |c| cli::trader::trader(c, cmd)).is_some() {
                 self.report.trades += 1;
             }
         }
 
         // LPs.
         let r = self.rng.below(100);
-        if r < 3 {
-            let lp = self.rng.below(self.lps.len() as u64) as usize;
-            let tranche = if self.rng.below(2) == 0 { SENIOR } else { JUNIOR };
-            let amount = (1 + self.rng.below(20)) * 1_000 * USDC;
-            let i = ix::deposit(&self.env, &self.lps[lp], tranche, amount, 0);
-            let key = self.lps[lp].key.insecure_clone();
-            if self.send(vec![i], &[&key]).await {
-                self.report.lp_deposits += 1;
-            }
-        } else if r < 5 {
-            let lp = self.rng.below(self.lps.len() as u64) as usize;
-            let tranche = if self.rng.below(2) == 0 { SENIOR } else { JUNIOR };
-            let held = self.env.balance(&self.lps[lp].shares[tranche as usize]).await;
-            let i = ix::withdraw(&self.env, &self.lps[lp], tranche, held / 10, 0);
-            let key = self.lps[lp].key.insecure_clone();
-            if held > 0 && self.send(vec![i], &[&key]).await {
-                self.report.lp_withdrawals += 1;
-            }
-        }
-
-        // Keeper: rebalance when outside the band, toward half the band.
-        let m = self.env.market_state().await;
-        let delta = m.net_delta.get().to_num::<f64>();
-        let band = m.params.hedge.delta_band_micro as f64 / 1e6;
-        if delta.abs() > band {
-            let size = ((delta.abs() - band / 2.0) * CONTRACT as f64) as u64;
-            let size = size.min(m.params.hedge.max_rebalance_size);
-            let limit = if delta < 0.0 { 0 } else { u64::MAX };
-            let i = ix::rebalance(
-                &self.env,
-                &self.keeper.pubkey(),
-                &self.keeper_underlying,
-                &self.keeper_quote,
-                size,
-                limit,
-            );
-            let key = self.keeper.insecure_clone();
-            if self.send(vec![i], &[&key]).await {
-                self.report.rebalances += 1;
-                self.delta_before.push(delta.abs());
-                let after = self.env.market_state().await.net_delta.get().to_num::<f64>();
-                self.delta_after.push(after.abs());
+        if r < 5 {
+            let who = self.lps[self.rng.below(self.lps.len() as u64) as usize].insecure_clone();
+            let tranche = if self.rng.below(2) == 0 { Tranche::Senior } else { Tranche::Junior };
+            if r < 3 {
+                let amount = dec(((1 + self.rng.below(20)) * 1_000) as f64);
+                let cmd = Lp::Deposit { tranche, amount, min_shares: 0 };
+                if self.act(&who, |c| cli::lp::lp(c, cmd)).is_some() {
+                    self.report.lp_deposits += 1;
+                }
+            } else {
+                let m = self.market()?;
+                let mint = m.tranches[tranche.index() as usize].share_mint;
+                let held = cli::chain::balance(
+                    &mut self.c,
+                    &cli::chain::ata(&who.pubkey(), &mint, &spl_token::ID),
+                )
+                .unwrap_or(0);
+                let cmd = Lp::Withdraw {
+                    tranche,
+                    shares: (held / 10).to_string(),
+                    min_amount: "0".into(),
+                };
+                if held > 0 && self.act(&who, |c| cli::lp::lp(c, cmd)).is_some() {
+                    self.report.lp_withdrawals += 1;
+                }
             }
         }
 
-        // Keeper: liquidation sweeps every six hours (refused, by name, for healthy accounts).
-        if step.is_multiple_of(6) {
-            self.liquidation_sweep().await;
-        }
-
-        self.check().await;
-        let m = self.env.market_state().await;
+        self.check()?;
+        let m = self.market()?;
         let navs = tranche_navs(&m, self.price);
         let delta = m.net_delta.get().to_num::<f64>();
         let hedge = whole(m.lp_underlying, 9);
         self.series.push((day, self.price, navs.senior, navs.junior, delta, delta - hedge));
-    }
-
-    async fn liquidation_sweep(&mut self) {
-        let liquidator = Lp {
-            key: self.keeper.insecure_clone(),
-            quote: self.keeper_quote,
-            shares: self.traders[0].shares,
-        };
-        for t in 0..self.traders.len() {
-            let owner = self.traders[t].pubkey();
-            for (board, _) in self.boards.clone() {
-                let p = ix::position_pda(&board, &owner);
-                let Some(acc) = self.env.account(&p).await else { continue };
-                let pos: options_amm::state::Position = bytemuck::pod_read_unaligned(
-                    &acc.data[8..8 + std::mem::size_of::<options_amm::state::Position>()],
-                );
-                for (s, sizes) in pos.sizes.iter().enumerate() {
-                    for kind in [CALL, PUT] {
-                        let q = sizes[kind as usize];
-                        if q < 0 {
-                            let i = ix::liquidate(
-                                &self.env,
-                                &board,
-                                &owner,
-                                &liquidator,
-                                s as u8,
-                                kind,
-                                q.unsigned_abs().div_ceil(2),
-                            );
-                            let key = self.keeper.insecure_clone();
-                            if self.send(vec![i], &[&key]).await {
-                                self.report.liquidations += 1;
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        Ok(())
     }
 }
 
-pub async fn run(args: &SimArgs) -> Result<Report, String> {
+pub fn run(args: &SimArgs) -> Result<Report> {
     let started = std::time::Instant::now();
-    let t = Trading::new().await;
-    let Trading { mut env, board, trader, lp } = t;
+    let dir =
+        std::env::temp_dir().join(format!("options-amm-sim-{}-{}", std::process::id(), args.seed));
+    let _ = std::fs::remove_dir_all(&dir);
     let keeper = Keypair::new();
-    let (u, q) = (env.underlying_mint, env.quote_mint);
-    let keeper_underlying = env.token_account(&u, &keeper.pubkey()).await;
-    let keeper_quote = env.token_account(&q, &keeper.pubkey()).await;
-    env.mint_to(&u, &keeper_underlying, 100_000 * CONTRACT).await;
-    env.mint_to(&q, &keeper_quote, 10_000_000 * USDC).await;
-    let mut traders = vec![trader];
-    for _ in 0..4 {
-        traders.push(Trading::trader_on(&mut env, &board).await);
-    }
-    let lps = vec![lp, env.lp(300_000 * USDC).await];
-    let mut tracked_quote: Vec<_> = traders.iter().chain(&lps).map(|p| p.quote).collect();
-    tracked_quote.extend([keeper_quote, env.quote_vault]);
+    let mut world = Embedded::open(&dir, keeper.insecure_clone())?;
+    world.set_time(T0)?;
+    let mut c = Ctx::local(world, dir.clone());
+    // The market, its mints and oracle, and a first board two weeks out (`dev init`).
+    cli::dev::dev(&mut c, Dev::Init { price: "150".into(), days: 14 })?;
+    let (k, _) = cli::chain::market(&mut c)?;
+    let fund = |c: &mut Ctx, to: &Keypair, quote: u64, underlying: u64| {
+        let cmd = Dev::Fund {
+            to: Some(to.pubkey()),
+            quote: quote.to_string(),
+            underlying: underlying.to_string(),
+        };
+        cli::dev::dev(c, cmd).map(drop)
+    };
+    fund(&mut c, &keeper, 10_000_000, 100_000)?;
+    let traders: Vec<Keypair> = (0..5).map(|_| Keypair::new()).collect();
+    let lps: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let mut sim = Sim {
-        env,
+        c,
         rng: Rng(args.seed),
-        traders,
-        lps,
-        keeper,
-        keeper_underlying,
-        keeper_quote,
-        boards: vec![(board, options_amm_tests::EXPIRY)],
+        keeper: keeper.insecure_clone(),
+        traders: traders.iter().map(|t| t.insecure_clone()).collect(),
+        lps: lps.iter().map(|t| t.insecure_clone()).collect(),
+        keys: k,
         price: 150.0,
         report: Report {
             scenario: Some(args.scenario),
@@ -428,19 +428,41 @@ pub async fn run(args: &SimArgs) -> Result<Report, String> {
         series: Vec::new(),
         delta_before: Vec::new(),
         delta_after: Vec::new(),
-        tracked_quote,
+        tracked_quote: Vec::new(),
         quote_total: 0,
     };
-    let mut total = 0u128;
-    for a in sim.tracked_quote.clone() {
-        total += sim.env.balance(&a).await as u128;
+    // LPs: 500k senior and 200k junior, then a second LP with 300k to come.
+    fund(&mut sim.c, &lps[0], 1_000_000, 0)?;
+    fund(&mut sim.c, &lps[1], 300_000, 0)?;
+    for (tranche, amount) in [(Tranche::Senior, "500000"), (Tranche::Junior, "200000")] {
+        let cmd = Lp::Deposit { tranche, amount: amount.into(), min_shares: 0 };
+        sim.act(&lps[0], |c| cli::lp::lp(c, cmd)).ok_or("the first LP deposit was refused")?;
     }
-    sim.quote_total = total;
-    // A second, one-week board (the first lists two weeks out).
-    sim.list_board(T0 + 7 * DAY).await;
-    let m0 = sim.env.market_state().await;
+    // Traders: 120k in the wallet, 20k of it as margin collateral.
+    for t in &traders {
+        fund(&mut sim.c, t, 120_000, 0)?;
+        let cmd = Trader::DepositCollateral { amount: "20000".into() };
+        sim.act(t, |c| {
+            cli::trader::trader(c, Trader::OpenAccount)?;
+            cli::trader::trader(c, cmd)
+        })
+        .ok_or("a trader's collateral deposit was refused")?;
+    }
+    let wallets = traders.iter().chain(&lps).chain([&keeper]);
+    sim.tracked_quote = wallets
+        .map(|w| cli::chain::ata(&w.pubkey(), &sim.keys.quote_mint, &spl_token::ID))
+        .chain([sim.keys.quote_vault])
+        .collect();
+    sim.quote_total = sim.quote_in_world()?;
+    // A second, one-week board.
+    sim.list_board(T0 + 7 * DAY);
+    let keeper_c = keeper.insecure_clone();
+    sim.act(&keeper_c, |c| cli::keeper::keeper_pass(c, &Keeper::Refresh));
+    let m0 = sim.market()?;
     sim.report.initial_nav = tranche_navs(&m0, sim.price);
-    let initial_share = sim.share_prices().await;
+    let initial_share = sim.share_prices()?;
+    // Setup transactions are not part of the run's figures.
+    (sim.report.transactions, sim.report.refused) = (0, 0);
 
     let steps = args.days as u64 * 24;
     let bar = if steps > 48 && !args.json {
@@ -453,7 +475,7 @@ pub async fn run(args: &SimArgs) -> Result<Report, String> {
         None
     };
     for s in 0..steps {
-        sim.step(s, args.scenario).await;
+        sim.step(s, args.scenario)?;
         if let Some(b) = &bar {
             b.inc(1);
             b.set_message(format!("spot {:.2}", sim.price));
@@ -463,8 +485,8 @@ pub async fn run(args: &SimArgs) -> Result<Report, String> {
         b.finish_and_clear();
     }
 
-    let m = sim.env.market_state().await;
-    let final_share = sim.share_prices().await;
+    let m = sim.market()?;
+    let final_share = sim.share_prices()?;
     let r = &mut sim.report;
     r.steps = steps;
     r.final_price = sim.price;
@@ -478,16 +500,19 @@ pub async fn run(args: &SimArgs) -> Result<Report, String> {
     r.net_delta_before_after_rebalance = [mean(&sim.delta_before), mean(&sim.delta_after)];
     r.fees = Fees { protocol: whole(m.protocol_fees, 6), lp: whole(m.lp_fees, 6) };
     r.transactions_per_second = r.transactions as f64 / started.elapsed().as_secs_f64();
-    if let Some(dir) = &args.out {
-        charts(dir, &sim.series).map_err(|e| format!("charts: {e}"))?;
+    if let Some(out) = &args.out {
+        charts(out, &sim.series).map_err(|e| CliError::Input(format!("charts: {e}")))?;
     }
-    Ok(std::mem::take(&mut sim.report))
+    let report = std::mem::take(&mut sim.report);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(report)
 }
 
 fn charts(
     dir: &std::path::Path,
     series: &[(f64, f64, f64, f64, f64, f64)],
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
     use plotters::prelude::*;
     std::fs::create_dir_all(dir)?;
     let days = series.last().map(|s| s.0).unwrap_or(1.0).max(1.0);
@@ -495,7 +520,7 @@ fn charts(
     let plot = |file: &str,
                 title: &str,
                 lines: &[(&str, Pick, RGBColor)]|
-     -> Result<(), Box<dyn std::error::Error>> {
+     -> std::result::Result<(), Box<dyn std::error::Error>> {
         let path = dir.join(file);
         let root = SVGBackend::new(&path, (900, 420)).into_drawing_area();
         root.fill(&WHITE)?;

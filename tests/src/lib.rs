@@ -4,16 +4,14 @@
 #![allow(deprecated)] // solana-program-test marks its API "Agave Unstable"
 
 pub mod ix;
-pub mod pyth;
 
-use anchor_lang::solana_program::{
-    account_info::AccountInfo, entrypoint::ProgramResult, program_pack::Pack, pubkey::Pubkey,
-    system_instruction,
-};
+pub use options_amm_local::{program_test, pyth, PRICE_EXPO, START_CONF, START_PRICE, T0};
+
+use anchor_lang::solana_program::{program_pack::Pack, pubkey::Pubkey, system_instruction};
 use anchor_lang::AccountDeserialize;
 use anchor_spl::{token::spl_token, token_2022::spl_token_2022};
 use options_amm::state::{Market, ORACLE_PYTH_LEGACY, ORACLE_PYTH_PULL};
-use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_program_test::ProgramTestContext;
 use solana_sdk::{
     account::{Account, AccountSharedData},
     clock::Clock,
@@ -21,36 +19,6 @@ use solana_sdk::{
     signature::{Keypair, Signer},
     transaction::{Transaction, TransactionError},
 };
-
-/// Anchor's generated `entry` ties all three arguments to the accounts' own lifetime `'info`,
-/// while `processor!` hands shorter-lived borrows: leak copies of the program id, the account
-/// slice and the data (an `AccountInfo` clone shares its lamports and data with the original,
-/// so the program's writes land). Tests are short processes; the leak is bounded.
-fn process(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
-    let program_id = Box::leak(Box::new(*program_id));
-    let accounts = Box::leak(accounts.to_vec().into_boxed_slice());
-    let data = Box::leak(data.to_vec().into_boxed_slice());
-    options_amm::entry(program_id, accounts, data)
-}
-
-/// A ProgramTest with the options-amm program (native) and the SPL Token programs. The
-/// runtime's DEBUG log (every instruction's log lines, hundreds of thousands in a test run) is
-/// off unless `OPTIONS_AMM_LOG` is set: solana-program-test turns it on each time it starts.
-pub fn program_test() -> ProgramTest {
-    let mut pt = ProgramTest::new("options_amm", options_amm::ID, processor!(process));
-    pt.prefer_bpf(false);
-    if std::env::var_os("OPTIONS_AMM_LOG").is_none() {
-        log::set_max_level(log::LevelFilter::Error);
-    }
-    pt
-}
-
-/// Unix time the tests start at.
-pub const T0: i64 = 1_800_000_000;
-/// Oracle price the tests start at: 150 quote per underlying, with 8 decimals of exponent.
-pub const PRICE_EXPO: i32 = -8;
-pub const START_PRICE: i64 = 150 * 100_000_000;
-pub const START_CONF: u64 = 5_000_000; // 0.05
 
 /// The program's error code number for a named error.
 pub fn program_error(e: options_amm::error::OptionsAmmError) -> u32 {

@@ -65,7 +65,7 @@ pub(crate) fn publish(
         }
         None => None,
     };
-    let q = options_amm_tests::pyth::Quote {
+    let q = options_amm_local::pyth::Quote {
         price: (price * 100_000_000).round().to_num(),
         conf: (conf * 100_000_000).round().to_num(),
         expo: -8,
@@ -75,8 +75,8 @@ pub(crate) fn publish(
     };
     e.put(
         oracle,
-        options_amm_tests::pyth::ORACLE_PROGRAM,
-        options_amm_tests::pyth::legacy_price_account(&q),
+        options_amm_local::pyth::ORACLE_PROGRAM,
+        options_amm_local::pyth::legacy_price_account(&q),
     );
     Ok(())
 }

@@ -87,12 +87,14 @@ pub(crate) fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
         let m: Market = load(c, &k.market, "market")?;
         let band = Fx::from_num(m.params.hedge.delta_band_micro) / 1_000_000;
         let delta = m.net_delta.get();
-        if delta.abs() > band {
+        if delta.abs() > band && !(delta > 0 && m.lp_underlying == 0) {
             // Back to the band's edge, at most the largest rebalance.
             let units_fx = delta.abs() - band;
             let raw = (units_fx * Fx::from_num(10u64.pow(m.underlying_decimals as u32)))
                 .to_num::<u64>()
                 .min(m.params.hedge.max_rebalance_size);
+            // A long vault sells underlying it holds; it never goes short the underlying.
+            let raw = if delta > 0 { raw.min(m.lp_underlying) } else { raw };
             let ku = ata(&me, &k.underlying_mint, &k.underlying_token_program);
             let kq = ata(&me, &k.quote_mint, &k.quote_token_program);
             let boards = active(c, &k.market)?;

@@ -17,7 +17,7 @@ pub enum Tranche {
 }
 
 impl Tranche {
-    fn index(self) -> options_amm::Tranche {
+    pub(crate) fn index(self) -> options_amm::Tranche {
         match self {
             Tranche::Senior => SENIOR,
             Tranche::Junior => JUNIOR,

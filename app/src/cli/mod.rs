@@ -6,13 +6,13 @@
 //! Split by caller as the program is: `chain` reads accounts and builds the common pieces,
 //! then one module per user group.
 
-mod chain;
-mod dev;
-mod gov;
-mod keeper;
-mod lp;
-mod market;
-mod trader;
+pub(crate) mod chain;
+pub(crate) mod dev;
+pub(crate) mod gov;
+pub(crate) mod keeper;
+pub(crate) mod lp;
+pub(crate) mod market;
+pub(crate) mod trader;
 
 use crate::backend::{self, Backend, Embedded, Result, Rpc};
 use crate::error::CliError;
@@ -76,9 +76,23 @@ pub enum Group {
 }
 
 /// A command's context: the backend and the market it acts on.
-struct Ctx {
-    b: Box<dyn Backend>,
-    g: Global,
+pub(crate) struct Ctx {
+    pub(crate) b: Box<dyn Backend>,
+    pub(crate) g: Global,
+}
+
+impl Ctx {
+    /// Commands against a local world already open (the simulation drives every user's
+    /// commands through one), with the market recorded in `state`.
+    pub(crate) fn local(e: Embedded, state: PathBuf) -> Ctx {
+        let g = Global { url: None, keypair: None, state, market: None, json: true };
+        Ctx { b: Box::new(e), g }
+    }
+
+    /// The local world (the simulation's and `dev` commands' privileges).
+    pub(crate) fn world(&mut self) -> Result<&mut Embedded> {
+        self.b.embedded().ok_or_else(|| "this needs the embedded world (no --url)".into())
+    }
 }
 
 fn home_keypair() -> PathBuf {

@@ -24,15 +24,15 @@ pub enum Kind {
 pub struct Series {
     /// Board expiry (unix seconds); default: the nearest unsettled board.
     #[arg(long)]
-    expiry: Option<i64>,
+    pub(crate) expiry: Option<i64>,
     /// Strike, quote per underlying.
     #[arg(long)]
-    strike: String,
+    pub(crate) strike: String,
     #[arg(long, value_enum)]
-    kind: Kind,
+    pub(crate) kind: Kind,
     /// Contracts (whole underlying units, decimals allowed).
     #[arg(long)]
-    size: String,
+    pub(crate) size: String,
 }
 
 #[derive(Subcommand)]

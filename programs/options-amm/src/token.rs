@@ -2,7 +2,7 @@
 //! vault balances with the books after every transfer.
 
 use crate::error::OptionsAmmError;
-use crate::math::safe::sub;
+use crate::math::safe::SafeMath;
 use crate::state::Market;
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022;
@@ -92,7 +92,7 @@ pub fn pay_from_quote_vault<'info>(
     }
     vault.reload()?;
     let m = market.load()?;
-    reconcile(vault.amount, sub(before, amount)?, m.quote_books()?)?;
+    reconcile(vault.amount, before.safe_sub(amount)?, m.quote_books()?)?;
     m.invariant()
 }
 

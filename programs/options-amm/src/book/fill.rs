@@ -4,6 +4,7 @@
 use crate::error::OptionsAmmError;
 use crate::math::fill::paid_by_trader;
 use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, FillInputs};
+use crate::math::safe::SafeMath;
 use crate::math::safe::{add_signed, long};
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::OraclePrice;
@@ -152,9 +153,9 @@ pub fn apply_fill(
     let signed = i64::try_from(size).map_err(|_| OptionsAmmError::MathOverflow)?;
     let signed = if side == Side::Buy { signed } else { -signed };
     let old_t = pos.sizes[i][k];
-    let new_t = old_t.checked_add(signed).ok_or(OptionsAmmError::MathOverflow)?;
+    let new_t = old_t.safe_add(signed)?;
     let old_v = b.strikes[i].vault_position[k];
-    let new_v = old_v.checked_sub(signed).ok_or(OptionsAmmError::MathOverflow)?;
+    let new_v = old_v.safe_sub(signed)?;
     let strike = b.strikes[i].strike.get();
     let old_oi = b.strikes[i].open_interest[k];
     let new_oi = add_signed(old_oi, long(new_t) as i128 - long(old_t) as i128)?;
@@ -163,7 +164,7 @@ pub fn apply_fill(
     m.locked_quote = add_signed(m.locked_quote, lock_change)?;
 
     let dpos = signed_whole(-signed, ud)?;
-    let times = |g: Fx| dpos.checked_mul(g).ok_or(OptionsAmmError::MathOverflow);
+    let times = |g: Fx| dpos.safe_mul(g);
     // Greeks at the trade (the potential charged for exactly this move); value at the board's
     // cached mark, so the board's value stays its positions at its refresh marks whatever was
     // traded since (the price difference is already realised in pool quote) and a refresh

@@ -3,6 +3,7 @@
 
 use crate::error::OptionsAmmError;
 use crate::math::margin::{margin, Exposure, Level, MarginTotals};
+use crate::math::safe::SafeMath;
 use crate::math::settle::payoff;
 use crate::math::value::whole_units;
 use crate::oracle::OraclePrice;
@@ -29,9 +30,7 @@ pub fn position_margin(
         (market.underlying_decimals, b.cap_multiple_bps, market.params.risk_free_rate_bps);
     let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
     let mut totals = MarginTotals::default();
-    let haircut = Fx::ONE
-        .checked_sub(Fx::from_num(market.params.margin.long_haircut_bps) / 10_000)
-        .ok_or(OptionsAmmError::MathOverflow)?;
+    let haircut = Fx::ONE.safe_sub(Fx::from_num(market.params.margin.long_haircut_bps) / 10_000)?;
     let status = b.status()?;
     let expired = now >= b.expiry_ts || status != BoardStatus::Active;
     let (at, ratio) = if status == BoardStatus::Settled {
@@ -48,21 +47,12 @@ pub fn position_margin(
             let size = whole_units(raw.unsigned_abs(), ud)?;
             let strike = b.strikes[s].strike.get();
             if expired {
-                let value = size
-                    .checked_mul(payoff(kind, strike, at, cap)?)
-                    .ok_or(OptionsAmmError::MathOverflow)?;
+                let value = size.safe_mul(payoff(kind, strike, at, cap)?)?;
                 if raw < 0 {
-                    totals.requirement = totals
-                        .requirement
-                        .checked_add(value)
-                        .ok_or(OptionsAmmError::MathOverflow)?;
+                    totals.requirement = totals.requirement.safe_add(value)?;
                 } else {
-                    let v = value
-                        .checked_mul(ratio)
-                        .and_then(|v| v.checked_mul(haircut))
-                        .ok_or(OptionsAmmError::MathOverflow)?;
-                    totals.long_value =
-                        totals.long_value.checked_add(v).ok_or(OptionsAmmError::MathOverflow)?;
+                    let v = value.safe_mul(ratio)?.safe_mul(haircut)?;
+                    totals.long_value = totals.long_value.safe_add(v)?;
                 }
             } else {
                 exposures.push(Exposure {
@@ -159,5 +149,5 @@ pub fn require_initial_margin<'info>(
 pub fn net_collateral_whole(account: &MarginAccount, quote_decimals: u8) -> Result<Fx> {
     let c = whole_units(account.collateral, quote_decimals)?;
     let d = whole_units(account.debt, quote_decimals)?;
-    c.checked_sub(d).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    c.safe_sub(d)
 }

@@ -4,6 +4,7 @@
 
 use crate::error::OptionsAmmError;
 use crate::math::safe::mul_div_floor;
+use crate::math::safe::SafeMath;
 use crate::math::settle::{amount, payoff};
 use crate::math::value::Rounding;
 use crate::state::{Board, MarginAccount, Market, Position, CALL, PUT};
@@ -27,7 +28,7 @@ pub fn position_amounts(b: &mut Board, pos: &Position, ud: u8, qd: u8) -> Result
     let price = b.settlement_price.get();
     let cap = b.cap_multiple_bps;
     let mut out = PositionAmounts::default();
-    let add = |x: u64, y: u64| x.checked_add(y).ok_or(OptionsAmmError::MathOverflow);
+    let add = |x: u64, y: u64| x.safe_add(y);
     let mut gross = 0u64;
     for i in 0..b.num_strikes as usize {
         for kind in [CALL, PUT] {

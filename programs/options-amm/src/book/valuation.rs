@@ -5,6 +5,7 @@ use crate::book::fill::signed_whole;
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
 use crate::math::fill::{max_payoff, quote_params};
+use crate::math::safe::{overflow, SafeMath};
 use crate::math::tranche::{split, TrancheValues};
 use crate::math::value::{quote_raw, Rounding};
 use crate::state::{Board, Kind, Market};
@@ -72,7 +73,7 @@ pub fn refresh_band<'info>(
     let mut band = Fx::ZERO;
     for_each_board(market_key, market, boards, now, spot, |b| {
         let part = board_band(b, now, spot, rate, ud)?;
-        band = band.checked_add(part).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+        band = band.safe_add(part)?;
         Ok(())
     })?;
     Ok(band)
@@ -101,33 +102,27 @@ pub fn board_band(
     rate_bps: u32,
     underlying_decimals: u8,
 ) -> Result<Fx> {
-    let o = || error!(OptionsAmmError::MathOverflow);
     let pricing = |e: options_amm_pricing::PricingError| error!(OptionsAmmError::from(e));
     let s0 = b.refreshed_spot.get();
-    let ds = spot.checked_sub(s0).ok_or_else(o)?.abs();
+    let ds = spot.safe_sub(s0)?.abs();
     let s_lo = spot.min(s0);
     require!(s_lo > 0 && now < b.expiry_ts, OptionsAmmError::StaleGreekCache);
     let year = |secs: i64| {
-        Fx::from_num(secs.max(0)).checked_div_int(SECONDS_PER_YEAR as i128).ok_or_else(o)
+        Fx::from_num(secs.max(0)).checked_div_int(SECONDS_PER_YEAR as i128).ok_or_else(overflow)
     };
     let dt = year(now.saturating_sub(b.refreshed_ts))?;
     let tau_n = year(b.expiry_ts - now)?;
     let root_r = options_amm_pricing::sqrt(year(b.expiry_ts - b.refreshed_ts)?).map_err(pricing)?;
     let root_n = options_amm_pricing::sqrt(tau_n).map_err(pricing)?;
-    let root_gap = root_r.checked_sub(root_n).ok_or_else(o)?.max(Fx::ZERO);
+    let root_gap = root_r.safe_sub(root_n)?.max(Fx::ZERO);
     let r0 = Fx::from_num(b.refreshed_rate_bps) / 10_000;
     let dr = Fx::from_num(rate_bps.abs_diff(b.refreshed_rate_bps)) / 10_000;
     // Per unit of vol: the gamma remainder's bound without 1/sigma, the time decay's with sigma.
-    let half_ds2 = ds.checked_mul(ds).ok_or_else(o)? / 2;
-    let gamma_part = half_ds2
-        .checked_mul(INV_SQRT_2PI)
-        .and_then(|v| v.checked_div(s_lo.checked_mul(root_r)?))
-        .ok_or_else(o)?;
-    let decay_part =
-        spot.checked_mul(INV_SQRT_2PI).and_then(|v| v.checked_mul(root_gap)).ok_or_else(o)?;
+    let half_ds2 = ds.safe_mul(ds)? / 2;
+    let gamma_part = half_ds2.safe_mul(INV_SQRT_2PI)?.safe_div(s_lo.safe_mul(root_r)?)?;
+    let decay_part = spot.safe_mul(INV_SQRT_2PI)?.safe_mul(root_gap)?;
     // Per unit of K_b: the rate parts.
-    let strike_part =
-        r0.checked_mul(dt).and_then(|v| v.checked_add(tau_n.checked_mul(dr)?)).ok_or_else(o)?;
+    let strike_part = r0.safe_mul(dt)?.safe_add(tau_n.safe_mul(dr)?)?;
     let (mut delta, mut rest) = (Fx::ZERO, Fx::ZERO);
     for s in &b.strikes[..b.num_strikes as usize] {
         for kind in Kind::ALL {
@@ -136,37 +131,23 @@ pub fn board_band(
                 continue;
             }
             let pos = signed_whole(s.vault_position[k], underlying_decimals)?;
-            delta = pos
-                .checked_mul(s.delta[k].get())
-                .and_then(|v| delta.checked_add(v))
-                .ok_or_else(o)?;
+            delta = delta.safe_add(pos.safe_mul(s.delta[k].get())?)?;
             let vol = s.base_vol.get();
             require!(vol > 0, OptionsAmmError::UnpricedSeries);
             let strike = s.strike.get();
             let k_b = match kind {
                 Kind::Put => strike,
-                Kind::Call => max_payoff(kind, strike, b.cap_multiple_bps)?
-                    .checked_add(strike)
-                    .ok_or_else(o)?,
+                Kind::Call => max_payoff(kind, strike, b.cap_multiple_bps)?.safe_add(strike)?,
             };
             let per_unit = gamma_part
-                .checked_div(vol)
-                .map(|g| g.min(ds))
-                .and_then(|g| g.checked_add(decay_part.checked_mul(vol)?))
-                .and_then(|v| v.checked_add(strike_part.checked_mul(k_b)?))
-                .ok_or_else(o)?;
-            rest = pos
-                .checked_abs()
-                .and_then(|p| p.checked_mul(per_unit))
-                .and_then(|v| rest.checked_add(v))
-                .ok_or_else(o)?;
+                .safe_div(vol)?
+                .min(ds)
+                .safe_add(decay_part.safe_mul(vol)?)?
+                .safe_add(strike_part.safe_mul(k_b)?)?;
+            rest = rest.safe_add(pos.checked_abs().ok_or_else(overflow)?.safe_mul(per_unit)?)?;
         }
     }
-    delta
-        .checked_abs()
-        .and_then(|d| d.checked_mul(ds))
-        .and_then(|d| d.checked_add(rest))
-        .ok_or_else(o)
+    delta.checked_abs().ok_or_else(overflow)?.safe_mul(ds)?.safe_add(rest)
 }
 
 /// How an LP flow values the pool. NAV carries the vault's options at their cached marks, and

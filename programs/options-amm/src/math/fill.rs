@@ -3,7 +3,7 @@
 //! favour. Pure, so the client computes exactly what the program will charge.
 
 use crate::error::OptionsAmmError;
-use crate::math::safe::long;
+use crate::math::safe::{long, overflow, SafeMath};
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::state::Kind;
 use crate::state::{TradingParams, CALL};
@@ -46,7 +46,7 @@ pub fn quote_params(t: &TradingParams) -> QuoteParams {
 
 /// The cap strike of calls: strike x cap multiple.
 fn cap_strike(strike: Fx, cap_bps: u32) -> Result<Fx> {
-    strike.checked_mul(bps(cap_bps)).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    strike.safe_mul(bps(cap_bps))
 }
 
 /// Largest payoff of one whole contract, quote per underlying: K for a put, (cap - 1) K for a
@@ -60,7 +60,7 @@ pub fn max_payoff(kind: Kind, strike: Fx, cap_bps: u32) -> Result<Fx> {
 
 /// A call spread: the long call less the call at the cap strike.
 fn spread(long: Greeks, cap: Greeks) -> Result<Greeks> {
-    let d = |a: Fx, b: Fx| a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow));
+    let d = |a: Fx, b: Fx| a.safe_sub(b);
     Ok(Greeks {
         price: d(long.price, cap.price)?,
         delta: d(long.delta, cap.delta)?,
@@ -120,7 +120,7 @@ pub fn series_price(
             }
             let cap = BsParams { strike: cap_strike(strike, cap_bps)?, ..p };
             let capped = pricing(price(OptionKind::Call, &cap))?;
-            long.checked_sub(capped).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+            long.safe_sub(capped)
         }
     }
 }
@@ -151,7 +151,7 @@ pub fn collateral_for(
     quote_decimals: u8,
 ) -> Result<u64> {
     let whole = whole_units(contracts, underlying_decimals)?;
-    let value = whole.checked_mul(payoff).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+    let value = whole.safe_mul(payoff)?;
     quote_raw(value, quote_decimals, Rounding::Up)
 }
 
@@ -203,9 +203,7 @@ pub struct Fill {
 impl Fill {
     /// Premium and fees: what a buyer pays, or what a seller's premium is reduced by.
     pub fn fees(&self) -> Result<u64> {
-        self.fee_protocol
-            .checked_add(self.fee_lp)
-            .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+        self.fee_protocol.safe_add(self.fee_lp)
     }
 }
 
@@ -242,15 +240,11 @@ pub fn lock_charge(
         return Ok(0);
     }
     require!(p > 0 && u_cap_bps > 0, OptionsAmmError::UtilisationCap);
-    let o = || error!(OptionsAmmError::MathOverflow);
-    let area = ((l1 - l0) as u128).checked_mul(l0 as u128 + l1 as u128).ok_or_else(o)?;
+    let area = ((l1 - l0) as u128).safe_mul(l0 as u128 + l1 as u128)?;
     let per_pool = area.div_ceil(2 * p as u128);
-    let num = per_pool
-        .checked_mul(rate_at_cap_bps as u128)
-        .and_then(|v| v.checked_mul(secs as u128))
-        .ok_or_else(o)?;
+    let num = per_pool.safe_mul(rate_at_cap_bps as u128)?.safe_mul(secs as u128)?;
     let den = (u_cap_bps as u128) * (crate::constants::SECONDS_PER_YEAR as u128);
-    u64::try_from(num.div_ceil(den)).map_err(|_| o())
+    u64::try_from(num.div_ceil(den)).map_err(|_| overflow())
 }
 
 /// A premium rounds up when the trader pays it (a buy), down when the trader is paid (a sell).
@@ -283,10 +277,9 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     // The pool's lock moves with the series' open interest.
     let signed = i64::try_from(i.size).map_err(|_| error!(OptionsAmmError::MathOverflow))?;
     let after = match i.side {
-        Side::Buy => i.position.checked_add(signed),
-        Side::Sell => i.position.checked_sub(signed),
-    }
-    .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+        Side::Buy => i.position.safe_add(signed)?,
+        Side::Sell => i.position.safe_sub(signed)?,
+    };
     let oi_after = crate::math::safe::add_signed(
         i.open_interest,
         long(after) as i128 - long(i.position) as i128,
@@ -297,7 +290,7 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let fee_lock = if lock_change > 0 {
         lock_charge(
             i.locked_quote,
-            crate::math::safe::add(i.locked_quote, lock1 - lock0)?,
+            i.locked_quote.safe_add(lock1 - lock0)?,
             i.pool_quote,
             i.max_utilisation_bps,
             t.lock_rate_at_cap_bps,
@@ -310,7 +303,7 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, Rounding::Up)?;
     let fee_protocol =
         crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
-    let fee_lp = crate::math::safe::add(fees - fee_protocol, fee_lock)?;
+    let fee_lp = (fees - fee_protocol).safe_add(fee_lock)?;
     Ok(Fill { greeks, quote: q, premium, fee_protocol, fee_lp, fee_lock, lock_change })
 }
 

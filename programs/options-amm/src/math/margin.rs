@@ -10,6 +10,7 @@
 
 use crate::error::OptionsAmmError;
 use crate::math::fill::{max_payoff, series_price};
+use crate::math::safe::SafeMath;
 use crate::state::Kind;
 use crate::state::CALL;
 use anchor_lang::prelude::*;
@@ -45,17 +46,14 @@ pub struct MarginTotals {
 impl MarginTotals {
     /// Adds another set of totals (checked).
     pub fn add(&mut self, other: MarginTotals) -> Result<()> {
-        self.requirement = add(self.requirement, other.requirement)?;
-        self.long_value = add(self.long_value, other.long_value)?;
+        self.requirement = self.requirement.safe_add(other.requirement)?;
+        self.long_value = self.long_value.safe_add(other.long_value)?;
         Ok(())
     }
 
     /// Equity (collateral + haircut longs) minus requirement: negative means below the level.
     pub fn excess(&self, collateral: Fx) -> Result<Fx> {
-        collateral
-            .checked_add(self.long_value)
-            .and_then(|e| e.checked_sub(self.requirement))
-            .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+        collateral.safe_add(self.long_value)?.safe_sub(self.requirement)
     }
 }
 
@@ -63,26 +61,14 @@ fn bps(v: u32) -> Fx {
     Fx::from_num(v) / 10_000
 }
 
-fn mul(a: Fx, b: Fx) -> Result<Fx> {
-    a.checked_mul(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
-}
-
-fn add(a: Fx, b: Fx) -> Result<Fx> {
-    a.checked_add(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
-}
-
-fn sub(a: Fx, b: Fx) -> Result<Fx> {
-    a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
-}
-
 /// Spot biased against the holder: a short call or a long put fears a higher spot, a short put
 /// or a long call a lower one.
 fn biased_spot(kind: Kind, short: bool, spot: Fx, conf: Fx) -> Result<Fx> {
     let fears_higher = (kind == CALL) == short;
     if fears_higher {
-        Ok(add(spot, conf)?.min(MAX_PRICE))
+        Ok(spot.safe_add(conf)?.min(MAX_PRICE))
     } else {
-        Ok(sub(spot, conf)?.max(MIN_PRICE))
+        Ok(spot.safe_sub(conf)?.max(MIN_PRICE))
     }
 }
 
@@ -95,16 +81,16 @@ const NO_CAP: u32 = 0;
 /// checks the equivalence. Clamped to the engine's domain, so any in-bounds shock values.
 fn shocked(kind: Kind, spot: Fx, shock: Fx) -> Result<Fx> {
     if kind == CALL {
-        Ok(mul(spot, add(Fx::ONE, shock)?)?.min(MAX_PRICE))
+        Ok(spot.safe_mul(Fx::ONE.safe_add(shock)?)?.min(MAX_PRICE))
     } else {
-        Ok(mul(spot, sub(Fx::ONE, shock)?)?.max(MIN_PRICE))
+        Ok(spot.safe_mul(Fx::ONE.safe_sub(shock)?)?.max(MIN_PRICE))
     }
 }
 
 /// The margin vol: the base vol shocked up, clamped to the engine's domain (a bounded vol
 /// shock on a high-vol board must never make an account unvaluable).
 pub fn shocked_vol(base_vol: Fx, vol_shock_bps: u32) -> Result<Fx> {
-    Ok(mul(base_vol, add(Fx::ONE, bps(vol_shock_bps))?)?.min(MAX_VOL))
+    Ok(base_vol.safe_mul(Fx::ONE.safe_add(bps(vol_shock_bps))?)?.min(MAX_VOL))
 }
 
 /// Requirement and long value of `positions` at the oracle `spot` +- `conf`.
@@ -143,18 +129,13 @@ pub fn margin(
                 e.expiry_secs,
                 NO_CAP,
             )?;
-            let floor = mul(s, bps(p.min_margin_bps))?;
+            let floor = s.safe_mul(bps(p.min_margin_bps))?;
             let per_contract = worst.max(floor).min(max_payoff(e.kind, e.strike, cap_bps)?);
-            totals.requirement = totals
-                .requirement
-                .checked_add(mul(q, per_contract)?)
-                .ok_or(OptionsAmmError::MathOverflow)?;
+            totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
         } else {
-            let value = mul(price_at(s, e.base_vol)?, sub(Fx::ONE, bps(p.long_haircut_bps))?)?;
-            totals.long_value = totals
-                .long_value
-                .checked_add(mul(q, value)?)
-                .ok_or(OptionsAmmError::MathOverflow)?;
+            let value =
+                (price_at(s, e.base_vol)?).safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
+            totals.long_value = totals.long_value.safe_add(q.safe_mul(value)?)?;
         }
     }
     Ok(totals)
@@ -207,8 +188,8 @@ mod tests {
                         let at = |spot| {
                             series_price(kind, spot, fx(strike), v, 500, secs, 30_000).unwrap()
                         };
-                        let up = at(mul(s, Fx::ONE + bps(shock)).unwrap());
-                        let down = at(mul(s, Fx::ONE - bps(shock)).unwrap());
+                        let up = at(s.safe_mul(Fx::ONE + bps(shock)).unwrap());
+                        let down = at(s.safe_mul(Fx::ONE - bps(shock)).unwrap());
                         let worst = at(shocked(kind, s, bps(shock)).unwrap());
                         assert_eq!(worst, up.max(down), "kind {kind:?} K {strike} vol {vol}");
                         let plain = series_price(kind, s, fx(strike), v, 500, secs, NO_CAP);

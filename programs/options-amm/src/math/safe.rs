@@ -1,26 +1,65 @@
-//! Checked multiply-divide with an explicit rounding direction. Every call site says which way
-//! it rounds and why that favours the vault.
+//! Checked arithmetic: the `SafeMath` vocabulary every module uses, and multiply-divide with an
+//! explicit rounding direction (every call site says which way it rounds and why that favours
+//! the vault).
 
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 
-/// `a + b`, or `MathOverflow`.
-pub fn add(a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+/// The program's one checked-arithmetic vocabulary: `a.safe_add(b)?` and its kin return
+/// `MathOverflow` instead of wrapping or panicking, and log the file and line of the caller
+/// (`#[track_caller]`), so an overflow in a transaction's logs says where it happened.
+pub trait SafeMath: Sized {
+    fn safe_add(self, rhs: Self) -> Result<Self>;
+    fn safe_sub(self, rhs: Self) -> Result<Self>;
+    fn safe_mul(self, rhs: Self) -> Result<Self>;
+    fn safe_div(self, rhs: Self) -> Result<Self>;
 }
 
-/// `a - b`, or `MathOverflow` (for differences the logic keeps non-negative: a named error
-/// rather than a panic if that logic were ever wrong).
-pub fn sub(a: u64, b: u64) -> Result<u64> {
-    a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+/// `MathOverflow`, logged with the caller's location.
+#[track_caller]
+#[inline(never)]
+pub fn overflow() -> Error {
+    let at = core::panic::Location::caller();
+    msg!("Math overflow at {}:{}", at.file(), at.line());
+    error!(OptionsAmmError::MathOverflow)
 }
+
+macro_rules! safe_math {
+    ($($t:ty),*) => {$(
+        impl SafeMath for $t {
+            #[track_caller]
+            #[inline(always)]
+            fn safe_add(self, rhs: Self) -> Result<Self> {
+                match self.checked_add(rhs) { Some(v) => Ok(v), None => Err(overflow()) }
+            }
+            #[track_caller]
+            #[inline(always)]
+            fn safe_sub(self, rhs: Self) -> Result<Self> {
+                match self.checked_sub(rhs) { Some(v) => Ok(v), None => Err(overflow()) }
+            }
+            #[track_caller]
+            #[inline(always)]
+            fn safe_mul(self, rhs: Self) -> Result<Self> {
+                match self.checked_mul(rhs) { Some(v) => Ok(v), None => Err(overflow()) }
+            }
+            #[track_caller]
+            #[inline(always)]
+            fn safe_div(self, rhs: Self) -> Result<Self> {
+                match self.checked_div(rhs) { Some(v) => Ok(v), None => Err(overflow()) }
+            }
+        }
+    )*};
+}
+
+safe_math!(u8, u32, u64, u128, i64, i128, options_amm_pricing::Fx);
 
 /// `v + d` for a signed change `d`, or `MathOverflow` when the result leaves u64.
+#[track_caller]
 pub fn add_signed(v: u64, d: i128) -> Result<u64> {
-    (v as i128)
-        .checked_add(d)
-        .and_then(|r| u64::try_from(r).ok())
-        .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    match (v as i128).checked_add(d).and_then(|r| u64::try_from(r).ok()) {
+        Some(r) => Ok(r),
+        None => Err(overflow()),
+    }
 }
 
 /// Short contracts in a signed position.
@@ -55,6 +94,21 @@ pub fn mul_div_ceil(a: u64, b: u64, c: u64) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use options_amm_pricing::Fx;
+
+    #[test]
+    fn safe_math_returns_the_value_or_math_overflow_for_every_type() {
+        let overflow = || error!(OptionsAmmError::MathOverflow);
+        assert_eq!(2u64.safe_add(3).unwrap(), 5);
+        assert_eq!(u64::MAX.safe_add(1).unwrap_err(), overflow());
+        assert_eq!(0u64.safe_sub(1).unwrap_err(), overflow());
+        assert_eq!(u128::MAX.safe_mul(2).unwrap_err(), overflow());
+        assert_eq!(7i64.safe_div(0).unwrap_err(), overflow());
+        assert_eq!(i128::MIN.safe_sub(1).unwrap_err(), overflow());
+        assert_eq!(Fx::from_num(1.5).safe_mul(Fx::from_num(2)).unwrap(), Fx::from_num(3));
+        assert_eq!(Fx::MAX.safe_add(Fx::ONE).unwrap_err(), overflow());
+        assert_eq!(Fx::ONE.safe_div(Fx::ZERO).unwrap_err(), overflow());
+    }
 
     #[test]
     fn floor_and_ceil_differ_only_on_a_remainder() {

@@ -1,7 +1,7 @@
 //! Expiry payoffs, pure.
 
-use crate::error::OptionsAmmError;
 use crate::math::fill::max_payoff;
+use crate::math::safe::SafeMath;
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::state::Kind;
 use crate::state::CALL;
@@ -26,9 +26,7 @@ pub fn amount(
     quote_decimals: u8,
     rounding: Rounding,
 ) -> Result<u64> {
-    let v = whole_units(contracts, underlying_decimals)?
-        .checked_mul(payoff)
-        .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+    let v = whole_units(contracts, underlying_decimals)?.safe_mul(payoff)?;
     quote_raw(v, quote_decimals, rounding)
 }
 

@@ -10,6 +10,7 @@
 use crate::constants::{BPS, SECONDS_PER_YEAR, VIRTUAL_ASSETS, VIRTUAL_SHARES};
 use crate::error::OptionsAmmError;
 use crate::math::safe::mul_div_floor;
+use crate::math::safe::SafeMath;
 use crate::state::Tranche;
 use anchor_lang::prelude::*;
 
@@ -45,17 +46,15 @@ pub fn accrue_claim(claim: u64, rate_bps: u32, dt_secs: i64) -> Result<u64> {
     let num = (claim as u128) * (rate_bps as u128) * (dt_secs as u128);
     let add = num / ((BPS as u128) * (SECONDS_PER_YEAR as u128));
     let add = u64::try_from(add).map_err(|_| error!(OptionsAmmError::MathOverflow))?;
-    claim.checked_add(add).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    claim.safe_add(add)
 }
 
 /// Shares minted for `amount` deposited into a tranche worth `value` with `supply` shares
 /// (virtual offset; rounded down). A tranche with shares but no value refuses deposits.
 pub fn shares_for_deposit(amount: u64, value: u64, supply: u64) -> Result<u64> {
     require!(!(value == 0 && supply > 0), OptionsAmmError::TrancheWipedOut);
-    let supply_v =
-        supply.checked_add(VIRTUAL_SHARES).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
-    let value_v =
-        value.checked_add(VIRTUAL_ASSETS).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+    let supply_v = supply.safe_add(VIRTUAL_SHARES)?;
+    let value_v = value.safe_add(VIRTUAL_ASSETS)?;
     mul_div_floor(amount, supply_v, value_v)
 }
 
@@ -63,10 +62,8 @@ pub fn shares_for_deposit(amount: u64, value: u64, supply: u64) -> Result<u64> {
 /// offset; rounded down; never more than the tranche's value).
 pub fn amount_for_shares(shares: u64, value: u64, supply: u64) -> Result<u64> {
     require!(shares <= supply, OptionsAmmError::MathOverflow);
-    let supply_v =
-        supply.checked_add(VIRTUAL_SHARES).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
-    let value_v =
-        value.checked_add(VIRTUAL_ASSETS).ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
+    let supply_v = supply.safe_add(VIRTUAL_SHARES)?;
+    let value_v = value.safe_add(VIRTUAL_ASSETS)?;
     Ok(mul_div_floor(shares, value_v, supply_v)?.min(value))
 }
 

@@ -5,6 +5,7 @@ use super::params::{PricingParams, RiskParams};
 use super::pod::PodFx;
 use super::seeds;
 use crate::error::OptionsAmmError;
+use crate::math::safe::SafeMath;
 use crate::math::tranche::{accrue_claim, split, TrancheValues};
 use crate::math::value::{quote_raw, underlying_value_in_quote, Rounding};
 use anchor_lang::prelude::*;
@@ -168,10 +169,9 @@ impl Market {
     /// the fees and the payouts reserved for expired longs.
     pub fn quote_books(&self) -> Result<u64> {
         self.lp_quote
-            .checked_add(self.trader_collateral)
-            .and_then(|v| v.checked_add(self.protocol_fees))
-            .and_then(|v| v.checked_add(self.settlement_payable))
-            .ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+            .safe_add(self.trader_collateral)?
+            .safe_add(self.protocol_fees)?
+            .safe_add(self.settlement_payable)
     }
 
     /// Pool NAV in quote raw units at `price` (quote per whole underlying): pool quote, plus
@@ -251,9 +251,7 @@ impl Market {
         let share = Fx::from_num(left.min(span))
             .checked_div_int(span as i128)
             .ok_or_else(|| error!(OptionsAmmError::MathOverflow))?;
-        let part = |p: &PodFx| {
-            p.get().checked_mul(share).ok_or_else(|| error!(OptionsAmmError::MathOverflow))
-        };
+        let part = |p: &PodFx| p.get().safe_mul(share);
         Ok(options_amm_pricing::Inventory {
             net_delta: part(&self.fade[0])?,
             net_gamma: part(&self.fade[1])?,
@@ -267,8 +265,7 @@ impl Market {
     pub fn pricing_inventory(&self, now: i64) -> Result<options_amm_pricing::Inventory> {
         let f = self.fading(now)?;
         let i = self.inventory();
-        let d =
-            |a: Fx, b: Fx| a.checked_sub(b).ok_or_else(|| error!(OptionsAmmError::MathOverflow));
+        let d = |a: Fx, b: Fx| a.safe_sub(b);
         Ok(options_amm_pricing::Inventory {
             net_delta: d(i.net_delta, f.net_delta)?,
             net_gamma: d(i.net_gamma, f.net_gamma)?,
@@ -298,17 +295,15 @@ impl Market {
     ) -> Result<()> {
         let fading = self.fading(now)?;
         let after = self.inventory();
-        let o = || error!(OptionsAmmError::MathOverflow);
-        let add =
-            |f: Fx, a: Fx, b: Fx| a.checked_sub(b).and_then(|m| m.checked_add(f)).ok_or_else(o);
+        // What still fades, plus the move just made.
+        let moved = |f: Fx, a: Fx, b: Fx| a.safe_sub(b)?.safe_add(f);
         self.fade = [
-            PodFx::of(add(fading.net_delta, after.net_delta, before.net_delta)?),
-            PodFx::of(add(fading.net_gamma, after.net_gamma, before.net_gamma)?),
-            PodFx::of(add(fading.net_vega, after.net_vega, before.net_vega)?),
+            PodFx::of(moved(fading.net_delta, after.net_delta, before.net_delta)?),
+            PodFx::of(moved(fading.net_gamma, after.net_gamma, before.net_gamma)?),
+            PodFx::of(moved(fading.net_vega, after.net_vega, before.net_vega)?),
         ];
         self.fade_start_ts = now;
-        self.fade_end_ts =
-            now.checked_add(i64::from(self.params.trading.fade_secs)).ok_or_else(o)?;
+        self.fade_end_ts = now.safe_add(i64::from(self.params.trading.fade_secs))?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! `Fx` stored in zero-copy accounts as 16 little-endian bytes: alignment 1, so account layouts
 //! never depend on how a target aligns i128 (SBF and x86-64 differ).
 
+use crate::math::safe::SafeMath;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
@@ -23,14 +24,13 @@ impl PodFx {
     }
     /// Adds `d` (checked).
     pub fn add(&mut self, d: Fx) -> Result<()> {
-        let v = self.get().checked_add(d).ok_or(crate::error::OptionsAmmError::MathOverflow)?;
+        let v = self.get().safe_add(d)?;
         self.set(v);
         Ok(())
     }
     /// Replaces the part `old` of this sum by `new` (checked).
     pub fn replace_part(&mut self, old: Fx, new: Fx) -> Result<()> {
-        let v = self.get().checked_sub(old).and_then(|v| v.checked_add(new));
-        self.set(v.ok_or(crate::error::OptionsAmmError::MathOverflow)?);
+        self.set(self.get().safe_sub(old)?.safe_add(new)?);
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardCreated;
+use crate::math::safe::SafeMath;
 use crate::state::{
     seeds, Board, BoardStatus, Config, Market, PodFx, MAX_ACTIVE_BOARDS, MAX_STRIKES,
 };
@@ -52,7 +53,7 @@ pub fn create_board_handler(
     let now = Clock::get()?.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     require!(m.active_boards < MAX_ACTIVE_BOARDS, OptionsAmmError::TooManyBoards);
-    m.active_boards = m.active_boards.checked_add(1).ok_or(OptionsAmmError::MathOverflow)?;
+    m.active_boards = m.active_boards.safe_add(1)?;
     m.invariant()?;
     let cutoff = m.params.trading.trading_cutoff_secs;
     let cap_bps = m.params.trading.call_cap_multiple_bps;

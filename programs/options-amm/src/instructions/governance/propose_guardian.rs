@@ -1,6 +1,7 @@
 use crate::constants::GUARDIAN_TIMELOCK_SECS;
 use crate::error::OptionsAmmError;
 use crate::events::GuardianProposed;
+use crate::math::safe::SafeMath;
 use crate::state::Config;
 use anchor_lang::prelude::*;
 
@@ -18,8 +19,7 @@ pub fn propose_guardian_handler(ctx: Context<ProposeGuardian>, new_guardian: Pub
     let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
     config.pending_guardian = new_guardian;
-    config.guardian_eta =
-        now.checked_add(GUARDIAN_TIMELOCK_SECS).ok_or(OptionsAmmError::MathOverflow)?;
+    config.guardian_eta = now.safe_add(GUARDIAN_TIMELOCK_SECS)?;
     config.invariant()?;
     emit!(GuardianProposed {
         config: config.key(),

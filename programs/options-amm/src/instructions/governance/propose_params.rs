@@ -1,6 +1,7 @@
 use crate::constants::PROPOSAL_TTL_SECS;
 use crate::error::OptionsAmmError;
 use crate::events::ParamsProposed;
+use crate::math::safe::SafeMath;
 use crate::state::{Config, Market, RiskParams};
 use anchor_lang::prelude::*;
 
@@ -24,11 +25,10 @@ pub fn propose_params_handler(ctx: Context<ProposeParams>, params: RiskParams) -
         msg!("parameter step too large: {}", name);
         return err!(OptionsAmmError::ParamStepTooLarge);
     }
-    let eta =
-        now.checked_add(i64::from(m.params.timelock_secs)).ok_or(OptionsAmmError::MathOverflow)?;
+    let eta = now.safe_add(i64::from(m.params.timelock_secs))?;
     m.pending_params = params;
     m.pending_eta = eta;
-    m.pending_expiry = eta.checked_add(PROPOSAL_TTL_SECS).ok_or(OptionsAmmError::MathOverflow)?;
+    m.pending_expiry = eta.safe_add(PROPOSAL_TTL_SECS)?;
     m.invariant()?;
     emit!(ParamsProposed {
         market: ctx.accounts.market.key(),

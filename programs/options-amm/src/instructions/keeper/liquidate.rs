@@ -4,7 +4,7 @@ use crate::book::settle::write_off_orphaned_debt;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
 use crate::math::margin::{margin, Exposure, Level};
-use crate::math::safe::{add, sub};
+use crate::math::safe::SafeMath;
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
@@ -117,13 +117,9 @@ pub fn liquidate_handler(
         // worth, and a liquidator could strip an account by selling its cheap longs).
         let penalty = match side {
             Side::Buy => {
-                let notional = whole_units(size, ud)?
-                    .checked_mul(px.price)
-                    .ok_or(OptionsAmmError::MathOverflow)?;
+                let notional = whole_units(size, ud)?.safe_mul(px.price)?;
                 quote_raw(
-                    notional
-                        .checked_mul(Fx::from_num(g.liquidation_penalty_bps) / 10_000)
-                        .ok_or(OptionsAmmError::MathOverflow)?,
+                    notional.safe_mul(Fx::from_num(g.liquidation_penalty_bps) / 10_000)?,
                     qd,
                     Rounding::Up,
                 )?
@@ -145,16 +141,16 @@ pub fn liquidate_handler(
             u64,
         ) = match side {
             Side::Buy => {
-                let cost = add(f.premium, fees)?;
+                let cost = f.premium.safe_add(fees)?;
                 let paid = cost.min(acc.collateral);
-                acc.collateral = sub(acc.collateral, paid)?;
-                m.trader_collateral = sub(m.trader_collateral, paid)?;
+                acc.collateral = acc.collateral.safe_sub(paid)?;
+                m.trader_collateral = m.trader_collateral.safe_sub(paid)?;
                 // What the account cannot pay is taken out of the protocol's fee first (it
                 // is only booked if paid), then out of the pool's (or it is owed).
-                let unpaid = sub(cost, paid)?;
+                let unpaid = cost.safe_sub(paid)?;
                 let fee_lost = f.fee_protocol.min(unpaid);
-                let protocol_cut = sub(f.fee_protocol, fee_lost)?;
-                let pool_unpaid = sub(unpaid, fee_lost)?;
+                let protocol_cut = f.fee_protocol.safe_sub(fee_lost)?;
+                let pool_unpaid = unpaid.safe_sub(fee_lost)?;
                 let lp_fee_kept = f.fee_lp.saturating_sub(pool_unpaid);
                 (
                     cost as i128,
@@ -166,12 +162,12 @@ pub fn liquidate_handler(
             }
             Side::Sell => {
                 require!(f.premium >= fees, OptionsAmmError::PremiumBelowFees);
-                let proceeds = sub(f.premium, fees)?;
+                let proceeds = f.premium.safe_sub(fees)?;
                 // Proceeds repay the account's debt first (the pool's receivable).
                 let (repaid, left) = acc.repay(proceeds);
-                m.settlement_receivable = sub(m.settlement_receivable, repaid)?;
-                acc.collateral = add(acc.collateral, left)?;
-                m.trader_collateral = add(m.trader_collateral, left)?;
+                m.settlement_receivable = m.settlement_receivable.safe_sub(repaid)?;
+                acc.collateral = acc.collateral.safe_add(left)?;
+                m.trader_collateral = m.trader_collateral.safe_add(left)?;
                 let pool_in = -(f.premium as i128) + f.fee_lp as i128 + repaid as i128;
                 (-(proceeds as i128), pool_in, 0, f.fee_protocol, f.fee_lp)
             }
@@ -181,8 +177,8 @@ pub fn liquidate_handler(
         // insolvent account too; the joint bound keeps the reward under the margin floor, so
         // nobody profits from liquidating their own accounts).
         let penalty_paid = penalty.min(acc.collateral);
-        acc.collateral = sub(acc.collateral, penalty_paid)?;
-        m.trader_collateral = sub(m.trader_collateral, penalty_paid)?;
+        acc.collateral = acc.collateral.safe_sub(penalty_paid)?;
+        m.trader_collateral = m.trader_collateral.safe_sub(penalty_paid)?;
         let keeper_reward =
             crate::math::safe::mul_div_floor(penalty, g.keeper_penalty_share_bps as u64, 10_000)?;
         pool_in += penalty_paid as i128 - keeper_reward as i128;
@@ -196,18 +192,18 @@ pub fn liquidate_handler(
         acc.track_series(applied.old_trader, applied.new_trader)?;
         // Unpaid cost: the account's debt while it keeps open series, else the pool's loss.
         let mut bad_debt = if unpaid > 0 && acc.open_series > 0 {
-            acc.debt = add(acc.debt, unpaid)?;
-            m.settlement_receivable = add(m.settlement_receivable, unpaid)?;
+            acc.debt = acc.debt.safe_add(unpaid)?;
+            m.settlement_receivable = m.settlement_receivable.safe_add(unpaid)?;
             0
         } else {
             unpaid
         };
         // An earlier debt left on an account whose last series this closed is written off too.
-        bad_debt = add(bad_debt, write_off_orphaned_debt(&mut m, &mut acc)?)?;
+        bad_debt = bad_debt.safe_add(write_off_orphaned_debt(&mut m, &mut acc)?)?;
         m.lp_quote = u64::try_from(m.lp_quote as i128 + pool_in)
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
-        m.protocol_fees = add(m.protocol_fees, protocol_cut)?;
-        m.lp_fees = add(m.lp_fees, lp_fee_kept)?;
+        m.protocol_fees = m.protocol_fees.safe_add(protocol_cut)?;
+        m.lp_fees = m.lp_fees.safe_add(lp_fee_kept)?;
         acc.invariant()?;
         pos.invariant(&market_key, &a.board.key(), &b)?;
 

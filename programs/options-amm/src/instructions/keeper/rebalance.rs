@@ -2,7 +2,7 @@ use crate::book::valuation::check_boards;
 use crate::error::OptionsAmmError;
 use crate::events::Rebalanced;
 use crate::math::hedge::{HedgeSide, HedgeVenue, KeeperVenue};
-use crate::math::safe::{add, sub};
+use crate::math::safe::SafeMath;
 use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
 use crate::state::{Market, PAUSE_TRADING};
@@ -75,17 +75,16 @@ pub fn rebalance_handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -
             HedgeSide::VaultBuys => {
                 require!(q >= limit, OptionsAmmError::SlippageExceeded);
                 require!(q <= m.free_quote(), OptionsAmmError::InsufficientFreeLiquidity);
-                m.lp_quote = sub(m.lp_quote, q)?;
-                m.lp_underlying =
-                    m.lp_underlying.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
-                before.checked_add(size).ok_or(OptionsAmmError::MathOverflow)?
+                m.lp_quote = m.lp_quote.safe_sub(q)?;
+                m.lp_underlying = m.lp_underlying.safe_add(amount)?;
+                before.safe_add(size)?
             }
             HedgeSide::VaultSells => {
                 require!(q <= limit, OptionsAmmError::SlippageExceeded);
                 require!(amount <= m.lp_underlying, OptionsAmmError::InsufficientHedgeInventory);
-                m.lp_underlying = sub(m.lp_underlying, amount)?;
-                m.lp_quote = m.lp_quote.checked_add(q).ok_or(OptionsAmmError::MathOverflow)?;
-                before.checked_sub(size).ok_or(OptionsAmmError::MathOverflow)?
+                m.lp_underlying = m.lp_underlying.safe_sub(amount)?;
+                m.lp_quote = m.lp_quote.safe_add(q)?;
+                before.safe_sub(size)?
             }
         };
         let inventory_before = m.inventory();
@@ -146,8 +145,8 @@ pub fn rebalance_handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -
     a.underlying_vault.reload()?;
     let m = a.market.load()?;
     let (u_expected, q_expected) = match side {
-        HedgeSide::VaultBuys => (add(u_before, amount)?, sub(q_before, quote_amount)?),
-        HedgeSide::VaultSells => (sub(u_before, amount)?, add(q_before, quote_amount)?),
+        HedgeSide::VaultBuys => (u_before.safe_add(amount)?, q_before.safe_sub(quote_amount)?),
+        HedgeSide::VaultSells => (u_before.safe_sub(amount)?, q_before.safe_add(quote_amount)?),
     };
     token::reconcile(a.quote_vault.amount, q_expected, m.quote_books()?)?;
     token::reconcile(a.underlying_vault.amount, u_expected, m.lp_underlying)?;

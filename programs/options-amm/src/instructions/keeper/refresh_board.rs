@@ -2,6 +2,7 @@ use crate::book::fill::signed_whole;
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
 use crate::math::fill::series_greeks_both;
+use crate::math::safe::SafeMath;
 use crate::oracle::{self, OracleUse};
 use crate::state::{Board, BoardStatus, Market, PodFx, CALL, PUT};
 use anchor_lang::prelude::*;
@@ -19,8 +20,8 @@ pub struct RefreshBoard<'info> {
 }
 
 fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
-    let term = position.checked_mul(greek).ok_or(OptionsAmmError::MathOverflow)?;
-    *total = total.checked_add(term).ok_or(OptionsAmmError::MathOverflow)?;
+    let term = position.safe_mul(greek)?;
+    *total = total.safe_add(term)?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardSettled;
 use crate::math::fill::series_lock;
-use crate::math::safe::{add, sub};
+use crate::math::safe::SafeMath;
 use crate::math::settle::{amount, payoff};
 use crate::math::value::Rounding;
 use crate::oracle::{self, SettlementSource};
@@ -51,21 +51,21 @@ pub fn settle_board_handler(ctx: Context<SettleBoard>) -> Result<()> {
             let long = s.open_interest[k];
             let short = u64::try_from(long as i128 + s.vault_position[k] as i128)
                 .map_err(|_| OptionsAmmError::ShortsBelowLongs)?;
-            payable = add(payable, amount(long, p, ud, qd, Rounding::Up)?)?;
-            receivable = add(receivable, amount(short, p, ud, qd, Rounding::Down)?)?;
-            released = add(released, series_lock(kind, strike, cap, long, ud, qd)?)?;
+            payable = payable.safe_add(amount(long, p, ud, qd, Rounding::Up)?)?;
+            receivable = receivable.safe_add(amount(short, p, ud, qd, Rounding::Down)?)?;
+            released = released.safe_add(series_lock(kind, strike, cap, long, ud, qd)?)?;
         }
     }
     m.locked_quote =
         m.locked_quote.checked_sub(released).ok_or(OptionsAmmError::LockedQuoteUnderflow)?;
     // Shorts pay from their margin accounts as their positions settle; until then what they owe
     // counts in NAV as a receivable (LP withdrawals do not count it).
-    m.settlement_receivable = add(m.settlement_receivable, receivable)?;
+    m.settlement_receivable = m.settlement_receivable.safe_add(receivable)?;
     let reserved = payable.min(m.lp_quote);
     let ratio =
         if reserved < payable { Fx::from_num(reserved) / Fx::from_num(payable) } else { Fx::ONE };
-    m.lp_quote = sub(m.lp_quote, reserved)?;
-    m.settlement_payable = add(m.settlement_payable, reserved)?;
+    m.lp_quote = m.lp_quote.safe_sub(reserved)?;
+    m.settlement_payable = m.settlement_payable.safe_add(reserved)?;
     let before = m.inventory();
     m.net_delta.replace_part(b.contrib_delta.get(), Fx::ZERO)?;
     m.net_gamma.replace_part(b.contrib_gamma.get(), Fx::ZERO)?;

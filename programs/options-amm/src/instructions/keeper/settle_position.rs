@@ -1,7 +1,7 @@
 use crate::book::settle::{net, position_amounts};
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, PositionSettled};
-use crate::math::safe::{add, sub};
+use crate::math::safe::SafeMath;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position};
 use crate::token;
 use anchor_lang::prelude::*;
@@ -71,32 +71,32 @@ pub fn settle_position_handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         let n = net(&amounts, acc.collateral, acc.debt, others, acc.has_shorts());
 
         // Longs: out of the board's reserve.
-        b.payable = sub(b.payable, amounts.payout)?;
-        m.settlement_payable = sub(m.settlement_payable, amounts.payout)?;
+        b.payable = b.payable.safe_sub(amounts.payout)?;
+        m.settlement_payable = m.settlement_payable.safe_sub(amounts.payout)?;
         // Shorts: what they owe leaves the board's receivable; what was paid (from the
         // payout and the collateral) joins the pool; a new debt stays a receivable.
         let covered = amounts.owed.min(b.receivable);
-        b.receivable = sub(b.receivable, covered)?;
+        b.receivable = b.receivable.safe_sub(covered)?;
         m.settlement_receivable = m.settlement_receivable.saturating_sub(covered);
-        acc.collateral = sub(acc.collateral, n.from_collateral)?;
-        m.trader_collateral = sub(m.trader_collateral, n.from_collateral)?;
-        let paid = add(add(n.payout_to_shorts, n.from_collateral)?, n.debt_repaid)?;
-        m.lp_quote = add(m.lp_quote, paid)?;
+        acc.collateral = acc.collateral.safe_sub(n.from_collateral)?;
+        m.trader_collateral = m.trader_collateral.safe_sub(n.from_collateral)?;
+        let paid = (n.payout_to_shorts.safe_add(n.from_collateral)?).safe_add(n.debt_repaid)?;
+        m.lp_quote = m.lp_quote.safe_add(paid)?;
         // Earlier debt repaid, or written off with the last position.
-        let old_debt_gone = add(n.debt_repaid, n.debt_written_off)?;
-        acc.debt = sub(acc.debt, old_debt_gone)?;
-        m.settlement_receivable = sub(m.settlement_receivable, old_debt_gone)?;
-        acc.debt = add(acc.debt, n.new_debt)?;
-        m.settlement_receivable = add(m.settlement_receivable, n.new_debt)?;
-        acc.collateral = add(acc.collateral, n.to_collateral)?;
-        m.trader_collateral = add(m.trader_collateral, n.to_collateral)?;
+        let old_debt_gone = n.debt_repaid.safe_add(n.debt_written_off)?;
+        acc.debt = acc.debt.safe_sub(old_debt_gone)?;
+        m.settlement_receivable = m.settlement_receivable.safe_sub(old_debt_gone)?;
+        acc.debt = acc.debt.safe_add(n.new_debt)?;
+        m.settlement_receivable = m.settlement_receivable.safe_add(n.new_debt)?;
+        acc.collateral = acc.collateral.safe_add(n.to_collateral)?;
+        m.trader_collateral = m.trader_collateral.safe_add(n.to_collateral)?;
         // Once every long of the board is paid, the reserve's rounding dust returns to the pool.
         let k = b.num_strikes as usize;
         if b.strikes[..k].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {
             let dust = b.payable;
             b.payable = 0;
-            m.settlement_payable = sub(m.settlement_payable, dust)?;
-            m.lp_quote = add(m.lp_quote, dust)?;
+            m.settlement_payable = m.settlement_payable.safe_sub(dust)?;
+            m.lp_quote = m.lp_quote.safe_add(dust)?;
         }
         acc.invariant()?;
         (n, amounts)

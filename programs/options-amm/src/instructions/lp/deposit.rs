@@ -2,6 +2,7 @@ use crate::book::valuation::{refresh_band, LpValuation};
 use crate::error::OptionsAmmError;
 use crate::events::LpDeposited;
 use crate::math::safe::mul_div_ceil;
+use crate::math::safe::SafeMath;
 use crate::math::tranche::shares_for_deposit;
 use crate::oracle::{self, OracleUse};
 use crate::state::{Market, Tranche, JUNIOR, PAUSE_DEPOSITS, SENIOR};
@@ -109,10 +110,10 @@ pub fn deposit_handler(
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let mut m = a.market.load_mut()?;
-    m.lp_quote = m.lp_quote.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    m.lp_quote = m.lp_quote.safe_add(amount)?;
     let t = &mut m.tranches[SENIOR as usize];
-    t.claim = t.claim.checked_add(claim_added).ok_or(OptionsAmmError::MathOverflow)?;
-    let expected = vault_before.checked_add(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    t.claim = t.claim.safe_add(claim_added)?;
+    let expected = vault_before.safe_add(amount)?;
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;
 

@@ -1,6 +1,7 @@
 use crate::book::valuation::{refresh_band, LpValuation};
 use crate::error::OptionsAmmError;
 use crate::events::{BreakerReason, CircuitBreakerTripped, LpWithdrew};
+use crate::math::safe::SafeMath;
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
 use crate::oracle::{self, OracleUse};
 use crate::state::{Market, Tranche, PAUSE_WITHDRAWALS, SENIOR};
@@ -101,12 +102,12 @@ pub fn withdraw_handler(
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
     let mut m = a.market.load_mut()?;
-    m.lp_quote = m.lp_quote.checked_sub(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    m.lp_quote = m.lp_quote.safe_sub(amount)?;
     if tranche == SENIOR {
         let t = &mut m.tranches[SENIOR as usize];
         t.claim = claim_after_withdraw(t.claim, shares, supply)?;
     }
-    let expected = vault_before.checked_sub(amount).ok_or(OptionsAmmError::MathOverflow)?;
+    let expected = vault_before.safe_sub(amount)?;
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;
 

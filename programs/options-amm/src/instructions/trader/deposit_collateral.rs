@@ -1,6 +1,7 @@
 use super::collateral::MoveCollateral;
 use crate::error::OptionsAmmError;
 use crate::events::CollateralMoved;
+use crate::math::safe::SafeMath;
 use crate::token;
 use anchor_lang::prelude::*;
 
@@ -24,17 +25,12 @@ pub fn deposit_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64)
     let mut m = a.market.load_mut()?;
     let mut acc = a.margin.load_mut()?;
     let (repaid, left) = acc.repay(amount);
-    m.settlement_receivable = crate::math::safe::sub(m.settlement_receivable, repaid)?;
-    m.lp_quote = crate::math::safe::add(m.lp_quote, repaid)?;
-    acc.collateral = acc.collateral.checked_add(left).ok_or(OptionsAmmError::MathOverflow)?;
-    m.trader_collateral =
-        m.trader_collateral.checked_add(left).ok_or(OptionsAmmError::MathOverflow)?;
+    m.settlement_receivable = m.settlement_receivable.safe_sub(repaid)?;
+    m.lp_quote = m.lp_quote.safe_add(repaid)?;
+    acc.collateral = acc.collateral.safe_add(left)?;
+    m.trader_collateral = m.trader_collateral.safe_add(left)?;
     acc.invariant()?;
-    token::reconcile(
-        a.quote_vault.amount,
-        crate::math::safe::add(before, amount)?,
-        m.quote_books()?,
-    )?;
+    token::reconcile(a.quote_vault.amount, before.safe_add(amount)?, m.quote_books()?)?;
     m.invariant()?;
     emit!(CollateralMoved {
         market: a.market.key(),

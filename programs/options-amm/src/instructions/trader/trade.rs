@@ -5,7 +5,7 @@ use crate::book::margin::require_initial_margin;
 use crate::book::settle::write_off_orphaned_debt;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, BreakerReason, CircuitBreakerTripped, Traded};
-use crate::math::safe::{add, add_signed, short, sub};
+use crate::math::safe::{add_signed, short, SafeMath};
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING};
@@ -112,19 +112,19 @@ pub fn execute(
         let fees = f.fees()?;
         let premium_flow: i128 = match side {
             Side::Buy => {
-                let paid = add(f.premium, fees)?;
+                let paid = f.premium.safe_add(fees)?;
                 require!(paid <= limit, OptionsAmmError::SlippageExceeded);
                 paid as i128
             }
             Side::Sell => {
                 require!(f.premium >= fees, OptionsAmmError::PremiumBelowFees);
-                let received = sub(f.premium, fees)?;
+                let received = f.premium.safe_sub(fees)?;
                 require!(received >= limit, OptionsAmmError::SlippageExceeded);
                 // An account that owes the pool repays it from what it sells first: longs
                 // cannot be sold to the wallet past a debt.
                 let (repaid, paid_out) = acc.repay(received);
-                m.settlement_receivable = sub(m.settlement_receivable, repaid)?;
-                m.lp_quote = add(m.lp_quote, repaid)?;
+                m.settlement_receivable = m.settlement_receivable.safe_sub(repaid)?;
+                m.lp_quote = m.lp_quote.safe_add(repaid)?;
                 -(paid_out as i128)
             }
         };
@@ -132,16 +132,15 @@ pub fn execute(
         // Books: premium and the LP fee to the pool, the protocol fee apart.
         let shortfall_before = m.lock_shortfall();
         m.lp_quote = match side {
-            Side::Buy => add(m.lp_quote, add(f.premium, f.fee_lp)?)?,
-            Side::Sell => add(
-                m.lp_quote
-                    .checked_sub(f.premium)
-                    .ok_or(OptionsAmmError::InsufficientFreeLiquidity)?,
-                f.fee_lp,
-            )?,
+            Side::Buy => m.lp_quote.safe_add(f.premium.safe_add(f.fee_lp)?)?,
+            Side::Sell => (m
+                .lp_quote
+                .checked_sub(f.premium)
+                .ok_or(OptionsAmmError::InsufficientFreeLiquidity)?)
+            .safe_add(f.fee_lp)?,
         };
-        m.protocol_fees = add(m.protocol_fees, f.fee_protocol)?;
-        m.lp_fees = add(m.lp_fees, f.fee_lp)?;
+        m.protocol_fees = m.protocol_fees.safe_add(f.fee_protocol)?;
+        m.lp_fees = m.lp_fees.safe_add(f.fee_lp)?;
         let applied =
             apply_fill(&mut m, &mut b, &mut pos, strike_index, kind, side, size, &f.greeks)?;
         acc.track_series(applied.old_trader, applied.new_trader)?;

@@ -1,11 +1,13 @@
 //! Fills against the vault: the trade fill (inventory potential, spread, lock charge), the
 //! liquidation fill (mark and a fixed spread only), and how either moves the books.
 
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::math::fill::paid_by_trader;
 use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, FillInputs};
 use crate::math::safe::SafeMath;
 use crate::math::safe::{add_signed, long};
+use crate::math::value::secs_until;
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::OraclePrice;
 use crate::state::Kind;
@@ -81,7 +83,7 @@ pub fn liquidation_fill(
     let st = b.strike(strike_index)?;
     let params = m.effective_params(now);
     let t = &params.trading;
-    let secs = u64::try_from(b.expiry_ts.saturating_sub(now)).unwrap_or(0);
+    let secs = secs_until(b.expiry_ts, now);
     let greeks = series_greeks(
         kind,
         px.price,
@@ -113,7 +115,7 @@ pub fn liquidation_fill(
     let premium = quote_raw(q.premium, qd, paid_by_trader(side))?;
     let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, Rounding::Up)?;
     let fee_protocol =
-        crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
+        crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, BPS)?;
     Ok(Fill {
         greeks,
         quote: q,

@@ -6,6 +6,7 @@ use crate::math::margin::{margin, Exposure, Level, MarginTotals};
 use crate::math::safe::SafeMath;
 use crate::math::settle::payoff;
 use crate::math::value::whole_units;
+use crate::math::value::{bps, secs_until};
 use crate::oracle::OraclePrice;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, CALL, MAX_STRIKES, PUT};
 use anchor_lang::prelude::*;
@@ -30,7 +31,7 @@ pub fn position_margin(
         (market.underlying_decimals, b.cap_multiple_bps, market.params.risk_free_rate_bps);
     let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
     let mut totals = MarginTotals::default();
-    let haircut = Fx::ONE.safe_sub(Fx::from_num(market.params.margin.long_haircut_bps) / 10_000)?;
+    let haircut = Fx::ONE.safe_sub(bps(market.params.margin.long_haircut_bps))?;
     let status = b.status()?;
     let expired = now >= b.expiry_ts || status != BoardStatus::Active;
     let (at, ratio) = if status == BoardStatus::Settled {
@@ -59,7 +60,7 @@ pub fn position_margin(
                     kind,
                     strike,
                     base_vol: b.strikes[s].base_vol.get(),
-                    expiry_secs: (b.expiry_ts - now) as u64,
+                    expiry_secs: secs_until(b.expiry_ts, now),
                     size: if raw < 0 { -size } else { size },
                 });
             }

@@ -7,6 +7,7 @@ use crate::error::OptionsAmmError;
 use crate::math::fill::{max_payoff, quote_params};
 use crate::math::safe::{overflow, SafeMath};
 use crate::math::tranche::{split, TrancheValues};
+use crate::math::value::bps;
 use crate::math::value::{quote_raw, Rounding};
 use crate::state::{Board, Kind, Market};
 use anchor_lang::prelude::*;
@@ -115,8 +116,8 @@ pub fn board_band(
     let root_r = options_amm_pricing::sqrt(year(b.expiry_ts - b.refreshed_ts)?).map_err(pricing)?;
     let root_n = options_amm_pricing::sqrt(tau_n).map_err(pricing)?;
     let root_gap = root_r.safe_sub(root_n)?.max(Fx::ZERO);
-    let r0 = Fx::from_num(b.refreshed_rate_bps) / 10_000;
-    let dr = Fx::from_num(rate_bps.abs_diff(b.refreshed_rate_bps)) / 10_000;
+    let r0 = bps(b.refreshed_rate_bps);
+    let dr = bps(rate_bps.abs_diff(b.refreshed_rate_bps));
     // Per unit of vol: the gamma remainder's bound without 1/sigma, the time decay's with sigma.
     let half_ds2 = ds.safe_mul(ds)? / 2;
     let gamma_part = half_ds2.safe_mul(INV_SQRT_2PI)?.safe_div(s_lo.safe_mul(root_r)?)?;

@@ -2,8 +2,10 @@
 //! the shared pricing crate, the lock charge, and the conversion to token units in the vault's
 //! favour. Pure, so the client computes exactly what the program will charge.
 
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::math::safe::{long, overflow, SafeMath};
+use crate::math::value::{bps, micro, secs_until};
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::state::Kind;
 use crate::state::{TradingParams, CALL};
@@ -12,14 +14,6 @@ use options_amm_pricing::{
     black_scholes, black_scholes_pair, price, quote, BsParams, Fx, Greeks, Inventory, OptionKind,
     Quote, QuoteInputs, QuoteParams, Side,
 };
-
-fn micro(v: u64) -> Fx {
-    Fx::from_num(v) / 1_000_000
-}
-
-fn bps(v: u32) -> Fx {
-    Fx::from_num(v) / 10_000
-}
 
 fn pricing<T>(r: core::result::Result<T, options_amm_pricing::PricingError>) -> Result<T> {
     r.map_err(|e| error!(OptionsAmmError::from(e)))
@@ -256,7 +250,7 @@ pub fn paid_by_trader(side: Side) -> Rounding {
 }
 
 pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
-    let secs = u64::try_from(i.expiry_ts.saturating_sub(i.now)).unwrap_or(0);
+    let secs = secs_until(i.expiry_ts, i.now);
     let greeks = series_greeks(i.kind, i.spot, i.strike, i.base_vol, i.rate_bps, secs, i.cap_bps)?;
     let inputs = QuoteInputs {
         greeks,
@@ -302,7 +296,7 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
 
     let fees = quote_raw(q.fee_protocol + q.fee_lp, qd, Rounding::Up)?;
     let fee_protocol =
-        crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, 10_000)?;
+        crate::math::safe::mul_div_floor(fees, t.protocol_fee_share_bps as u64, BPS)?;
     let fee_lp = (fees - fee_protocol).safe_add(fee_lock)?;
     Ok(Fill { greeks, quote: q, premium, fee_protocol, fee_lp, fee_lock, lock_change })
 }

@@ -6,6 +6,7 @@
 //! passing its accounts: the checks around it (direction, band, never past zero, the keeper's
 //! bound, reconciliation) do not change. See docs/ARCHITECTURE.md.
 
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::math::value::underlying_value_in_quote;
 use anchor_lang::prelude::*;
@@ -52,9 +53,9 @@ impl HedgeVenue for KeeperVenue {
         let fine = underlying_value_in_quote(amount, oracle_price, ud, qd + 4)? as u128;
         let bps = self.discount_bps as u128;
         let scaled = match side {
-            HedgeSide::VaultBuys => fine * (10_000 + bps),
+            HedgeSide::VaultBuys => fine * (u128::from(BPS) + bps),
             // +1: the dropped sub-unit of `fine` is counted against the keeper.
-            HedgeSide::VaultSells => (fine + 1) * (10_000 - bps),
+            HedgeSide::VaultSells => (fine + 1) * (u128::from(BPS) - bps),
         };
         let den = 100_000_000u128;
         let v = match side {

@@ -11,6 +11,7 @@
 use crate::error::OptionsAmmError;
 use crate::math::fill::{max_payoff, series_price};
 use crate::math::safe::SafeMath;
+use crate::math::value::bps;
 use crate::state::Kind;
 use crate::state::CALL;
 use anchor_lang::prelude::*;
@@ -55,10 +56,6 @@ impl MarginTotals {
     pub fn excess(&self, collateral: Fx) -> Result<Fx> {
         collateral.safe_add(self.long_value)?.safe_sub(self.requirement)
     }
-}
-
-fn bps(v: u32) -> Fx {
-    Fx::from_num(v) / 10_000
 }
 
 /// Spot biased against the holder: a short call or a long put fears a higher spot, a short put

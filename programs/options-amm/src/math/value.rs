@@ -1,5 +1,6 @@
 //! Conversions between token raw units and prices.
 
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -86,9 +87,35 @@ pub fn mul_shr64(a: u128, b: u128) -> Option<u128> {
     (high << 64).checked_add(a1 * b0)?.checked_add(a0 * b1)?.checked_add((a0 * b0) >> 64)
 }
 
+/// `v` basis points as a fraction (10_000 bps = 1).
+pub fn bps(v: u32) -> Fx {
+    Fx::from_num(v) / i128::from(BPS)
+}
+
+/// `v` millionths (the `_micro` parameters) as a number.
+pub fn micro(v: u64) -> Fx {
+    Fx::from_num(v) / 1_000_000
+}
+
+/// Whole seconds from `now` to `expiry_ts`, zero once expired: the one way every caller measures
+/// time to expiry.
+pub fn secs_until(expiry_ts: i64, now: i64) -> u64 {
+    u64::try_from(expiry_ts.saturating_sub(now)).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_to_expiry_is_zero_once_expired_and_units_scale_exactly() {
+        assert_eq!(secs_until(1_000, 400), 600);
+        assert_eq!(secs_until(1_000, 1_000), 0);
+        assert_eq!(secs_until(1_000, 5_000), 0);
+        assert_eq!(secs_until(i64::MAX, i64::MIN), u64::MAX >> 1);
+        assert_eq!(bps(2_500), Fx::from_num(0.25));
+        assert_eq!(micro(5_000), Fx::from_num(5) / 1_000);
+    }
 
     #[test]
     fn sol_at_150_usdc_values_exactly() {

@@ -3,6 +3,7 @@
 //! greeks. A trade touches one board, so its cost does not grow with the number of boards.
 
 use super::pod::PodFx;
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -160,7 +161,10 @@ impl Board {
         }
         let moved = (spot - then).abs();
         // moved / then > bps / 10_000, without dividing.
-        match (moved.checked_mul_int(10_000), then.checked_mul_int(i128::from(max_move_bps))) {
+        match (
+            moved.checked_mul_int(i128::from(BPS)),
+            then.checked_mul_int(i128::from(max_move_bps)),
+        ) {
             (Some(m), Some(limit)) => m > limit,
             _ => true,
         }

@@ -1,6 +1,7 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardCreated;
 use crate::math::safe::SafeMath;
+use crate::math::value::{bps, micro};
 use crate::state::{
     seeds, Board, BoardStatus, Config, Market, PodFx, MAX_ACTIVE_BOARDS, MAX_STRIKES,
 };
@@ -33,10 +34,6 @@ pub struct CreateBoard<'info> {
     )]
     pub board: AccountLoader<'info, Board>,
     pub system_program: Program<'info, System>,
-}
-
-fn micro(v: u64) -> Fx {
-    Fx::from_num(v) / 1_000_000
 }
 
 /// Lists an expiry with its strikes. Steps: the expiry must lie beyond the trading cutoff and
@@ -76,7 +73,7 @@ pub fn create_board_handler(
     let mut previous = Fx::ZERO;
     for (slot, s) in b.strikes.iter_mut().zip(&strikes) {
         let (strike, vol) = (micro(s.strike_micro), micro(s.base_vol_micro));
-        let cap_strike = strike.checked_mul(Fx::from_num(cap_bps) / 10_000);
+        let cap_strike = strike.checked_mul(bps(cap_bps));
         let in_domain = (MIN_PRICE..=MAX_PRICE).contains(&strike)
             && cap_strike.is_some_and(|c| c <= MAX_PRICE)
             && (MIN_VOL..=MAX_VOL).contains(&vol);

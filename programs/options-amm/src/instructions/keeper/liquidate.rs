@@ -1,10 +1,12 @@
 use crate::book::fill::{apply_fill, liquidation_fill};
 use crate::book::margin::account_excess;
 use crate::book::settle::write_off_orphaned_debt;
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
 use crate::math::margin::{margin, Exposure, Level};
 use crate::math::safe::SafeMath;
+use crate::math::value::{bps, secs_until};
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
@@ -118,11 +120,7 @@ pub fn liquidate_handler(
         let penalty = match side {
             Side::Buy => {
                 let notional = whole_units(size, ud)?.safe_mul(px.price)?;
-                quote_raw(
-                    notional.safe_mul(Fx::from_num(g.liquidation_penalty_bps) / 10_000)?,
-                    qd,
-                    Rounding::Up,
-                )?
+                quote_raw(notional.safe_mul(bps(g.liquidation_penalty_bps))?, qd, Rounding::Up)?
             }
             Side::Sell => crate::math::safe::mul_div_ceil(
                 f.premium,
@@ -180,7 +178,7 @@ pub fn liquidate_handler(
         acc.collateral = acc.collateral.safe_sub(penalty_paid)?;
         m.trader_collateral = m.trader_collateral.safe_sub(penalty_paid)?;
         let keeper_reward =
-            crate::math::safe::mul_div_floor(penalty, g.keeper_penalty_share_bps as u64, 10_000)?;
+            crate::math::safe::mul_div_floor(penalty, g.keeper_penalty_share_bps as u64, BPS)?;
         pool_in += penalty_paid as i128 - keeper_reward as i128;
 
         // The vault's inventory moves without a trade paying the potential for it: it fades
@@ -212,7 +210,7 @@ pub fn liquidate_handler(
             kind,
             strike: st.strike.get(),
             base_vol: st.base_vol.get(),
-            expiry_secs: (b.expiry_ts - now) as u64,
+            expiry_secs: secs_until(b.expiry_ts, now),
             size: -Fx::ONE,
         };
         let one_contract_im = margin(

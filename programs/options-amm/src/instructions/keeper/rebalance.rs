@@ -3,13 +3,13 @@ use crate::error::OptionsAmmError;
 use crate::events::Rebalanced;
 use crate::math::hedge::{HedgeSide, HedgeVenue, KeeperVenue};
 use crate::math::safe::SafeMath;
+use crate::math::value::micro;
 use crate::math::value::whole_units;
 use crate::oracle::{self, OracleUse};
 use crate::state::{Market, PAUSE_TRADING};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use options_amm_pricing::Fx;
 
 #[derive(Accounts)]
 pub struct Rebalance<'info> {
@@ -63,7 +63,7 @@ pub fn rebalance_handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -
         m.observe_price(clock.slot, px.publish_time)?;
         check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, px.price)?;
         let before = m.net_delta.get();
-        let band = Fx::from_num(h.delta_band_micro) / 1_000_000;
+        let band = micro(h.delta_band_micro);
         require!(before.abs() > band, OptionsAmmError::DeltaInsideBand);
         let size = whole_units(amount, m.underlying_decimals)?;
         require!(size <= before.abs(), OptionsAmmError::RebalancePastZero);

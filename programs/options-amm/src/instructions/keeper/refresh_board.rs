@@ -3,6 +3,7 @@ use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
 use crate::math::fill::series_greeks_both;
 use crate::math::safe::SafeMath;
+use crate::math::value::secs_until;
 use crate::oracle::{self, OracleUse};
 use crate::state::{Board, BoardStatus, Market, PodFx, CALL, PUT};
 use anchor_lang::prelude::*;
@@ -42,7 +43,7 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     require!(now < b.expiry_ts, OptionsAmmError::BoardExpired);
     let px = oracle::read(&m, &ctx.accounts.oracle, now, OracleUse::Trade)?;
     m.observe_price(clock.slot, px.publish_time)?;
-    let secs = (b.expiry_ts - now) as u64;
+    let secs = secs_until(b.expiry_ts, now);
     let rate = m.effective_params(now).risk_free_rate_bps;
     let (cap, ud) = (b.cap_multiple_bps, m.underlying_decimals);
     let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);

@@ -3,16 +3,18 @@
 use crate::book::fill::{apply_fill, market_fill};
 use crate::book::margin::require_initial_margin;
 use crate::book::settle::write_off_orphaned_debt;
+use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, BreakerReason, CircuitBreakerTripped, Traded};
 use crate::math::safe::{add_signed, short, SafeMath};
+use crate::math::value::bps;
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use options_amm_pricing::{Fx, Side};
+use options_amm_pricing::Side;
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -104,8 +106,7 @@ pub fn execute(
         let position = pos.sizes[i][k];
         let f = market_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
         let abs_delta = f.greeks.delta.abs();
-        let band = (Fx::from_num(t.min_abs_delta_bps) / 10_000)
-            ..=(Fx::from_num(t.max_abs_delta_bps) / 10_000);
+        let band = bps(t.min_abs_delta_bps)..=bps(t.max_abs_delta_bps);
         require!(band.contains(&abs_delta), OptionsAmmError::DeltaOutOfBand);
 
         // Money from the trader's point of view (+ = trader pays the vault).
@@ -155,7 +156,7 @@ pub fn execute(
         // neither can pin LPs' free quote at zero.
         if applied.lock_change > 0 {
             let cap = (m.lp_quote as u128) * (m.params.max_utilisation_bps as u128);
-            if (m.locked_quote as u128) * 10_000 > cap {
+            if (m.locked_quote as u128) * u128::from(BPS) > cap {
                 trip(BreakerReason::UtilisationCap);
                 return err!(OptionsAmmError::UtilisationCap);
             }

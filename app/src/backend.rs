@@ -39,6 +39,8 @@ pub trait Backend {
     fn finish(&mut self) -> Result<()> {
         Ok(())
     }
+    /// Lets other commands at the world (a local world's lock); use `open` again after.
+    fn release(&mut self) {}
 }
 
 /// Reads a keypair file in the Solana CLI's format (a JSON array of 64 bytes).
@@ -100,6 +102,29 @@ pub struct Embedded {
     unique: u32,
     /// The local mints' authority, kept in `<state>/faucet.json`.
     faucet: Keypair,
+    /// Whether this command changed the world (a transaction, a written account, the clock):
+    /// only then is `world.json` written back; reads never write.
+    dirty: bool,
+    /// An exclusive lock on `<state>/lock`, held from `open` until `release` or drop: commands
+    /// on one state directory run one after another, each on the world the previous one left.
+    lock: Option<std::fs::File>,
+}
+
+/// Takes the state directory's lock, waiting for any other command that holds it.
+fn lock_state(dir: &Path) -> Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| CliError::Input(format!("cannot open {}: {e}", path.display())))?;
+    // SAFETY: flock on a descriptor this function owns; released when the file is closed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(CliError::Input(format!("cannot lock {}", path.display())));
+    }
+    Ok(file)
 }
 
 fn key(text: &str) -> Result<Pubkey> {
@@ -111,6 +136,7 @@ impl Embedded {
     /// `user` 100 SOL if it has none: a local world is for development.
     pub fn open(dir: &Path, user: Keypair) -> Result<Embedded> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let lock = lock_state(dir)?;
         let path = dir.join("world.json");
         let world: World = match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text)
@@ -166,6 +192,8 @@ impl Embedded {
             slot: world.slot,
             unique: 0,
             faucet,
+            dirty: false,
+            lock: Some(lock),
         };
         e.set_time(world.unix_timestamp)?;
         Ok(e)
@@ -179,6 +207,7 @@ impl Embedded {
         clock.unix_timestamp = unix_timestamp;
         clock.slot = self.slot;
         self.ctx.set_sysvar(&clock);
+        self.dirty |= unix_timestamp != self.now;
         self.now = unix_timestamp;
         Ok(())
     }
@@ -201,6 +230,7 @@ impl Embedded {
             let a = Account::new(100_000_000_000, 0, &anchor_lang::system_program::ID);
             self.ctx.set_account(&user.pubkey(), &AccountSharedData::from(a));
             self.known.insert(user.pubkey());
+            self.dirty = true;
         }
         self.user = user.insecure_clone();
     }
@@ -211,6 +241,7 @@ impl Embedded {
             Account { lamports: 1_000_000_000, data, owner, executable: false, rent_epoch: 0 };
         self.ctx.set_account(&key, &AccountSharedData::from(account));
         self.known.insert(key);
+        self.dirty = true;
     }
 
     /// The local mints' authority.
@@ -219,6 +250,9 @@ impl Embedded {
     }
 
     fn save(&mut self) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
         let mut world =
             World { unix_timestamp: self.now, slot: self.slot, accounts: BTreeMap::new() };
         for k in &self.known {
@@ -274,7 +308,10 @@ impl Embedded {
         let result = self.rt.block_on(self.ctx.banks_client.process_transaction(tx));
         let logs = capture.finish();
         match result {
-            Ok(()) => Ok(logs),
+            Ok(()) => {
+                self.dirty = true;
+                Ok(logs)
+            }
             Err(e) => Err(CliError::from_failure(&format!("{e:?}"), &logs)),
         }
     }
@@ -319,6 +356,10 @@ impl Backend for Embedded {
 
     fn finish(&mut self) -> Result<()> {
         self.save()
+    }
+
+    fn release(&mut self) {
+        self.lock = None;
     }
 }
 

@@ -23,6 +23,33 @@ impl CliError {
         matches!(self, CliError::Program { name: n, .. } if n == name)
     }
 
+    /// The process's exit status: 2 for bad input (as for bad arguments), 3 when the program
+    /// refused, 4 when a transaction failed otherwise, 5 when the chain could not be read.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Program { .. } => 3,
+            CliError::Transaction(_) => 4,
+            CliError::Chain(_) => 5,
+        }
+    }
+
+    /// The error as `--json` prints it: `{"error": {"kind", "name", "code", "message"}}` (name
+    /// and code for the program's errors only).
+    pub fn to_json(&self) -> serde_json::Value {
+        let (kind, message) = match self {
+            CliError::Program { name, code, message } => {
+                return serde_json::json!({ "error": {
+                    "kind": "program", "name": name, "code": code, "message": message
+                }});
+            }
+            CliError::Transaction(m) => ("transaction", m),
+            CliError::Chain(m) => ("chain", m),
+            CliError::Input(m) => ("input", m),
+        };
+        serde_json::json!({ "error": { "kind": kind, "message": message } })
+    }
+
     /// The error of a failed transaction: the program's named error when its logs or the
     /// runtime's error carry one, else the runtime's text.
     pub fn from_failure(err: &str, logs: &[String]) -> CliError {

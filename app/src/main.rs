@@ -49,6 +49,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = match &cli.command {
+        Command::Price(a) => a.json,
+        Command::Quote(a) => a.json,
+        Command::Simulate(a) => a.json,
+        Command::Dev(w) => w.g.json,
+        Command::Market(w) => w.g.json,
+        Command::Lp(w) => w.g.json,
+        Command::Trader(w) => w.g.json,
+        Command::Keeper(w) => w.g.json,
+        Command::Gov(w) => w.g.json,
+    };
     let result = match cli.command {
         Command::Price(args) => {
             let stdin = std::io::stdin();
@@ -70,9 +81,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if json {
+                println!("{}", e.to_json());
+            }
             let _ = std::io::stdout().flush();
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -43,7 +43,7 @@ pub struct PriceArgs {
     kind: Option<Kind>,
     /// Print one JSON object with keys price, delta, gamma, vega, theta.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// Read JSON lines {spot, strike, vol, rate, expiry_secs, kind} from stdin, write one JSON
     /// line of results (or {"error": ...}) per input line.
     #[arg(long, conflicts_with_all = ["spot", "strike", "vol", "expiry_secs", "kind"])]

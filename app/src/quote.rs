@@ -65,7 +65,7 @@ pub struct QuoteArgs {
     quote_decimals: u8,
     /// Print one JSON object.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 /// Decimal whole units to raw units; the amount must be a whole number of raw units.

@@ -338,9 +338,9 @@ impl Sim {
             let series =
                 Series { expiry: Some(*expiry), strike: dec(strike), kind, size: dec(size) };
             let cmd = if self.rng.below(100) < 60 {
-                Trader::Buy { series, slippage_bps: 50 }
+                Trader::Buy { series, slippage_bps: 50, max_cost: None }
             } else {
-                Trader::Sell { series, slippage_bps: 50 }
+                Trader::Sell { series, slippage_bps: 50, min_proceeds: None }
             };
             let who = self.traders[t].insecure_clone();
             if self.act(&who, |c| cli::trader::trader(c, cmd)).is_some() {

@@ -132,6 +132,29 @@ fn refusals_name_the_programs_error_and_change_nothing() {
         run(&d, &["gov", "propose-params", "--set", "trading.fee_spot_bps=100000"]).unwrap_err();
     assert!(e.contains("ParamOutOfBounds"), "{e}");
     assert!(before == state(&d), "a refused command changed the market or a wallet");
+
+    // With --json the error is JSON on stdout, and the exit status tells a program's refusal
+    // (3) from bad input (2).
+    let out = |args: &[&str]| {
+        Command::cargo_bin("options-amm")
+            .unwrap()
+            .args(args)
+            .args(["--state", d.join("s").to_str().unwrap(), "--json"])
+            .output()
+            .unwrap()
+    };
+    let o = out(&["trader", "sell", "--strike", "150", "--kind", "put", "--size", "5"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "program");
+    assert_eq!(v["error"]["name"], "BelowInitialMargin");
+    assert_eq!(v["error"]["message"], "The account would be below initial margin");
+    assert!(v["error"]["code"].as_u64().unwrap() >= 6000);
+    let o = out(&["trader", "buy", "--strike", "151", "--kind", "put", "--size", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "input");
+    assert!(v["error"]["message"].as_str().unwrap().contains("no strike 151"));
 }
 
 #[test]
@@ -181,4 +204,73 @@ fn governance_collects_fees_rotates_the_guardian_and_delists_an_empty_board() {
     ok(&d, &["gov", "delist-board", "--expiry", &later]);
     let e = run(&d, &["gov", "delist-board", "--expiry", &expiry.to_string()]).unwrap_err();
     assert!(e.contains("BoardNotEmpty"), "{e}");
+}
+
+/// Commands on one state directory run one after another (a lock on the directory): eight
+/// deposits started at once all land, and `keeper run` in a second terminal neither loses the
+/// deposits made between its passes nor blocks them. Reads never write the world.
+#[test]
+fn parallel_commands_and_a_running_keeper_lose_nothing() {
+    let d = tmp("parallel");
+    ok(&d, &["dev", "init"]);
+    let deposits: Vec<_> = (0..8)
+        .map(|_| {
+            let d = d.clone();
+            std::thread::spawn(move || ok(&d, &["lp", "deposit", "--tranche", "junior", "100"]))
+        })
+        .collect();
+    for h in deposits {
+        assert_eq!(h.join().unwrap()["deposited"], 100.0);
+    }
+    let junior = |d: &Path| ok(d, &["lp", "show"])["tranches"][1]["nav"].as_f64().unwrap();
+    assert_eq!(junior(&d), 800.0, "every reported deposit is in the world");
+
+    let keeper = {
+        let d = d.clone();
+        std::thread::spawn(move || {
+            ok(&d, &["keeper", "run", "--interval", "1", "--iterations", "3"])["passes"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
+    };
+    for _ in 0..3 {
+        ok(&d, &["lp", "deposit", "--tranche", "junior", "50"]);
+        std::thread::sleep(std::time::Duration::from_millis(700));
+    }
+    assert_eq!(keeper.join().unwrap(), 3);
+    assert_eq!(junior(&d), 950.0, "deposits made while the keeper ran survive its passes");
+
+    let world = d.join("s").join("world.json");
+    let before = std::fs::read(&world).unwrap();
+    ok(&d, &["market", "show"]);
+    ok(&d, &["lp", "show"]);
+    assert_eq!(std::fs::read(&world).unwrap(), before, "read-only commands never write");
+}
+
+/// A buy limited by the quote the trader saw is refused when the price has moved against them
+/// since; the same limit goes through while the quote still holds.
+#[test]
+fn a_buy_limited_by_the_quote_seen_is_refused_after_the_price_moves() {
+    let d = tmp("limit");
+    ok(&d, &["dev", "init"]);
+    ok(&d, &["lp", "deposit", "--tranche", "senior", "500000"]);
+    let series = ["--strike", "150", "--kind", "call", "--size", "2"];
+    let q = ok(&d, &[&["trader", "quote"][..], &series].concat());
+    let total = q["premium"].as_f64().unwrap()
+        + q["fee_lp"].as_f64().unwrap()
+        + q["fee_protocol"].as_f64().unwrap();
+    assert!((q["max_cost"].as_f64().unwrap() - total).abs() < 1e-9);
+    let limit = q["max_cost"].to_string();
+    // Spot up 10%: the call now costs more than the quote seen.
+    ok(&d, &["dev", "price", "165"]);
+    ok(&d, &["keeper", "refresh"]);
+    let buy = [&["trader", "buy"][..], &series, &["--max-cost", &limit]].concat();
+    let e = run(&d, &buy).unwrap_err();
+    assert!(e.contains("SlippageExceeded"), "{e}");
+    // Back at 150 the quote holds again and the same limit buys.
+    ok(&d, &["dev", "price", "150"]);
+    ok(&d, &["keeper", "refresh"]);
+    let b = ok(&d, &buy);
+    assert!(b["paid"].as_f64().unwrap() <= total + 1e-9);
 }

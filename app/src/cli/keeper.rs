@@ -197,9 +197,13 @@ pub(crate) fn keeper(c: &mut Ctx, cmd: Keeper) -> Result<Value> {
         if iterations != 0 && n >= iterations {
             break;
         }
-        // A local world's clock moves only with `dev warp`; a cluster's by itself.
+        // Between passes the world is written back and let go (other commands on the same
+        // state directory run meanwhile), then opened again: the next pass sees their
+        // transactions. A local world's clock moves only with `dev warp`; a cluster's by itself.
         c.b.finish()?;
+        c.b.release();
         std::thread::sleep(std::time::Duration::from_secs(interval));
+        *c = open(&c.g.clone())?;
     }
     Ok(json!({ "passes": passes }))
 }

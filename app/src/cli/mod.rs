@@ -54,7 +54,7 @@ pub struct Global {
     market: Option<Pubkey>,
     /// Print one JSON object.
     #[arg(long, global = true)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// A user group's command with the options every such command takes.
@@ -100,7 +100,7 @@ fn home_keypair() -> PathBuf {
     PathBuf::from(home).join(".config/solana/id.json")
 }
 
-fn open(g: &Global) -> Result<Ctx> {
+pub(crate) fn open(g: &Global) -> Result<Ctx> {
     let b: Box<dyn Backend> = match &g.url {
         Some(url) => {
             let path = g.keypair.clone().unwrap_or_else(home_keypair);

@@ -50,19 +50,27 @@ pub enum Trader {
         #[arg(long, value_enum, default_value = "buy")]
         side: crate::quote::TradeSide,
     },
-    /// Buys; refuses to pay more than the quote plus `--slippage-bps`.
+    /// Buys; refuses to pay more than `--max-cost` (premium and fees, e.g. the `max_cost`
+    /// that `trader quote` printed), or without it more than a fresh quote plus `--slippage-bps`.
     Buy {
         #[command(flatten)]
         series: Series,
         #[arg(long, default_value = "50")]
         slippage_bps: u64,
+        /// The most to pay in all, quote units: the limit from the quote you saw.
+        #[arg(long)]
+        max_cost: Option<String>,
     },
-    /// Sells (closing longs or opening shorts against collateral).
+    /// Sells (closing longs or opening shorts against collateral); refuses to receive less
+    /// than `--min-proceeds`, or without it less than a fresh quote less `--slippage-bps`.
     Sell {
         #[command(flatten)]
         series: Series,
         #[arg(long, default_value = "50")]
         slippage_bps: u64,
+        /// The least to receive after fees, quote units: the limit from the quote you saw.
+        #[arg(long)]
+        min_proceeds: Option<String>,
     },
     /// Your positions, collateral and margin health.
     Show {
@@ -160,13 +168,20 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
             };
             let (bk, b) = board_for(c, &k, series.expiry)?;
             let f = fill_now(c, &m, &bk, &b, &series, side, &me)?;
-            Ok(fill_json(&f, qd))
+            let mut v = fill_json(&f, qd);
+            // What the trade costs or brings in all: pass it to buy/sell as the limit.
+            let key = if side == Side::Buy { "max_cost" } else { "min_proceeds" };
+            v["total"] = json!(units(total(&f, side), qd));
+            v[key] = json!(units(total(&f, side), qd));
+            Ok(v)
         }
-        Trader::Buy { series, slippage_bps } => {
-            trade(c, &k, &m, &w, ixs, &series, Side::Buy, slippage_bps)
+        Trader::Buy { series, slippage_bps, max_cost } => {
+            let limit = Limit::from(max_cost.as_deref(), slippage_bps, qd)?;
+            trade(c, &k, &m, &w, ixs, &series, Side::Buy, limit)
         }
-        Trader::Sell { series, slippage_bps } => {
-            trade(c, &k, &m, &w, ixs, &series, Side::Sell, slippage_bps)
+        Trader::Sell { series, slippage_bps, min_proceeds } => {
+            let limit = Limit::from(min_proceeds.as_deref(), slippage_bps, qd)?;
+            trade(c, &k, &m, &w, ixs, &series, Side::Sell, limit)
         }
         Trader::Show { owner } => trader_show(c, &k, &m, &owner.unwrap_or(me)),
         Trader::Settle { expiry } => {
@@ -185,8 +200,34 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
     }
 }
 
-/// Buys or sells at the program's fill, refusing to pay more (receive less) than the quote
-/// moved by `slippage_bps`; opens the margin account and the board's position when missing.
+/// What a trade may cost (a buy) or must bring (a sell): a total the user saw, or a fresh
+/// quote moved by a slippage allowance.
+pub(crate) enum Limit {
+    Total(u64),
+    Slippage(u64),
+}
+
+impl Limit {
+    fn from(total: Option<&str>, slippage_bps: u64, quote_decimals: u8) -> Result<Limit> {
+        match total {
+            Some(t) => Ok(Limit::Total(to_raw(t, quote_decimals, "limit")?)),
+            None => Ok(Limit::Slippage(slippage_bps)),
+        }
+    }
+}
+
+/// A buy's total cost, or a sale's proceeds after fees (zero when fees exceed the premium: the
+/// program then refuses the sale).
+fn total(f: &options_amm::math::fill::Fill, side: Side) -> u64 {
+    let fees = f.fee_protocol.saturating_add(f.fee_lp);
+    match side {
+        Side::Buy => f.premium.saturating_add(fees),
+        Side::Sell => f.premium.saturating_sub(fees),
+    }
+}
+
+/// Buys or sells at the program's fill, refusing to pay more (receive less) than `limit`;
+/// opens the margin account and the board's position when missing.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn trade(
     c: &mut Ctx,
@@ -196,7 +237,7 @@ pub(crate) fn trade(
     mut ixs: Vec<Instruction>,
     series: &Series,
     side: Side,
-    slippage_bps: u64,
+    limit: Limit,
 ) -> Result<Value> {
     let me = w.owner;
     let (board, b) = board_for(c, k, series.expiry)?;
@@ -213,19 +254,22 @@ pub(crate) fn trade(
     let f = fill_now(c, m, &board, &b, series, side, &me)?;
     let (i, kd) = (strike_index(&b, &series.strike)?, kind(series.kind));
     let size = to_raw(&series.size, m.underlying_decimals, "size")?;
-    // (u128: no overflow whatever the fill; balances can move between reads on a cluster)
-    let fees = f.fee_protocol as u128 + f.fee_lp as u128;
+    // (u128: no overflow whatever the fill)
+    let bound = match limit {
+        Limit::Total(t) => t,
+        Limit::Slippage(bps) => {
+            let t = total(&f, side) as u128;
+            match side {
+                Side::Buy => {
+                    u64::try_from((t * (10_000 + bps as u128)).div_ceil(10_000)).unwrap_or(u64::MAX)
+                }
+                Side::Sell => (t * 10_000u128.saturating_sub(bps as u128) / 10_000) as u64,
+            }
+        }
+    };
     let ix = match side {
-        Side::Buy => {
-            let most = (f.premium as u128 + fees) * (10_000 + slippage_bps as u128);
-            let most = u64::try_from(most.div_ceil(10_000)).unwrap_or(u64::MAX);
-            client::buy(k, &board, w, i, kd, size, most)
-        }
-        Side::Sell => {
-            let least = (f.premium as u128).saturating_sub(fees)
-                * 10_000u128.saturating_sub(slippage_bps as u128);
-            client::sell(k, &board, w, i, kd, size, (least / 10_000) as u64, &pairs)
-        }
+        Side::Buy => client::buy(k, &board, w, i, kd, size, bound),
+        Side::Sell => client::sell(k, &board, w, i, kd, size, bound, &pairs),
     };
     ixs.push(ix);
     let before = balance(c, &w.quote)?;

@@ -66,6 +66,12 @@ impl CliError {
                 return CliError::Program { name, code, message: message.to_string() };
             }
         }
+        // The token program's own refusals, said plainly.
+        if logs.iter().any(|l| l.contains("Error: insufficient funds")) {
+            return CliError::Transaction(
+                "insufficient funds: a token account holds less than the transfer needs".into(),
+            );
+        }
         // Without logs (an RPC error): the custom code, decimal or hex, named from the IDL.
         for (pattern, radix) in [("Custom(", 10), ("custom program error: 0x", 16)] {
             if let Some(code) = err.split(pattern).nth(1).and_then(|r| {

@@ -274,3 +274,24 @@ fn a_buy_limited_by_the_quote_seen_is_refused_after_the_price_moves() {
     let b = ok(&d, &buy);
     assert!(b["paid"].as_f64().unwrap() <= total + 1e-9);
 }
+
+/// Mistakes a new user makes get a plain answer and change nothing: an absurd price is refused
+/// without a panic; a `dev init` that fails half way leaves no market behind; a missing margin
+/// account, shares not held and a wallet too poor are said as such.
+#[test]
+fn mistakes_get_plain_errors_and_change_nothing() {
+    let d = tmp("mistakes");
+    let e = run(&d, &["dev", "init", "--price", "1e12"]).unwrap_err();
+    assert!(e.contains("price out of range") && !e.contains("panicked"), "{e}");
+    // 1e9 passes the oracle but not the listing: the board is refused after the market was
+    // made, and nothing of it is kept.
+    let e = run(&d, &["dev", "init", "--price", "1e9"]).unwrap_err();
+    assert!(e.contains("ListingOutsideEngineDomain"), "{e}");
+    ok(&d, &["dev", "init"]);
+    let e = run(&d, &["trader", "withdraw-collateral", "5"]).unwrap_err();
+    assert!(e.contains("no margin account") && e.contains("trader open-account"), "{e}");
+    let e = run(&d, &["lp", "withdraw", "--tranche", "junior", "5"]).unwrap_err();
+    assert!(e.contains("you hold 0 junior shares"), "{e}");
+    let e = run(&d, &["lp", "deposit", "--tranche", "junior", "5000000000"]).unwrap_err();
+    assert!(e.contains("insufficient funds: your wallet holds 1000000 quote"), "{e}");
+}

@@ -66,8 +66,8 @@ pub(crate) fn publish(
         None => None,
     };
     let q = options_amm_local::pyth::Quote {
-        price: (price * 100_000_000).round().to_num(),
-        conf: (conf * 100_000_000).round().to_num(),
+        price: pyth_units(price, "price")?,
+        conf: pyth_units(conf, "confidence")?,
         expo: -8,
         publish_time: at,
         prev_publish_time: prev.filter(|&p| p < at),
@@ -79,6 +79,16 @@ pub(crate) fn publish(
         options_amm_local::pyth::legacy_price_account(&q),
     );
     Ok(())
+}
+
+/// `v` in the oracle's units (exponent -8), or an error for a value outside what a price
+/// account holds (never a panic on any input).
+fn pyth_units<T: fixed::traits::FromFixed + Default + PartialOrd>(v: Fx, what: &str) -> Result<T> {
+    let positive = v > Fx::ZERO;
+    v.checked_mul_int(100_000_000)
+        .and_then(|x| x.round().checked_to_num::<T>())
+        .filter(|x| !positive || *x > T::default())
+        .ok_or_else(|| CliError::Input(format!("{what} out of range: {v}")))
 }
 
 pub(crate) fn local_mint(e: &mut Embedded, decimals: u8) -> Pubkey {
@@ -143,7 +153,11 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
                 .iter()
                 .map(|pct| format!("{}:80", (p * *pct / 100).round()))
                 .collect();
-            gov(c, Gov::CreateBoard { expiry, strikes: list })?;
+            if let Err(e) = gov(c, Gov::CreateBoard { expiry, strikes: list }) {
+                // The world is not saved after a failure; the market file must not outlive it.
+                let _ = std::fs::remove_file(g.state.join("market"));
+                return Err(e);
+            }
             Ok(json!({
                 "market": k.market.to_string(),
                 "quote_mint": quote.to_string(),

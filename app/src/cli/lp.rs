@@ -59,6 +59,14 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
         Lp::Deposit { tranche, amount, min_shares } => {
             let amount = to_raw(&amount, qd, "amount")?;
             let t = tranche.index();
+            let wallet = balance(c, &w.quote)?;
+            if wallet < amount {
+                return Err(CliError::Input(format!(
+                    "insufficient funds: your wallet holds {} quote, the deposit is {}",
+                    units(wallet, qd),
+                    units(amount, qd)
+                )));
+            }
             let before = balance(c, &w.shares[t as usize])?;
             ixs.push(client::deposit(&k, &w, t, amount, min_shares, &boards));
             c.b.send(&ixs, &[])?;
@@ -73,6 +81,12 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             } else {
                 shares.parse().map_err(|_| format!("shares: a whole number or `all`: {shares}"))?
             };
+            if shares > held {
+                return Err(CliError::Input(format!(
+                    "you hold {held} {} shares (raw units), fewer than the {shares} asked",
+                    if t == options_amm::Tranche::Senior { "senior" } else { "junior" }
+                )));
+            }
             let min = if min_amount == "0" { 0 } else { to_raw(&min_amount, qd, "min amount")? };
             let before = balance(c, &w.quote)?;
             ixs.push(client::withdraw(&k, &w, t, shares, min, &boards));

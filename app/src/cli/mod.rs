@@ -147,8 +147,11 @@ pub fn run(g: &Global, group: Group) -> Result<()> {
         Group::Keeper(k) => keeper(&mut c, k),
         Group::Gov(v) => gov(&mut c, v),
     };
-    // Persist whatever happened (a failed command changes nothing on chain).
-    c.b.finish()?;
+    // A local world keeps what a command did only when the whole command succeeded: a failed
+    // command (even one whose first transactions landed) leaves it as it was.
+    if out.is_ok() {
+        c.b.finish()?;
+    }
     let value = out?;
     print(g, value.clone(), || human(&value))
 }

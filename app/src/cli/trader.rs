@@ -122,13 +122,25 @@ pub(crate) fn kind(k: Kind) -> options_amm::Kind {
     }
 }
 
+/// `owner`'s margin account, or an error that says how to open one.
+pub(crate) fn margin_account(c: &mut Ctx, k: &MarketKeys, owner: &Pubkey) -> Result<MarginAccount> {
+    let key = pda::margin(&k.market, owner);
+    if c.b.account(&key)?.is_none() {
+        return Err(CliError::Input(format!(
+            "{owner} has no margin account in this market: `trader open-account` opens one \
+             (`trader buy` and `trader sell` open it when needed)"
+        )));
+    }
+    load(c, &key, "margin account")
+}
+
 /// The user's registered (position, board) pairs, read from the margin account.
 pub(crate) fn margin_pairs(
     c: &mut Ctx,
     k: &MarketKeys,
     owner: &Pubkey,
 ) -> Result<Vec<(Pubkey, Pubkey)>> {
-    let acc: MarginAccount = load(c, &pda::margin(&k.market, owner), "margin account")?;
+    let acc = margin_account(c, k, owner)?;
     let mut pairs = vec![];
     for p in &acc.positions[..acc.num_positions as usize] {
         let pos: Position = load(c, p, "position")?;
@@ -327,7 +339,7 @@ pub(crate) fn trader_show(
     owner: &Pubkey,
 ) -> Result<Value> {
     let (qd, ud) = (m.quote_decimals, m.underlying_decimals);
-    let acc: MarginAccount = load(c, &pda::margin(&k.market, owner), "margin account")?;
+    let acc = margin_account(c, k, owner)?;
     let mut positions = vec![];
     for p in &acc.positions[..acc.num_positions as usize] {
         let pos: Position = load(c, p, "position")?;

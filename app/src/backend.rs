@@ -65,7 +65,15 @@ pub fn write_keypair(path: &Path, key: &Keypair) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
     let json = serde_json::to_string(&key.to_bytes().to_vec()).map_err(|e| e.to_string())?;
-    std::fs::write(path, json)
+    // Readable by its owner only, as the Solana CLI writes keypairs.
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(json.as_bytes()))
         .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -373,8 +381,10 @@ pub struct Rpc {
 
 impl Rpc {
     pub fn new(url: &str, user: Keypair) -> Rpc {
-        let client = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(
+        // An unreachable or silent node fails within seconds, not the client's default 30.
+        let client = solana_rpc_client::rpc_client::RpcClient::new_with_timeout_and_commitment(
             url.to_string(),
+            std::time::Duration::from_secs(8),
             solana_commitment_config::CommitmentConfig::confirmed(),
         );
         Rpc { client, user }

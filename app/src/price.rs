@@ -59,10 +59,13 @@ pub fn run(
     if args.batch {
         for line in input {
             let line = line.map_err(io)?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let value = match batch_line(&line) {
+            // Every line gets an answer, a blank one included, so answers pair with lines.
+            let parsed = if line.trim().is_empty() {
+                Err("empty line: expected one JSON object".to_string())
+            } else {
+                batch_line(&line)
+            };
+            let value = match parsed {
                 Ok(g) => greeks_json(&g),
                 Err(e) => Value::Object(Map::from_iter([("error".to_string(), Value::from(e))])),
             };

@@ -39,7 +39,8 @@ pub enum Scenario {
 pub struct SimArgs {
     #[arg(long, value_enum, default_value = "calm")]
     scenario: Scenario,
-    #[arg(long, default_value = "30")]
+    /// Simulated days, 1 to 365 (an hour a step).
+    #[arg(long, default_value = "30", value_parser = clap::value_parser!(u32).range(1..=365))]
     days: u32,
     #[arg(long, default_value = "1")]
     seed: u64,
@@ -390,6 +391,11 @@ impl Sim {
 
 pub fn run(args: &SimArgs) -> Result<Report> {
     let started = std::time::Instant::now();
+    // An unwritable --out fails now, not after the run.
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .map_err(|e| CliError::Input(format!("--out {}: {e}", out.display())))?;
+    }
     let dir =
         std::env::temp_dir().join(format!("options-amm-sim-{}-{}", std::process::id(), args.seed));
     let _ = std::fs::remove_dir_all(&dir);
@@ -500,10 +506,13 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     r.net_delta_before_after_rebalance = [mean(&sim.delta_before), mean(&sim.delta_after)];
     r.fees = Fees { protocol: whole(m.protocol_fees, 6), lp: whole(m.lp_fees, 6) };
     r.transactions_per_second = r.transactions as f64 / started.elapsed().as_secs_f64();
+    let report = std::mem::take(&mut sim.report);
     if let Some(out) = &args.out {
         charts(out, &sim.series).map_err(|e| CliError::Input(format!("charts: {e}")))?;
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(out.join("report.json"), text)
+            .map_err(|e| CliError::Input(format!("report.json: {e}")))?;
     }
-    let report = std::mem::take(&mut sim.report);
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(report)

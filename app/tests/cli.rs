@@ -81,6 +81,10 @@ fn batch_answers_each_line_in_order_and_survives_bad_lines() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 4);
+    // A blank line is answered too, so answers always pair with lines.
+    let out = cli().args(["price", "--batch"]).write_stdin("\n").assert().success();
+    let blank: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(blank["error"].as_str().unwrap().contains("empty line"));
     let put: Fx = lines[0]["price"].to_string().parse().unwrap();
     assert_eq!(put, engine(OptionKind::Put).price);
     assert!(lines[1]["error"].as_str().unwrap().contains("invalid JSON"));
@@ -209,8 +213,11 @@ fn quote_refuses_bad_arguments_with_a_message() {
 
 #[test]
 fn simulate_json_reports_every_key_and_no_invariant_violation() {
+    let dir = std::env::temp_dir().join(format!("options-amm-sim-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     let out = cli()
-        .args(["simulate", "--scenario", "crash", "--days", "1", "--seed", "7", "--json"])
+        .args(["simulate", "--scenario", "crash", "--days", "1", "--seed", "7", "--json", "--out"])
+        .arg(&dir)
         .assert()
         .success()
         .get_output()
@@ -232,6 +239,14 @@ fn simulate_json_reports_every_key_and_no_invariant_violation() {
     assert_eq!(v["invariant_violations"], 0);
     assert!(v["trades"].as_u64().unwrap() > 0);
     assert!(v["final_nav"]["senior"].as_f64().unwrap() > 0.0);
+    // --out holds the charts and the same report.
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(saved["trades"], v["trades"]);
+    assert!(dir.join("tranche_nav.svg").exists());
+    // Days are bounded.
+    cli().args(["simulate", "--days", "0"]).assert().failure();
+    cli().args(["simulate", "--days", "366"]).assert().failure();
 }
 
 #[test]

@@ -26,6 +26,22 @@ fn ok(dir: &Path, args: &[&str]) -> Value {
     run(dir, args).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
+/// A command that prints one JSON line per step (`keeper run`): every line, in order.
+fn lines(dir: &Path, args: &[&str]) -> Vec<Value> {
+    let out = Command::cargo_bin("options-amm")
+        .unwrap()
+        .args(args)
+        .args(["--state", dir.join("s").to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("options-amm-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -73,10 +89,16 @@ fn a_market_lives_across_commands_from_listing_to_settlement() {
     let key = d.join("keeper.json");
     let keeper =
         ok(&d, &["dev", "keygen", key.to_str().unwrap()])["pubkey"].as_str().unwrap().to_string();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a keypair file is readable by its owner only");
     ok(&d, &["dev", "fund", "--to", &keeper, "--quote", "100000", "--underlying", "100"]);
     let k = ["--keypair", key.to_str().unwrap()];
-    let pass = ok(&d, &[&["keeper", "run", "--iterations", "1"][..], &k].concat());
-    assert_eq!(pass["passes"][0]["rebalance"][0]["result"], "ok", "{pass}");
+    let out = lines(&d, &[&["keeper", "run", "--iterations", "1"][..], &k].concat());
+    // One line for the pass as it ran, then the summary.
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0]["done"]["rebalance"][0]["result"], "ok", "{out:?}");
+    assert_eq!(out[1]["passes"], 1);
     let m = ok(&d, &["market", "show"]);
     let band = m["params"]["hedge.delta_band_micro"].as_f64().unwrap() / 1e6;
     assert!(m["greeks"]["net_delta"].as_f64().unwrap().abs() <= band + 1e-9, "{m}");
@@ -228,10 +250,8 @@ fn parallel_commands_and_a_running_keeper_lose_nothing() {
     let keeper = {
         let d = d.clone();
         std::thread::spawn(move || {
-            ok(&d, &["keeper", "run", "--interval", "1", "--iterations", "3"])["passes"]
-                .as_array()
-                .unwrap()
-                .len()
+            let out = lines(&d, &["keeper", "run", "--interval", "1", "--iterations", "3"]);
+            out.last().unwrap()["passes"].as_u64().unwrap()
         })
     };
     for _ in 0..3 {

@@ -185,14 +185,18 @@ pub(crate) fn outcome(r: &Result<Vec<String>>) -> Value {
 
 pub(crate) fn keeper(c: &mut Ctx, cmd: Keeper) -> Result<Value> {
     let Keeper::Run { interval, iterations } = cmd else { return keeper_pass(c, &cmd) };
-    let mut passes = vec![];
     let mut n = 0;
     loop {
         let pass = keeper_pass(c, &Keeper::Run { interval, iterations })?;
-        if !c.g.json {
-            out(&format!("pass {n}: {pass}"));
+        // One line a pass as it goes (JSON with --json), then a summary.
+        if c.g.json {
+            out(&json!({ "pass": n, "done": pass }).to_string());
+        } else {
+            out(&format!(
+                "pass {n}: {}",
+                if pass == json!({}) { "nothing to do".into() } else { pass.to_string() }
+            ));
         }
-        passes.push(pass);
         n += 1;
         if iterations != 0 && n >= iterations {
             break;
@@ -205,5 +209,5 @@ pub(crate) fn keeper(c: &mut Ctx, cmd: Keeper) -> Result<Value> {
         std::thread::sleep(std::time::Duration::from_secs(interval));
         *c = open(&c.g.clone())?;
     }
-    Ok(json!({ "passes": passes }))
+    Ok(json!({ "passes": n }))
 }

@@ -133,19 +133,30 @@ pub fn compute(args: &QuoteArgs) -> Result<(Fill, FillInputs), String> {
 pub fn run(args: &QuoteArgs, out: &mut dyn Write) -> Result<(), String> {
     let (f, i) = compute(args)?;
     let fees = f.fee_protocol + f.fee_lp;
-    let (flow_name, flow) = match i.side {
-        Side::Buy => ("total_paid", f.premium as i128 + fees as i128),
-        Side::Sell => ("total_received", f.premium as i128 - fees as i128),
+    // What the trade costs in all (a buy) or brings after fees (a sale), as `trader quote`
+    // names it; a sale whose fees exceed its premium is refused by the fill (`NoBid`).
+    let total = match i.side {
+        Side::Buy => f.premium as i128 + fees as i128,
+        Side::Sell => f.premium as i128 - fees as i128,
     };
     let io = |e: std::io::Error| e.to_string();
     if args.json {
         let num = |x: Fx| -> Value { x.to_string().parse().expect("Fx prints as a decimal") };
+        // Amounts in whole quote tokens, as every command prints them; `_raw` the exact
+        // integer in the token's raw units.
+        let qd = i.quote_decimals as i32;
+        let whole = |raw: i128| -> Value { json!(raw as f64 / 10f64.powi(qd)) };
         let v = json!({
-            "premium": f.premium,
-            "fee_protocol": f.fee_protocol,
-            "fee_lp": f.fee_lp,
-            flow_name: flow,
-            "fee_lock": f.fee_lock,
+            "premium": whole(f.premium as i128),
+            "premium_raw": f.premium,
+            "fee_protocol": whole(f.fee_protocol as i128),
+            "fee_protocol_raw": f.fee_protocol,
+            "fee_lp": whole(f.fee_lp as i128),
+            "fee_lp_raw": f.fee_lp,
+            "total": whole(total),
+            "total_raw": total,
+            "fee_lock": whole(f.fee_lock as i128),
+            "fee_lock_raw": f.fee_lock,
             "inventory_charge": num(f.quote.inventory_charge),
             "spread": num(f.quote.spread),
             "mark": num(f.greeks.price),
@@ -176,8 +187,7 @@ pub fn run(args: &QuoteArgs, out: &mut dyn Write) -> Result<(), String> {
         .map_err(io)?;
         writeln!(out, "  fee LP         {:>20.6}  [{}]", whole(f.fee_lp as i128), f.fee_lp)
             .map_err(io)?;
-        writeln!(out, "  {:<14} {:>20.6}  [{}]", flow_name.replace('_', " "), whole(flow), flow)
-            .map_err(io)?;
+        writeln!(out, "  {:<14} {:>20.6}  [{}]", "total", whole(total), total).map_err(io)?;
         writeln!(out, "  of which lock  {:>20.6}  [{}]", whole(f.fee_lock as i128), f.fee_lock)
             .map_err(io)?;
         writeln!(

@@ -137,7 +137,7 @@ fn regime(s: Scenario, day: f64) -> (f64, f64) {
 fn strikes_around(spot: f64) -> Vec<String> {
     [0.8, 0.9, 1.0, 1.1, 1.25]
         .iter()
-        .map(|m| format!("{}:80", ((spot * m).round() as u64).max(1)))
+        .map(|m| format!("{}:0.8", ((spot * m).round() as u64).max(1)))
         .collect()
 }
 
@@ -368,9 +368,11 @@ impl Sim {
                     &cli::chain::ata(&who.pubkey(), &mint, &spl_token::ID),
                 )
                 .unwrap_or(0);
+                // Shares have 9 decimals (the quote's 6 plus 3): a tenth of what is held, exactly.
+                let tenth = held / 10;
                 let cmd = Lp::Withdraw {
                     tranche,
-                    shares: (held / 10).to_string(),
+                    shares: format!("{}.{:09}", tenth / 1_000_000_000, tenth % 1_000_000_000),
                     min_amount: "0".into(),
                 };
                 if held > 0 && self.act(&who, |c| cli::lp::lp(c, cmd)).is_some() {

@@ -166,10 +166,12 @@ fn quote_json_is_the_programs_own_fill_to_the_unit() {
         max_utilisation_bps: RiskParams::reference().max_utilisation_bps,
     };
     let f = fill(&inputs, &RiskParams::reference().trading).unwrap();
-    assert_eq!(v["premium"].as_u64().unwrap(), f.premium);
-    assert_eq!(v["fee_protocol"].as_u64().unwrap(), f.fee_protocol);
-    assert_eq!(v["fee_lp"].as_u64().unwrap(), f.fee_lp);
-    assert_eq!(v["total_received"].as_u64().unwrap(), f.premium - f.fee_protocol - f.fee_lp);
+    assert_eq!(v["premium_raw"].as_u64().unwrap(), f.premium);
+    assert_eq!(v["fee_protocol_raw"].as_u64().unwrap(), f.fee_protocol);
+    assert_eq!(v["fee_lp_raw"].as_u64().unwrap(), f.fee_lp);
+    assert_eq!(v["total_raw"].as_u64().unwrap(), f.premium - f.fee_protocol - f.fee_lp);
+    // The same amounts in whole quote tokens (6 decimals), as every command prints them.
+    assert_eq!(v["premium"].as_f64().unwrap(), f.premium as f64 / 1e6);
     let charge: Fx = v["inventory_charge"].to_string().parse().unwrap();
     assert_eq!(charge, f.quote.inventory_charge);
 }

@@ -55,8 +55,8 @@ fn a_market_lives_across_commands_from_listing_to_settlement() {
     let init = ok(&d, &["dev", "init", "--price", "150", "--days", "7"]);
     let expiry = init["board_expiry"].as_i64().unwrap().to_string();
     assert!(
-        ok(&d, &["lp", "deposit", "--tranche", "senior", "500000"])["shares_minted"].as_u64()
-            > Some(0)
+        ok(&d, &["lp", "deposit", "--tranche", "senior", "500000"])["shares_minted"].as_f64()
+            > Some(0.0)
     );
     ok(&d, &["lp", "deposit", "--tranche", "junior", "200000"]);
 
@@ -222,7 +222,7 @@ fn governance_collects_fees_rotates_the_guardian_and_delists_an_empty_board() {
     ok(&d, &["gov", "execute-guardian"]);
     // A board nobody trades is delisted; the traded one is refused by name.
     let later = (expiry + 86_400).to_string();
-    ok(&d, &["gov", "create-board", "--expiry", &later, "--strike", "150:80"]);
+    ok(&d, &["gov", "create-board", "--expiry", &later, "--strike", "150:0.8"]);
     ok(&d, &["gov", "delist-board", "--expiry", &later]);
     let e = run(&d, &["gov", "delist-board", "--expiry", &expiry.to_string()]).unwrap_err();
     assert!(e.contains("BoardNotEmpty"), "{e}");
@@ -311,7 +311,7 @@ fn mistakes_get_plain_errors_and_change_nothing() {
     let e = run(&d, &["trader", "withdraw-collateral", "5"]).unwrap_err();
     assert!(e.contains("no margin account") && e.contains("trader open-account"), "{e}");
     let e = run(&d, &["lp", "withdraw", "--tranche", "junior", "5"]).unwrap_err();
-    assert!(e.contains("you hold 0 junior shares"), "{e}");
+    assert!(e.contains("you hold 0 junior shares, fewer than the 5 asked"), "{e}");
     let e = run(&d, &["lp", "deposit", "--tranche", "junior", "5000000000"]).unwrap_err();
     assert!(e.contains("insufficient funds: your wallet holds 1000000 quote"), "{e}");
 }

@@ -96,6 +96,11 @@ pub(crate) fn units(raw: u64, decimals: u8) -> f64 {
     raw as f64 / 10f64.powi(decimals as i32)
 }
 
+/// A signed raw amount (a position: + long, - short) in whole units.
+pub(crate) fn signed_units(raw: i64, decimals: u8) -> f64 {
+    units(raw.unsigned_abs(), decimals) * raw.signum() as f64
+}
+
 pub(crate) fn fx(v: Fx) -> f64 {
     v.to_num::<f64>()
 }

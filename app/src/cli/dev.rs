@@ -151,7 +151,7 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
             let expiry = now + days * 86_400;
             let list: Vec<String> = [80, 90, 100, 110, 120]
                 .iter()
-                .map(|pct| format!("{}:80", (p * *pct / 100).round()))
+                .map(|pct| format!("{}:0.8", (p * *pct / 100).round()))
                 .collect();
             if let Err(e) = gov(c, Gov::CreateBoard { expiry, strikes: list }) {
                 // The world is not saved after a failure; the market file must not outlive it.
@@ -165,6 +165,7 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
                 "oracle": oracle.to_string(),
                 "board_expiry": expiry,
                 "you": me.to_string(),
+                "funded": { "quote": 1_000_000, "underlying": 1_000 },
             }))
         }
         Dev::Fund { to, quote, underlying } => {
@@ -178,14 +179,16 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
                 let raw = to_raw(&underlying, m.underlying_decimals, "underlying")?;
                 mint_to(e, &k.underlying_mint, &to, raw)?;
             }
-            Ok(json!({ "funded": to.to_string(), "quote": quote, "underlying": underlying }))
+            let (q, u) =
+                (crate::decimal::parse_fx(&quote)?, crate::decimal::parse_fx(&underlying)?);
+            Ok(json!({ "funded": to.to_string(), "quote": fx(q), "underlying": fx(u) }))
         }
         Dev::Price { price, conf } => {
             let (k, _) = market(c)?;
             let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
             let (p, cf) = (crate::decimal::parse_fx(&price)?, crate::decimal::parse_fx(&conf)?);
             publish(e, k.oracle, p, cf, now)?;
-            Ok(json!({ "price": price, "conf": conf, "publish_time": now }))
+            Ok(json!({ "price": fx(p), "conf": fx(cf), "publish_time": now }))
         }
         Dev::Warp { secs } => {
             let (k, m) = market(c)?;

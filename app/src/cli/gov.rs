@@ -34,7 +34,8 @@ pub enum Gov {
         #[arg(long)]
         feed_id: Option<String>,
     },
-    /// Lists a board: `--strike 140:80` (strike : base vol %), repeated, at most 8.
+    /// Lists a board: `--strike 140:0.8` (strike : base vol as a fraction a year), repeated, at
+    /// most 8.
     CreateBoard {
         #[arg(long)]
         expiry: i64,
@@ -77,18 +78,33 @@ pub enum Gov {
 pub(crate) fn strikes(list: &[String]) -> Result<Vec<StrikeArgs>> {
     list.iter()
         .map(|s| {
-            let (k, v) = s.split_once(':').ok_or(format!("strike:vol%, e.g. 150:80 (got {s})"))?;
+            let (k, v) = s
+                .split_once(':')
+                .ok_or(format!("strike:vol with vol a fraction, e.g. 150:0.8 (got {s})"))?;
             let micro = |t: &str, what: &str| -> Result<u64> {
-                let x = crate::decimal::parse_fx(t)? * 1_000_000;
-                x.round()
-                    .checked_to_num()
+                crate::decimal::parse_fx(t)?
+                    .checked_mul_int(1_000_000)
+                    .and_then(|x| x.round().checked_to_num())
                     .ok_or(CliError::Input(format!("{what} out of range: {t}")))
             };
-            Ok(StrikeArgs {
-                strike_micro: micro(k, "strike")?,
-                base_vol_micro: micro(v, "vol")? / 100,
-            })
+            let vol = micro(v, "vol")?;
+            // Vol is a fraction a year everywhere (0.8 = 80%); a percent here is a mistake.
+            if vol > 10_000_000 {
+                return Err(CliError::Input(format!(
+                    "vol {v} is above 10 (1,000%): give it as a fraction, e.g. 150:0.8"
+                )));
+            }
+            Ok(StrikeArgs { strike_micro: micro(k, "strike")?, base_vol_micro: vol })
         })
+        .collect()
+}
+
+/// The pause flags set in `bits`, by name.
+pub(crate) fn pause_names(bits: u8) -> Vec<&'static str> {
+    [(PAUSE_TRADING, "trading"), (PAUSE_DEPOSITS, "deposits"), (PAUSE_WITHDRAWALS, "withdrawals")]
+        .into_iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n)
         .collect()
 }
 
@@ -165,7 +181,7 @@ pub(crate) fn gov(c: &mut Ctx, cmd: Gov) -> Result<Value> {
                 };
             }
             c.b.send(&[client::set_pause(&k, &me, bits)], &[])?;
-            Ok(json!({ "paused": bits }))
+            Ok(json!({ "paused": pause_names(bits) }))
         }
         Gov::ProposeAuthority { new_authority } => {
             let (k, _) = market(c)?;

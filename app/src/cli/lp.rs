@@ -36,7 +36,7 @@ pub enum Lp {
         #[arg(long, default_value = "0")]
         min_shares: u64,
     },
-    /// Burns shares (raw units; `all` for every share) for quote at NAV.
+    /// Burns shares (whole shares, decimals allowed; `all` for every share) for quote at NAV.
     Withdraw {
         #[arg(long, value_enum)]
         tranche: Tranche,
@@ -71,20 +71,22 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             ixs.push(client::deposit(&k, &w, t, amount, min_shares, &boards));
             c.b.send(&ixs, &[])?;
             let got = balance(c, &w.shares[t as usize])?.saturating_sub(before);
-            Ok(json!({ "deposited": units(amount, qd), "shares_minted": got }))
+            Ok(json!({
+                "deposited": units(amount, qd),
+                "shares_minted": units(got, qd + SHARE_DECIMALS_OFFSET),
+            }))
         }
         Lp::Withdraw { tranche, shares, min_amount } => {
             let t = tranche.index();
             let held = balance(c, &w.shares[t as usize])?;
-            let shares = if shares == "all" {
-                held
-            } else {
-                shares.parse().map_err(|_| format!("shares: a whole number or `all`: {shares}"))?
-            };
+            let sd = qd + SHARE_DECIMALS_OFFSET;
+            let shares = if shares == "all" { held } else { to_raw(&shares, sd, "shares")? };
             if shares > held {
                 return Err(CliError::Input(format!(
-                    "you hold {held} {} shares (raw units), fewer than the {shares} asked",
-                    if t == options_amm::Tranche::Senior { "senior" } else { "junior" }
+                    "you hold {} {} shares, fewer than the {} asked",
+                    units(held, sd),
+                    if t == options_amm::Tranche::Senior { "senior" } else { "junior" },
+                    units(shares, sd)
                 )));
             }
             let min = if min_amount == "0" { 0 } else { to_raw(&min_amount, qd, "min amount")? };
@@ -92,7 +94,7 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             ixs.push(client::withdraw(&k, &w, t, shares, min, &boards));
             c.b.send(&ixs, &[])?;
             let got = balance(c, &w.quote)?.saturating_sub(before);
-            Ok(json!({ "shares_burned": shares, "received": units(got, qd) }))
+            Ok(json!({ "shares_burned": units(shares, sd), "received": units(got, qd) }))
         }
         Lp::Show => {
             // What a withdrawal would pay now, as the program values it: NAV less the refresh
@@ -134,14 +136,15 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
                 out.push(json!({
                     "tranche": if t == SENIOR { "senior" } else { "junior" },
                     "nav": units(value, qd),
-                    "share_supply": supply,
+                    "share_supply": units(supply, qd + SHARE_DECIMALS_OFFSET),
                     // Shares carry SHARE_DECIMALS_OFFSET more decimals than the quote token.
                     "share_price": if supply == 0 { 0.0 } else { value as f64 * 1000.0 / supply as f64 },
-                    "your_shares": mine,
+                    "your_shares": units(mine, qd + SHARE_DECIMALS_OFFSET),
                     "your_value": units(worth, qd),
                 }));
             }
-            Ok(json!({ "owner": w.owner.to_string(), "tranches": out }))
+            let wallet = json!({ "quote": units(balance(c, &w.quote)?, qd) });
+            Ok(json!({ "owner": w.owner.to_string(), "wallet": wallet, "tranches": out }))
         }
     }
 }

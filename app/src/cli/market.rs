@@ -66,8 +66,8 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
         let value = values.get(t);
         tranches.push(json!({
             "tranche": if t == SENIOR { "senior" } else { "junior" },
-            "value": units(value, qd),
-            "shares": shares,
+            "nav": units(value, qd),
+            "share_supply": units(shares, qd + SHARE_DECIMALS_OFFSET),
             "share_price": if shares == 0 { 0.0 } else { value as f64 / shares as f64 * 1000.0 },
         }));
     }
@@ -84,9 +84,11 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
                 json!({
                     "strike": fx(st.strike.get()),
                     "base_vol": fx(st.base_vol.get()),
-                    "mark": [fx(st.mark[0].get()), fx(st.mark[1].get())],
-                    "vault_position": [units(st.vault_position[0].unsigned_abs(), ud) * st.vault_position[0].signum() as f64,
-                                       units(st.vault_position[1].unsigned_abs(), ud) * st.vault_position[1].signum() as f64],
+                    "mark": { "call": fx(st.mark[0].get()), "put": fx(st.mark[1].get()) },
+                    "vault_position": {
+                        "call": signed_units(st.vault_position[0], ud),
+                        "put": signed_units(st.vault_position[1], ud),
+                    },
                 })
             })
             .collect();
@@ -103,7 +105,7 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
         "market": k.market.to_string(),
         "spot": fx(s),
         "now": c.b.now()?,
-        "paused": m.paused,
+        "paused": pause_names(m.paused),
         "nav": units(u64::try_from(nav.max(0)).unwrap_or(0), qd),
         "tranches": tranches,
         "books": {

@@ -24,6 +24,7 @@ use gov::*;
 use keeper::*;
 use lp::*;
 use market::*;
+use options_amm::constants::SHARE_DECIMALS_OFFSET;
 use options_amm::state::RiskParams;
 use serde_json::{json, Value};
 use solana_sdk::signature::{Keypair, Signer};
@@ -133,7 +134,8 @@ pub fn run(g: &Global, group: Group) -> Result<()> {
         });
     }
     if let Group::Market(MarketCmd::Params { reference: true }) = &group {
-        return print(g, params_json(&RiskParams::reference()), || {});
+        let value = params_json(&RiskParams::reference());
+        return print(g, value.clone(), || human(&value));
     }
     let mut c = open(g)?;
     let out = match group {

@@ -390,8 +390,10 @@ pub(crate) fn trader_show(
         }
         Err(e) => json!(format!("unknown: {e}")),
     };
+    let wallet = balance(c, &ata(owner, &k.quote_mint, &k.quote_token_program)).unwrap_or(0);
     Ok(json!({
         "owner": owner.to_string(),
+        "wallet": { "quote": units(wallet, qd) },
         "collateral": units(acc.collateral, qd),
         "open_series": acc.open_series,
         "positions": positions,

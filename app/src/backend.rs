@@ -27,6 +27,9 @@ pub trait Backend {
     fn account(&mut self, key: &Pubkey) -> Result<Option<Account>>;
     /// Sends `ixs` in one transaction signed by the user and `signers`; the logs on success.
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>>;
+    /// Runs the transaction against the current state without landing it: `Ok` when it would
+    /// go through, else the error it would get.
+    fn simulate(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<()>;
     /// The cluster's unix time.
     fn now(&mut self) -> Result<i64>;
     /// Accounts of this program whose data starts with `discriminator`.
@@ -323,6 +326,28 @@ impl Embedded {
             Err(e) => Err(CliError::from_failure(&format!("{e:?}"), &logs)),
         }
     }
+
+    fn dry_run(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<()> {
+        // In the slot the transaction would land in, as `process` would send it.
+        self.next_slot()?;
+        let blockhash = self
+            .rt
+            .block_on(self.ctx.banks_client.get_latest_blockhash())
+            .map_err(|e| CliError::Chain(e.to_string()))?;
+        let payer = self.user.insecure_clone();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &keys, blockhash);
+        let capture = crate::stdio::Capture::start();
+        let r = self.rt.block_on(self.ctx.banks_client.simulate_transaction(tx));
+        let mut logs = capture.finish();
+        let sim = r.map_err(|e| CliError::Chain(e.to_string()))?;
+        logs.extend(sim.simulation_details.map(|d| d.logs).unwrap_or_default());
+        match sim.result {
+            Some(Err(e)) => Err(CliError::from_failure(&format!("{e:?}"), &logs)),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Backend for Embedded {
@@ -339,6 +364,10 @@ impl Backend for Embedded {
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
         let user = self.user.insecure_clone();
         self.process(ixs, signers, &user)
+    }
+
+    fn simulate(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<()> {
+        self.dry_run(ixs, signers)
     }
 
     fn now(&mut self) -> Result<i64> {
@@ -377,6 +406,7 @@ impl Backend for Embedded {
 pub struct Rpc {
     client: solana_rpc_client::rpc_client::RpcClient,
     user: Keypair,
+    url: String,
 }
 
 impl Rpc {
@@ -387,7 +417,7 @@ impl Rpc {
             std::time::Duration::from_secs(8),
             solana_commitment_config::CommitmentConfig::confirmed(),
         );
-        Rpc { client, user }
+        Rpc { client, user, url: url.to_string() }
     }
 }
 
@@ -413,7 +443,7 @@ impl Backend for Rpc {
         self.client
             .get_account_with_commitment(key, self.client.commitment())
             .map(|r| r.value)
-            .map_err(|e| CliError::Chain(e.to_string()))
+            .map_err(|e| CliError::Chain(format!("cannot connect to {}: {e}", self.url)))
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
@@ -426,6 +456,23 @@ impl Backend for Rpc {
         match self.client.send_and_confirm_transaction(&tx) {
             Ok(_) => Ok(vec![]),
             Err(e) => Err(CliError::from_failure(&e.to_string(), &preflight_logs(&e))),
+        }
+    }
+
+    fn simulate(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<()> {
+        let blockhash =
+            self.client.get_latest_blockhash().map_err(|e| CliError::Chain(e.to_string()))?;
+        let mut keys: Vec<&Keypair> = vec![&self.user];
+        keys.extend_from_slice(signers);
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash);
+        let r =
+            self.client.simulate_transaction(&tx).map_err(|e| CliError::Chain(e.to_string()))?;
+        match r.value.err {
+            Some(e) => {
+                Err(CliError::from_failure(&format!("{e:?}"), &r.value.logs.unwrap_or_default()))
+            }
+            None => Ok(()),
         }
     }
 

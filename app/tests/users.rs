@@ -314,4 +314,33 @@ fn mistakes_get_plain_errors_and_change_nothing() {
     assert!(e.contains("you hold 0 junior shares, fewer than the 5 asked"), "{e}");
     let e = run(&d, &["lp", "deposit", "--tranche", "junior", "5000000000"]).unwrap_err();
     assert!(e.contains("insufficient funds: your wallet holds 1000000 quote"), "{e}");
+    ok(&d, &["trader", "open-account"]);
+    let e = run(&d, &["trader", "open-account"]).unwrap_err();
+    assert!(e.contains("your margin account already exists"), "{e}");
+    let e = run(&d, &["gov", "init-config", "--guardian", &"1".repeat(32)]).unwrap_err();
+    assert!(e.contains("your config already exists"), "{e}");
+    let e = run(&d, &["gov", "create-board", "--expiry", "4000000000", "--strike", "150:80"])
+        .unwrap_err();
+    assert!(e.contains("give it as a fraction"), "{e}");
+}
+
+/// A quote runs the trade without landing it: it says when the program would refuse the trade
+/// and why (a stale cache, a size above the cap), and is clean when the trade would go through.
+#[test]
+fn a_quote_says_when_the_program_would_refuse_the_trade() {
+    let d = tmp("quote-refusal");
+    ok(&d, &["dev", "init"]);
+    ok(&d, &["lp", "deposit", "--tranche", "senior", "500000"]);
+    let quote = |d: &Path, size: &str| {
+        ok(d, &["trader", "quote", "--strike", "150", "--kind", "call", "--size", size])
+    };
+    let q = quote(&d, "2");
+    assert!(q["refusal"].is_null(), "{q}");
+    assert!(q["total"].as_f64().unwrap() > 0.0);
+    let q = quote(&d, "100000");
+    assert_eq!(q["refusal"]["kind"], "program", "{q}");
+    assert_eq!(q["refusal"]["name"], "TradeTooLarge", "{q}");
+    ok(&d, &["dev", "warp", "300"]);
+    let q = quote(&d, "2");
+    assert_eq!(q["refusal"]["name"], "StaleGreekCache", "{q}");
 }

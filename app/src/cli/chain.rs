@@ -186,3 +186,12 @@ pub(crate) fn supply(c: &mut Ctx, mint: &Pubkey) -> Result<u64> {
 pub(crate) fn now_plus(c: &mut Ctx, secs: i64) -> Result<i64> {
     Ok(c.b.now()?.saturating_add(secs))
 }
+
+/// Refuses with a plain message when `key` already exists: creating it again would only get
+/// the system program's bare `InvalidInstructionData`.
+pub(crate) fn must_not_exist(c: &mut Ctx, key: &Pubkey, what: &str) -> Result<()> {
+    if c.b.account(key)?.is_some() {
+        return Err(CliError::Input(format!("{what} already exists: {key}")));
+    }
+    Ok(())
+}

@@ -118,6 +118,7 @@ pub(crate) fn gov(c: &mut Ctx, cmd: Gov) -> Result<Value> {
     let me = c.b.user().pubkey();
     match cmd {
         Gov::InitConfig { guardian } => {
+            must_not_exist(c, &pda::config(&me), "your config")?;
             c.b.send(&[client::initialize_config(&me, &me, &guardian)], &[])?;
             Ok(json!({ "config": pda::config(&me).to_string() }))
         }
@@ -127,6 +128,7 @@ pub(crate) fn gov(c: &mut Ctx, cmd: Gov) -> Result<Value> {
             };
             let (up, qp) = (program_of(c, &underlying_mint)?, program_of(c, &quote_mint)?);
             let k = MarketKeys::derive(&me, underlying_mint, quote_mint, oracle, up, qp);
+            must_not_exist(c, &k.market, "a market of this pair under your config")?;
             let (kind, feed) = match feed_id {
                 Some(hex) => (options_amm::state::ORACLE_PYTH_PULL, parse_feed(&hex)?),
                 None => (options_amm::state::ORACLE_PYTH_LEGACY, [0; 32]),
@@ -140,6 +142,7 @@ pub(crate) fn gov(c: &mut Ctx, cmd: Gov) -> Result<Value> {
         }
         Gov::CreateBoard { expiry, strikes: list } => {
             let (k, _) = market(c)?;
+            must_not_exist(c, &pda::board(&k.market, expiry), "a board with this expiry")?;
             c.b.send(&[client::create_board(&k, &me, &me, expiry, strikes(&list)?)], &[])?;
             let board = pda::board(&k.market, expiry);
             c.b.send(&[client::refresh_board(&k, &me, &board)], &[])?;

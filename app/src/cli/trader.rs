@@ -156,6 +156,7 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
     let me = w.owner;
     match cmd {
         Trader::OpenAccount => {
+            must_not_exist(c, &pda::margin(&k.market, &me), "your margin account")?;
             ixs.push(client::open_margin_account(&k, &me));
             c.b.send(&ixs, &[])?;
             Ok(json!({ "margin_account": pda::margin(&k.market, &me).to_string() }))
@@ -178,9 +179,23 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
                 crate::quote::TradeSide::Buy => Side::Buy,
                 crate::quote::TradeSide::Sell => Side::Sell,
             };
-            let (bk, b) = board_for(c, &k, series.expiry)?;
-            let f = fill_now(c, &m, &bk, &b, &series, side, &me)?;
+            // The trade the program would see now, run without landing: a quote says when the
+            // program would refuse it, and why.
+            let (plan, f) = trade_plan(
+                c,
+                &k,
+                &m,
+                &w,
+                ixs,
+                &series,
+                side,
+                Limit::Total(if side == Side::Buy { u64::MAX } else { 0 }),
+            )?;
             let mut v = fill_json(&f, qd);
+            v["refusal"] = match c.b.simulate(&plan, &[]) {
+                Ok(()) => Value::Null,
+                Err(e) => e.to_json()["error"].clone(),
+            };
             // What the trade costs or brings in all: pass it to buy/sell as the limit.
             let key = if side == Side::Buy { "max_cost" } else { "min_proceeds" };
             v["total"] = json!(units(total(&f, side), qd));
@@ -198,6 +213,12 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
         Trader::Show { owner } => trader_show(c, &k, &m, &owner.unwrap_or(me)),
         Trader::Settle { expiry } => {
             let (board, _) = board_for(c, &k, Some(expiry))?;
+            if c.b.account(&pda::position(&board, &me))?.is_none() {
+                return Err(CliError::Input(format!(
+                    "you hold no position on the board expiring at {expiry} (already settled, \
+                     or never opened)"
+                )));
+            }
             let before = balance(c, &w.quote)?;
             ixs.push(client::settle_position(&k, &me, &board, &me, &w.quote));
             c.b.send(&ixs, &[])?;
@@ -246,11 +267,35 @@ pub(crate) fn trade(
     k: &MarketKeys,
     m: &Market,
     w: &Wallet,
-    mut ixs: Vec<Instruction>,
+    ixs: Vec<Instruction>,
     series: &Series,
     side: Side,
     limit: Limit,
 ) -> Result<Value> {
+    let (ixs, f) = trade_plan(c, k, m, w, ixs, series, side, limit)?;
+    let before = balance(c, &w.quote)?;
+    c.b.send(&ixs, &[])?;
+    let after = balance(c, &w.quote)?;
+    let qd = m.quote_decimals;
+    let mut out = fill_json(&f, qd);
+    out["paid"] = json!(units(before.saturating_sub(after), qd));
+    out["received"] = json!(units(after.saturating_sub(before), qd));
+    Ok(out)
+}
+
+/// The instructions of a trade (opening the margin account and the board's position when
+/// missing) and the program's fill they are priced at.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn trade_plan(
+    c: &mut Ctx,
+    k: &MarketKeys,
+    m: &Market,
+    w: &Wallet,
+    mut ixs: Vec<Instruction>,
+    series: &Series,
+    side: Side,
+    limit: Limit,
+) -> Result<(Vec<Instruction>, options_amm::math::fill::Fill)> {
     let me = w.owner;
     let (board, b) = board_for(c, k, series.expiry)?;
     let margin = pda::margin(&k.market, &me);
@@ -284,14 +329,7 @@ pub(crate) fn trade(
         Side::Sell => client::sell(k, &board, w, i, kd, size, bound, &pairs),
     };
     ixs.push(ix);
-    let before = balance(c, &w.quote)?;
-    c.b.send(&ixs, &[])?;
-    let after = balance(c, &w.quote)?;
-    let qd = m.quote_decimals;
-    let mut out = fill_json(&f, qd);
-    out["paid"] = json!(units(before.saturating_sub(after), qd));
-    out["received"] = json!(units(after.saturating_sub(before), qd));
-    Ok(out)
+    Ok((ixs, f))
 }
 
 /// The program's own fill of a trade now for `owner` (oracle read as a trade reads it; the

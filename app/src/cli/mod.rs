@@ -173,23 +173,99 @@ fn out(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
 }
 
-/// A human rendering of a command's JSON result: one `key: value` line per field.
-fn human(v: &Value) {
-    fn walk(prefix: &str, v: &Value) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                    walk(&p, x);
-                }
+/// A human rendering of a command's JSON result: `key  value` lines for single values, a
+/// section for each object, and a table (one row each, a column per field) for each list of
+/// objects; a list of objects inside a row becomes a table of its own under the first.
+pub(crate) fn human(v: &Value) {
+    if v.as_object().is_some_and(|m| m.is_empty()) {
+        out("nothing to do");
+        return;
+    }
+    for line in human_lines(v) {
+        out(&line);
+    }
+}
+
+/// A value as it reads in a table cell or after a key: strings bare, small objects as
+/// `k=v` pairs, lists joined by commas.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        Value::Object(m) => {
+            m.iter().map(|(k, x)| format!("{k}={}", cell(x))).collect::<Vec<_>>().join(" ")
+        }
+        Value::Array(a) if a.is_empty() => "(none)".into(),
+        Value::Array(a) => a.iter().map(cell).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn is_table(v: &Value) -> bool {
+    matches!(v, Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_object))
+}
+
+pub(crate) fn human_lines(v: &Value) -> Vec<String> {
+    let mut lines = vec![];
+    section(&mut lines, "", v);
+    lines
+}
+
+fn section(lines: &mut Vec<String>, title: &str, v: &Value) {
+    let Value::Object(m) = v else {
+        lines.push(format!("{title}{}", cell(v)));
+        return;
+    };
+    if !title.is_empty() {
+        lines.push(format!("{title}:"));
+    }
+    let indent = if title.is_empty() { "" } else { "  " };
+    for (k, x) in m {
+        match x {
+            _ if is_table(x) => table(lines, &format!("{indent}{k}"), x),
+            Value::Object(o) if o.len() > 3 || o.values().any(|y| y.is_object() || is_table(y)) => {
+                section(lines, &format!("{indent}{k}"), x)
             }
-            Value::Array(a) if a.iter().any(|x| x.is_object()) => {
-                for (i, x) in a.iter().enumerate() {
-                    walk(&format!("{prefix}[{i}]"), x);
-                }
-            }
-            _ => out(&format!("{prefix:<40} {v}")),
+            _ => lines.push(format!("{indent}{k:<28} {}", cell(x))),
         }
     }
-    walk("", v)
+}
+
+fn table(lines: &mut Vec<String>, title: &str, v: &Value) {
+    let rows: Vec<&serde_json::Map<String, Value>> =
+        v.as_array().into_iter().flatten().filter_map(Value::as_object).collect();
+    let mut cols: Vec<String> = vec![];
+    for r in &rows {
+        for (k, x) in r.iter() {
+            if !is_table(x) && !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| cols.iter().map(|c| r.get(c).map(cell).unwrap_or_default()).collect())
+        .collect();
+    let width: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| cells.iter().map(|r| r[i].len()).chain([c.len()]).max().unwrap_or(0))
+        .collect();
+    let row = |items: &[String]| {
+        let parts: Vec<String> =
+            items.iter().zip(&width).map(|(x, w)| format!("{x:<w$}", w = *w)).collect();
+        format!("{title_pad}  {}", parts.join("  "), title_pad = "").trim_end().to_string()
+    };
+    lines.push(format!("{title}:"));
+    lines.push(row(&cols));
+    for r in &cells {
+        lines.push(row(r));
+    }
+    // Lists inside a row: a table each, named by the row's first column.
+    for (r, c) in rows.iter().zip(&cells) {
+        for (k, x) in r.iter().filter(|(_, x)| is_table(x)) {
+            let name = c.first().cloned().unwrap_or_default();
+            table(lines, &format!("{title} {name} {k}"), x);
+        }
+    }
 }

@@ -288,11 +288,17 @@ fn a_buy_limited_by_the_quote_seen_is_refused_after_the_price_moves() {
     let buy = [&["trader", "buy"][..], &series, &["--max-cost", &limit]].concat();
     let e = run(&d, &buy).unwrap_err();
     assert!(e.contains("SlippageExceeded"), "{e}");
+    // Without --max-cost the default is just as safe: the buy is held to the quote the trader
+    // last saw for this trade (within five minutes) plus --slippage-bps, not to a fresh quote.
+    let e = run(&d, &[&["trader", "buy"][..], &series].concat()).unwrap_err();
+    assert!(e.contains("SlippageExceeded"), "{e}");
     // Back at 150 the quote holds again and the same limit buys.
     ok(&d, &["dev", "price", "150"]);
     ok(&d, &["keeper", "refresh"]);
     let b = ok(&d, &buy);
     assert!(b["paid"].as_f64().unwrap() <= total + 1e-9);
+    // A trade never quoted is held to a fresh quote.
+    ok(&d, &["trader", "buy", "--strike", "150", "--kind", "call", "--size", "1"]);
 }
 
 /// Mistakes a new user makes get a plain answer and change nothing: an absurd price is refused
@@ -308,6 +314,13 @@ fn mistakes_get_plain_errors_and_change_nothing() {
     let e = run(&d, &["dev", "init", "--price", "1e9"]).unwrap_err();
     assert!(e.contains("ListingOutsideEngineDomain"), "{e}");
     ok(&d, &["dev", "init"]);
+    let e = run(&d, &["dev", "warp", &i64::MAX.to_string()]).unwrap_err();
+    assert!(e.contains("cannot warp") && !e.contains("panicked"), "{e}");
+    let e = run(&d, &["dev", "price", "0"]).unwrap_err();
+    assert!(e.contains("a price must be above zero"), "{e}");
+    let e = run(&d, &["trader", "buy", "--strike", "150", "--kind", "call", "--size", "1e30"])
+        .unwrap_err();
+    assert!(e.contains("out of range") && !e.contains("panicked"), "{e}");
     let e = run(&d, &["trader", "withdraw-collateral", "5"]).unwrap_err();
     assert!(e.contains("no margin account") && e.contains("trader open-account"), "{e}");
     let e = run(&d, &["lp", "withdraw", "--tranche", "junior", "5"]).unwrap_err();

@@ -187,6 +187,11 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
             let (k, _) = market(c)?;
             let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
             let (p, cf) = (crate::decimal::parse_fx(&price)?, crate::decimal::parse_fx(&conf)?);
+            if p <= Fx::ZERO || cf < Fx::ZERO {
+                return Err(CliError::Input(format!(
+                    "a price must be above zero and its confidence not below (got {price}, {conf})"
+                )));
+            }
             publish(e, k.oracle, p, cf, now)?;
             Ok(json!({ "price": fx(p), "conf": fx(cf), "publish_time": now }))
         }
@@ -194,7 +199,11 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
             let (k, m) = market(c)?;
             let last = spot(c, &m)?;
             let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
-            let at = now + secs;
+            // The clock only moves forward, and stays a unix time.
+            let at = now
+                .checked_add(secs)
+                .filter(|_| secs >= 0)
+                .ok_or_else(|| CliError::Input(format!("cannot warp {secs} s from {now}")))?;
             e.set_time(at)?;
             publish(e, k.oracle, last, Fx::from_num(0.05), at)?;
             Ok(json!({ "now": at }))

@@ -14,7 +14,7 @@ use solana_sdk::instruction::Instruction;
 
 use super::*;
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Kind {
     Call,
     Put,
@@ -192,6 +192,7 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
                 Limit::Total(if side == Side::Buy { u64::MAX } else { 0 }),
             )?;
             let mut v = fill_json(&f, qd);
+            remember_quote(c, &k, &series, side, total(&f, side))?;
             v["refusal"] = match c.b.simulate(&plan, &[]) {
                 Ok(()) => Value::Null,
                 Err(e) => e.to_json()["error"].clone(),
@@ -231,6 +232,46 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
             Ok(json!({ "closed": pda::position(&board, &me).to_string() }))
         }
     }
+}
+
+/// How long a `trader quote` stands as the reference of a later buy or sell of the same trade.
+const QUOTE_MEMORY_SECS: i64 = 300;
+
+/// The trade a quote was for, as the memo names it.
+fn trade_key(k: &MarketKeys, series: &Series, side: Side) -> String {
+    format!(
+        "{} {:?} {} {:?} {} {:?}",
+        k.market, series.expiry, series.strike, series.kind, series.size, side
+    )
+}
+
+/// Remembers what `trader quote` showed (`<state>/last_quote.json`): a later buy or sell of the
+/// same trade without `--max-cost`/`--min-proceeds` is held to it.
+fn remember_quote(
+    c: &mut Ctx,
+    k: &MarketKeys,
+    series: &Series,
+    side: Side,
+    total: u64,
+) -> Result<()> {
+    let memo = json!({ "trade": trade_key(k, series, side), "total_raw": total, "at": c.b.now()? });
+    std::fs::create_dir_all(&c.g.state).map_err(|e| e.to_string())?;
+    std::fs::write(c.g.state.join("last_quote.json"), memo.to_string())
+        .map_err(|e| CliError::Input(format!("cannot remember the quote: {e}")))
+}
+
+/// The total of the last quote for this trade, if it is recent.
+fn recalled_quote(c: &mut Ctx, k: &MarketKeys, series: &Series, side: Side) -> Result<Option<u64>> {
+    let Ok(text) = std::fs::read_to_string(c.g.state.join("last_quote.json")) else {
+        return Ok(None);
+    };
+    let memo: Value = serde_json::from_str(&text).unwrap_or_default();
+    let now = c.b.now()?;
+    let fresh = memo["at"].as_i64().is_some_and(|at| (0..=QUOTE_MEMORY_SECS).contains(&(now - at)));
+    if fresh && memo["trade"] == trade_key(k, series, side).as_str() {
+        return Ok(memo["total_raw"].as_u64());
+    }
+    Ok(None)
 }
 
 /// What a trade may cost (a buy) or must bring (a sell): a total the user saw, or a fresh
@@ -315,7 +356,10 @@ pub(crate) fn trade_plan(
     let bound = match limit {
         Limit::Total(t) => t,
         Limit::Slippage(bps) => {
-            let t = total(&f, side) as u128;
+            // Against the quote the user last saw for this very trade (if recent), else a
+            // fresh one: a price that moved since `trader quote` does not go through.
+            let seen = recalled_quote(c, k, series, side)?;
+            let t = seen.unwrap_or(total(&f, side)) as u128;
             match side {
                 Side::Buy => {
                     u64::try_from((t * (10_000 + bps as u128)).div_ceil(10_000)).unwrap_or(u64::MAX)

@@ -328,6 +328,12 @@ fn mistakes_get_plain_errors_and_change_nothing() {
     let e = run(&d, &["lp", "deposit", "--tranche", "junior", "5000000000"]).unwrap_err();
     assert!(e.contains("insufficient funds: your wallet holds 1000000 quote"), "{e}");
     ok(&d, &["trader", "open-account"]);
+    ok(&d, &["lp", "deposit", "--tranche", "senior", "900000"]);
+    let e = run(&d, &["trader", "buy", "--strike", "150", "--kind", "call", "--size", "20000"])
+        .unwrap_err();
+    assert!(e.contains("insufficient funds: your wallet holds 100000 quote, the buy costs"), "{e}");
+    let e = run(&d, &["trader", "deposit-collateral", "2000000"]).unwrap_err();
+    assert!(e.contains("insufficient funds: your wallet holds 100000 quote"), "{e}");
     let e = run(&d, &["trader", "open-account"]).unwrap_err();
     assert!(e.contains("your margin account already exists"), "{e}");
     let e = run(&d, &["gov", "init-config", "--guardian", &"1".repeat(32)]).unwrap_err();
@@ -356,4 +362,33 @@ fn a_quote_says_when_the_program_would_refuse_the_trade() {
     ok(&d, &["dev", "warp", "300"]);
     let q = quote(&d, "2");
     assert_eq!(q["refusal"]["name"], "StaleGreekCache", "{q}");
+}
+
+/// A node that accepts the connection and never answers fails the command within seconds,
+/// naming the URL, not after the RPC client's default 30 s.
+#[test]
+fn a_silent_rpc_node_fails_fast_and_names_the_url() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(4).collect();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        drop(held);
+    });
+    let d = tmp("silent");
+    let key = d.join("k.json");
+    ok(&d, &["dev", "keygen", key.to_str().unwrap()]);
+    let started = std::time::Instant::now();
+    let out = Command::cargo_bin("options-amm")
+        .unwrap()
+        .args(["market", "show", "--url", &url, "--keypair", key.to_str().unwrap()])
+        .args(["--market", "11111111111111111111111111111111", "--json"])
+        .output()
+        .unwrap();
+    let secs = started.elapsed().as_secs();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "chain");
+    assert!(v["error"]["message"].as_str().unwrap().contains(&url), "{v}");
+    assert!(secs < 20, "took {secs} s");
 }

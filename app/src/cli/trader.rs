@@ -163,6 +163,14 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
         }
         Trader::DepositCollateral { amount } => {
             let amount = to_raw(&amount, qd, "amount")?;
+            let held = balance(c, &w.quote)?;
+            if held < amount {
+                return Err(CliError::Input(format!(
+                    "insufficient funds: your wallet holds {} quote, the deposit is {}",
+                    units(held, qd),
+                    units(amount, qd)
+                )));
+            }
             ixs.push(client::deposit_collateral(&k, &w, amount));
             c.b.send(&ixs, &[])?;
             Ok(json!({ "deposited": units(amount, qd) }))
@@ -315,6 +323,13 @@ pub(crate) fn trade(
 ) -> Result<Value> {
     let (ixs, f) = trade_plan(c, k, m, w, ixs, series, side, limit)?;
     let before = balance(c, &w.quote)?;
+    if side == Side::Buy && before < total(&f, side) {
+        return Err(CliError::Input(format!(
+            "insufficient funds: your wallet holds {} quote, the buy costs {}",
+            units(before, m.quote_decimals),
+            units(total(&f, side), m.quote_decimals)
+        )));
+    }
     c.b.send(&ixs, &[])?;
     let after = balance(c, &w.quote)?;
     let qd = m.quote_decimals;

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 pub use anchor_lang::solana_program::instruction::Instruction;
 
-#[path = "../../src/pyth.rs"]
+#[path = "../../../programs/local/src/pyth.rs"]
 pub mod pyth;
 
 pub const T0: i64 = 1_800_000_000;

@@ -410,6 +410,16 @@ pub struct Rpc {
 }
 
 impl Rpc {
+    /// `ixs` in a transaction paid by the user and signed by it and `signers`, at the latest
+    /// blockhash.
+    fn signed(&self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Transaction> {
+        let blockhash =
+            self.client.get_latest_blockhash().map_err(|e| CliError::Chain(e.to_string()))?;
+        let mut keys: Vec<&Keypair> = vec![&self.user];
+        keys.extend_from_slice(signers);
+        Ok(Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash))
+    }
+
     pub fn new(url: &str, user: Keypair) -> Rpc {
         // An unreachable or silent node fails within seconds, not the client's default 30.
         let client = solana_rpc_client::rpc_client::RpcClient::new_with_timeout_and_commitment(
@@ -447,12 +457,7 @@ impl Backend for Rpc {
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
-        let blockhash =
-            self.client.get_latest_blockhash().map_err(|e| CliError::Chain(e.to_string()))?;
-        let mut keys: Vec<&Keypair> = vec![&self.user];
-        keys.extend_from_slice(signers);
-        let tx =
-            Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash);
+        let tx = self.signed(ixs, signers)?;
         match self.client.send_and_confirm_transaction(&tx) {
             Ok(_) => Ok(vec![]),
             Err(e) => Err(CliError::from_failure(&e.to_string(), &preflight_logs(&e))),
@@ -460,12 +465,7 @@ impl Backend for Rpc {
     }
 
     fn simulate(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<()> {
-        let blockhash =
-            self.client.get_latest_blockhash().map_err(|e| CliError::Chain(e.to_string()))?;
-        let mut keys: Vec<&Keypair> = vec![&self.user];
-        keys.extend_from_slice(signers);
-        let tx =
-            Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash);
+        let tx = self.signed(ixs, signers)?;
         let r =
             self.client.simulate_transaction(&tx).map_err(|e| CliError::Chain(e.to_string()))?;
         match r.value.err {

@@ -5,14 +5,19 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
-/// Runs `options-amm <args> --state <dir> --json` and returns its JSON, or its stderr on failure.
-fn run(dir: &Path, args: &[&str]) -> Result<Value, String> {
-    let out = Command::cargo_bin("options-amm")
+/// Runs `options-amm <args> --state <dir> --json` to the end.
+fn output(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("options-amm")
         .unwrap()
         .args(args)
         .args(["--state", dir.join("s").to_str().unwrap(), "--json"])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `options-amm <args> --state <dir> --json` and returns its JSON, or its stderr on failure.
+fn run(dir: &Path, args: &[&str]) -> Result<Value, String> {
+    let out = output(dir, args);
     if out.status.success() {
         Ok(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
@@ -28,12 +33,7 @@ fn ok(dir: &Path, args: &[&str]) -> Value {
 
 /// A command that prints one JSON line per step (`keeper run`): every line, in order.
 fn lines(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let out = Command::cargo_bin("options-amm")
-        .unwrap()
-        .args(args)
-        .args(["--state", dir.join("s").to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
+    let out = output(dir, args);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout)
         .unwrap()
@@ -157,14 +157,7 @@ fn refusals_name_the_programs_error_and_change_nothing() {
 
     // With --json the error is JSON on stdout, and the exit status tells a program's refusal
     // (3) from bad input (2).
-    let out = |args: &[&str]| {
-        Command::cargo_bin("options-amm")
-            .unwrap()
-            .args(args)
-            .args(["--state", d.join("s").to_str().unwrap(), "--json"])
-            .output()
-            .unwrap()
-    };
+    let out = |args: &[&str]| output(&d, args);
     let o = out(&["trader", "sell", "--strike", "150", "--kind", "put", "--size", "5"]);
     assert_eq!(o.status.code(), Some(3));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();

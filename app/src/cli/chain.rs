@@ -195,3 +195,22 @@ pub(crate) fn must_not_exist(c: &mut Ctx, key: &Pubkey, what: &str) -> Result<()
     }
     Ok(())
 }
+
+/// Refuses, saying what the wallet holds, when `wallet` holds less than `amount` quote.
+pub(crate) fn wallet_covers(
+    c: &mut Ctx,
+    wallet: &Pubkey,
+    amount: u64,
+    quote_decimals: u8,
+    what: &str,
+) -> Result<()> {
+    let held = balance(c, wallet)?;
+    if held < amount {
+        return Err(CliError::Input(format!(
+            "insufficient funds: your wallet holds {} quote, {what} {}",
+            units(held, quote_decimals),
+            units(amount, quote_decimals)
+        )));
+    }
+    Ok(())
+}

@@ -59,14 +59,7 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
         Lp::Deposit { tranche, amount, min_shares } => {
             let amount = to_raw(&amount, qd, "amount")?;
             let t = tranche.index();
-            let wallet = balance(c, &w.quote)?;
-            if wallet < amount {
-                return Err(CliError::Input(format!(
-                    "insufficient funds: your wallet holds {} quote, the deposit is {}",
-                    units(wallet, qd),
-                    units(amount, qd)
-                )));
-            }
+            wallet_covers(c, &w.quote, amount, qd, "the deposit is")?;
             let before = balance(c, &w.shares[t as usize])?;
             ixs.push(client::deposit(&k, &w, t, amount, min_shares, &boards));
             c.b.send(&ixs, &[])?;

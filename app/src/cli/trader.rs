@@ -163,14 +163,7 @@ pub(crate) fn trader(c: &mut Ctx, cmd: Trader) -> Result<Value> {
         }
         Trader::DepositCollateral { amount } => {
             let amount = to_raw(&amount, qd, "amount")?;
-            let held = balance(c, &w.quote)?;
-            if held < amount {
-                return Err(CliError::Input(format!(
-                    "insufficient funds: your wallet holds {} quote, the deposit is {}",
-                    units(held, qd),
-                    units(amount, qd)
-                )));
-            }
+            wallet_covers(c, &w.quote, amount, qd, "the deposit is")?;
             ixs.push(client::deposit_collateral(&k, &w, amount));
             c.b.send(&ixs, &[])?;
             Ok(json!({ "deposited": units(amount, qd) }))
@@ -322,14 +315,10 @@ pub(crate) fn trade(
     limit: Limit,
 ) -> Result<Value> {
     let (ixs, f) = trade_plan(c, k, m, w, ixs, series, side, limit)?;
-    let before = balance(c, &w.quote)?;
-    if side == Side::Buy && before < total(&f, side) {
-        return Err(CliError::Input(format!(
-            "insufficient funds: your wallet holds {} quote, the buy costs {}",
-            units(before, m.quote_decimals),
-            units(total(&f, side), m.quote_decimals)
-        )));
+    if side == Side::Buy {
+        wallet_covers(c, &w.quote, total(&f, side), m.quote_decimals, "the buy costs")?;
     }
+    let before = balance(c, &w.quote)?;
     c.b.send(&ixs, &[])?;
     let after = balance(c, &w.quote)?;
     let qd = m.quote_decimals;

@@ -410,11 +410,15 @@ pub struct Rpc {
 }
 
 impl Rpc {
+    /// A failed read or request: the node could not be reached or did not answer.
+    fn unreachable(&self, e: impl std::fmt::Display) -> CliError {
+        CliError::Chain(format!("cannot connect to {}: {e}", self.url))
+    }
+
     /// `ixs` in a transaction paid by the user and signed by it and `signers`, at the latest
     /// blockhash.
     fn signed(&self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Transaction> {
-        let blockhash =
-            self.client.get_latest_blockhash().map_err(|e| CliError::Chain(e.to_string()))?;
+        let blockhash = self.client.get_latest_blockhash().map_err(|e| self.unreachable(e))?;
         let mut keys: Vec<&Keypair> = vec![&self.user];
         keys.extend_from_slice(signers);
         Ok(Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash))
@@ -453,7 +457,7 @@ impl Backend for Rpc {
         self.client
             .get_account_with_commitment(key, self.client.commitment())
             .map(|r| r.value)
-            .map_err(|e| CliError::Chain(format!("cannot connect to {}: {e}", self.url)))
+            .map_err(|e| self.unreachable(e))
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
@@ -466,8 +470,7 @@ impl Backend for Rpc {
 
     fn simulate(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<()> {
         let tx = self.signed(ixs, signers)?;
-        let r =
-            self.client.simulate_transaction(&tx).map_err(|e| CliError::Chain(e.to_string()))?;
+        let r = self.client.simulate_transaction(&tx).map_err(|e| self.unreachable(e))?;
         match r.value.err {
             Some(e) => {
                 Err(CliError::from_failure(&format!("{e:?}"), &r.value.logs.unwrap_or_default()))
@@ -480,7 +483,7 @@ impl Backend for Rpc {
         let a = self
             .client
             .get_account(&solana_sdk::sysvar::clock::ID)
-            .map_err(|e| CliError::Chain(e.to_string()))?;
+            .map_err(|e| self.unreachable(e))?;
         let clock: Clock = bincode::deserialize(&a.data).map_err(|e| e.to_string())?;
         Ok(clock.unix_timestamp)
     }
@@ -502,6 +505,6 @@ impl Backend for Rpc {
         };
         self.client
             .get_program_accounts_with_config(&options_amm::ID, config)
-            .map_err(|e| CliError::Chain(e.to_string()))
+            .map_err(|e| self.unreachable(e))
     }
 }

@@ -13,6 +13,8 @@ pub enum CliError {
     Transaction(String),
     /// Reading the chain failed: the RPC node or the embedded runtime did not answer.
     Chain(String),
+    /// The simulation found an invariant violated.
+    Invariant(String),
     /// Bad input or local trouble: arguments, files, accounts that do not exist.
     Input(String),
 }
@@ -24,13 +26,15 @@ impl CliError {
     }
 
     /// The process's exit status: 2 for bad input (as for bad arguments), 3 when the program
-    /// refused, 4 when a transaction failed otherwise, 5 when the chain could not be read.
+    /// refused, 4 when a transaction failed otherwise, 5 when the chain could not be read, 6
+    /// when the simulation found an invariant violated.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Input(_) => 2,
             CliError::Program { .. } => 3,
             CliError::Transaction(_) => 4,
             CliError::Chain(_) => 5,
+            CliError::Invariant(_) => 6,
         }
     }
 
@@ -45,6 +49,7 @@ impl CliError {
             }
             CliError::Transaction(m) => ("transaction", m),
             CliError::Chain(m) => ("chain", m),
+            CliError::Invariant(m) => ("invariant", m),
             CliError::Input(m) => ("input", m),
         };
         serde_json::json!({ "error": { "kind": kind, "message": message } })
@@ -95,12 +100,28 @@ impl fmt::Display for CliError {
             }
             CliError::Transaction(text) => write!(f, "transaction failed: {text}"),
             CliError::Chain(text) => write!(f, "reading the chain failed: {text}"),
+            CliError::Invariant(text) => write!(f, "invariant violated: {text}"),
             CliError::Input(text) => f.write_str(text),
         }
     }
 }
 
 impl std::error::Error for CliError {}
+
+/// The program's own functions run in the client (fills, margin): their refusal is the
+/// program's, by name.
+impl From<anchor_lang::error::Error> for CliError {
+    fn from(e: anchor_lang::error::Error) -> Self {
+        match e {
+            anchor_lang::error::Error::AnchorError(a) => CliError::Program {
+                name: a.error_name.clone(),
+                code: a.error_code_number,
+                message: a.error_msg.clone(),
+            },
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
 
 impl From<String> for CliError {
     fn from(text: String) -> Self {

@@ -107,7 +107,10 @@ fn run_simulation(args: &simulate::SimArgs) -> Result<(), CliError> {
         simulate::print_human(&report);
     }
     if report.invariant_violations > 0 {
-        return Err(format!("{} invariant violations", report.invariant_violations).into());
+        return Err(CliError::Invariant(format!(
+            "{} invariant violations in the simulation",
+            report.invariant_violations
+        )));
     }
     Ok(())
 }

@@ -356,7 +356,7 @@ impl Sim {
             let tranche = if self.rng.below(2) == 0 { Tranche::Senior } else { Tranche::Junior };
             if r < 3 {
                 let amount = dec(((1 + self.rng.below(20)) * 1_000) as f64);
-                let cmd = Lp::Deposit { tranche, amount, min_shares: 0 };
+                let cmd = Lp::Deposit { tranche, amount, min_shares: "0".into() };
                 if self.act(&who, |c| cli::lp::lp(c, cmd)).is_some() {
                     self.report.lp_deposits += 1;
                 }
@@ -443,7 +443,7 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     fund(&mut sim.c, &lps[0], 1_000_000, 0)?;
     fund(&mut sim.c, &lps[1], 300_000, 0)?;
     for (tranche, amount) in [(Tranche::Senior, "500000"), (Tranche::Junior, "200000")] {
-        let cmd = Lp::Deposit { tranche, amount: amount.into(), min_shares: 0 };
+        let cmd = Lp::Deposit { tranche, amount: amount.into(), min_shares: "0".into() };
         sim.act(&lps[0], |c| cli::lp::lp(c, cmd)).ok_or("the first LP deposit was refused")?;
     }
     // Traders: 120k in the wallet, 20k of it as margin collateral.

@@ -316,6 +316,11 @@ fn mistakes_get_plain_errors_and_change_nothing() {
     assert!(e.contains("out of range") && !e.contains("panicked"), "{e}");
     let e = run(&d, &["trader", "withdraw-collateral", "5"]).unwrap_err();
     assert!(e.contains("no margin account") && e.contains("trader open-account"), "{e}");
+    let expiry = ok(&d, &["market", "show"])["boards"][0]["expiry"].to_string();
+    let e = run(&d, &["trader", "settle", "--expiry", &expiry]).unwrap_err();
+    assert!(e.contains("you hold no position on the board"), "{e}");
+    let e = run(&d.join("other"), &["dev", "init", "--days", &i64::MAX.to_string()]).unwrap_err();
+    assert!(e.contains("--days must be a positive number") && !e.contains("panicked"), "{e}");
     let e = run(&d, &["lp", "withdraw", "--tranche", "junior", "5"]).unwrap_err();
     assert!(e.contains("you hold 0 junior shares, fewer than the 5 asked"), "{e}");
     let e = run(&d, &["lp", "deposit", "--tranche", "junior", "5000000000"]).unwrap_err();
@@ -325,6 +330,20 @@ fn mistakes_get_plain_errors_and_change_nothing() {
     let e = run(&d, &["trader", "buy", "--strike", "150", "--kind", "call", "--size", "20000"])
         .unwrap_err();
     assert!(e.contains("insufficient funds: your wallet holds 100000 quote, the buy costs"), "{e}");
+    // A fill the program's own function refuses (no liquidity at all: the utilisation cap) is
+    // the program's refusal, by name, exit 3; one the handler refuses comes back as the quote's
+    // `refusal` (a put struck at 120 with spot at 400 has a delta outside the tradable band).
+    let quote = ["trader", "quote", "--strike", "120", "--kind", "put", "--size", "1"];
+    let empty = d.join("empty");
+    ok(&empty, &["dev", "init"]);
+    let o = output(&empty, &quote);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("UtilisationCap"));
+    ok(&d, &["dev", "price", "400"]);
+    ok(&d, &["keeper", "refresh"]);
+    assert_eq!(ok(&d, &quote)["refusal"]["name"], "DeltaOutOfBand");
+    ok(&d, &["dev", "price", "150"]);
+    ok(&d, &["keeper", "refresh"]);
     let e = run(&d, &["trader", "deposit-collateral", "2000000"]).unwrap_err();
     assert!(e.contains("insufficient funds: your wallet holds 100000 quote"), "{e}");
     let e = run(&d, &["trader", "open-account"]).unwrap_err();

@@ -148,7 +148,13 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
             );
             c.b.send(&[i], &[])?;
             remember_market(c, &k.market)?;
-            let expiry = now + days * 86_400;
+            let expiry = days
+                .checked_mul(86_400)
+                .and_then(|s| now.checked_add(s))
+                .filter(|_| days > 0)
+                .ok_or_else(|| {
+                    CliError::Input(format!("--days must be a positive number of days: {days}"))
+                })?;
             let list: Vec<String> = [80, 90, 100, 110, 120]
                 .iter()
                 .map(|pct| format!("{}:0.8", (p * *pct / 100).round()))

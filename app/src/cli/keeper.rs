@@ -192,10 +192,8 @@ pub(crate) fn keeper(c: &mut Ctx, cmd: Keeper) -> Result<Value> {
         if c.g.json {
             out(&json!({ "pass": n, "done": pass }).to_string());
         } else {
-            out(&format!(
-                "pass {n}: {}",
-                if pass == json!({}) { "nothing to do".into() } else { pass.to_string() }
-            ));
+            out(&format!("pass {n}:"));
+            human(&pass);
         }
         n += 1;
         if iterations != 0 && n >= iterations {

@@ -32,9 +32,9 @@ pub enum Lp {
         #[arg(long, value_enum)]
         tranche: Tranche,
         amount: String,
-        /// Refuse fewer shares (raw units).
+        /// Refuse fewer shares (whole shares).
         #[arg(long, default_value = "0")]
-        min_shares: u64,
+        min_shares: String,
     },
     /// Burns shares (whole shares, decimals allowed; `all` for every share) for quote at NAV.
     Withdraw {
@@ -61,6 +61,11 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             let t = tranche.index();
             wallet_covers(c, &w.quote, amount, qd, "the deposit is")?;
             let before = balance(c, &w.shares[t as usize])?;
+            let min_shares = if min_shares == "0" {
+                0
+            } else {
+                to_raw(&min_shares, qd + SHARE_DECIMALS_OFFSET, "min shares")?
+            };
             ixs.push(client::deposit(&k, &w, t, amount, min_shares, &boards));
             c.b.send(&ixs, &[])?;
             let got = balance(c, &w.shares[t as usize])?.saturating_sub(before);

@@ -110,7 +110,12 @@ pub(crate) fn open(g: &Global) -> Result<Ctx> {
         None => {
             let path = g.keypair.clone().unwrap_or_else(|| g.state.join("id.json"));
             if !path.exists() && g.keypair.is_none() {
-                backend::write_keypair(&path, &Keypair::new())?;
+                // Two first commands at once may both get here: one writes, the other reads it.
+                if let Err(e) = backend::write_keypair(&path, &Keypair::new()) {
+                    if !path.exists() {
+                        return Err(e);
+                    }
+                }
             }
             let user = backend::read_keypair(&path)?;
             let quiet = crate::stdio::Quiet::new();

@@ -402,7 +402,7 @@ pub(crate) fn fill_now(
         None => 0,
     };
     options_amm::book::fill::market_fill(m, b, i, kd, side, size, held, &px, now)
-        .map_err(|e| CliError::Input(format!("{e}")))
+        .map_err(CliError::from)
 }
 
 pub(crate) fn fill_json(f: &options_amm::math::fill::Fill, qd: u8) -> Value {
@@ -474,7 +474,7 @@ pub(crate) fn trader_show(
             levels.insert("liquidatable".into(), json!(liquidatable));
             Value::Object(levels)
         }
-        Err(e) => json!(format!("unknown: {e}")),
+        Err(e) => json!({ "unknown": e.to_string() }),
     };
     let wallet = balance(c, &ata(owner, &k.quote_mint, &k.quote_token_program)).unwrap_or(0);
     Ok(json!({

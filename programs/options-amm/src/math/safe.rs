@@ -15,12 +15,17 @@ pub trait SafeMath: Sized {
     fn safe_div(self, rhs: Self) -> Result<Self>;
 }
 
-/// `MathOverflow`, logged with the caller's location.
+/// `MathOverflow`, logged on chain with the caller's location.
 #[track_caller]
 #[inline(never)]
 pub fn overflow() -> Error {
-    let at = core::panic::Location::caller();
-    msg!("Math overflow at {}:{}", at.file(), at.line());
+    // In the transaction's logs on chain; natively (the client runs these functions too, and
+    // its stdout is its JSON output) the named error alone.
+    #[cfg(target_os = "solana")]
+    {
+        let at = core::panic::Location::caller();
+        msg!("Math overflow at {}:{}", at.file(), at.line());
+    }
     error!(OptionsAmmError::MathOverflow)
 }
 

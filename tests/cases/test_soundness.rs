@@ -332,11 +332,7 @@ async fn deposit_refresh_withdraw_never_pays() {
         "the refresh raised NAV by {}",
         nav_fresh - nav_stale
     );
-    let shares = t.env.balance(&whale.shares[JUNIOR as usize]).await;
-    let i = ix::withdraw(&t.env, &whale, JUNIOR, shares, 0);
-    t.env.send(&[i], &[&whale.key]).await.unwrap();
-    let after = t.env.balance(&whale.quote).await;
-    assert!(after <= before, "the sandwich gained {}", after - before);
+    t.env.withdraw_all_gains_nothing(&whale, JUNIOR, before).await;
 }
 
 /// Flaw 5, reversed: withdraw before an unfavourable refresh, deposit back after it.

@@ -430,6 +430,21 @@ impl Env {
         self.boards.retain(|b| b != board);
     }
 
+    /// `who` withdraws every share of `tranche` and ends with no more quote than `before`:
+    /// the end of every LP sandwich test.
+    pub async fn withdraw_all_gains_nothing(
+        &mut self,
+        who: &Lp,
+        tranche: options_amm::Tranche,
+        before: u64,
+    ) {
+        let shares = self.balance(&who.shares[tranche as usize]).await;
+        let i = ix::withdraw(self, who, tranche, shares, 0);
+        self.send(&[i], &[&who.key]).await.expect("withdraw");
+        let after = self.balance(&who.quote).await;
+        assert!(after <= before, "the sandwich gained {}", after - before);
+    }
+
     /// `who` buys `size` of `(strike, kind)` on `board` at any price; panics if refused.
     pub async fn buy_ok(
         &mut self,

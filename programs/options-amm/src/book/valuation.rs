@@ -2,19 +2,15 @@
 //! move when those caches are refreshed at the current price and time.
 
 use crate::book::fill::signed_whole;
-use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
+use crate::math::drift::Since;
 use crate::math::fill::{max_payoff, quote_params};
 use crate::math::safe::{overflow, SafeMath};
 use crate::math::tranche::{split, TrancheValues};
-use crate::math::value::bps;
 use crate::math::value::{quote_raw, Rounding};
 use crate::state::{Board, Kind, Market};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
-
-/// 1 / sqrt(2 pi), the standard normal density's peak.
-const INV_SQRT_2PI: Fx = Fx::from_bits(7_359_186_146_747_302_912);
 
 /// Checks that `boards` are exactly the market's active boards (ascending keys, so none twice),
 /// none of them expired (an expired board must be settled first: anyone may, from the first
@@ -83,19 +79,11 @@ pub fn refresh_band<'info>(
 /// One board's part of the refresh band (pure: the client shows withdrawal values with it): a
 /// bound, valid at any distance from expiry, on how far refreshing the board at spot `spot`,
 /// time `now` and rate `rate_bps` would move its value (its positions at the marks cached at
-/// the last refresh: S0, tau_r, r0). Per unit of each series, in three steps:
-/// - spot, at tau_r and r0: delta0 dS plus a remainder of at most min(Gamma_max dS^2 / 2, |dS|),
-///   where Gamma_max = 1 / (S_lo sigma sqrt(2 pi tau_r)) bounds every vanilla's gamma between
-///   the two spots (a capped call's too: a difference of two such gammas), and |dS| bounds it
-///   because every delta lies in one unit interval;
-/// - time, at S1 and r0: |dV/dtau| <= S1 sigma phi(d1) / (2 sqrt tau) + r K_b, integrated from
-///   tau_n to tau_r: S1 sigma (sqrt tau_r - sqrt tau_n) / sqrt(2 pi) + r0 K_b dt;
-/// - rate, at S1 and tau_n: |rho| <= K_b tau_n, times |r1 - r0| (the refresh re-marks at the
-///   fading rate after a rate change);
-///
-/// with K_b the strike (puts) or the cap strike (capped calls). The delta terms are netted over
-/// the board (|sum of position x delta0| |dS|, exact to first order), the rest summed in
-/// absolute value series by series, so offsetting positions hide nothing.
+/// the last refresh: S0, tau_r, r0). Per unit of each series, `math::drift`'s bound: delta0 dS
+/// plus the spot, time and rate remainders, with K_b the strike (puts) or the cap strike
+/// (capped calls). The delta terms are netted over the board (|sum of position x delta0| |dS|,
+/// exact to first order), the rest summed in absolute value series by series, so offsetting
+/// positions hide nothing.
 pub fn board_band(
     b: &Board,
     now: i64,
@@ -103,27 +91,8 @@ pub fn board_band(
     rate_bps: u32,
     underlying_decimals: u8,
 ) -> Result<Fx> {
-    let pricing = |e: options_amm_pricing::PricingError| error!(OptionsAmmError::from(e));
-    let s0 = b.refreshed_spot.get();
-    let ds = spot.safe_sub(s0)?.abs();
-    let s_lo = spot.min(s0);
-    require!(s_lo > 0 && now < b.expiry_ts, OptionsAmmError::StaleGreekCache);
-    let year = |secs: i64| {
-        Fx::from_num(secs.max(0)).checked_div_int(SECONDS_PER_YEAR as i128).ok_or_else(overflow)
-    };
-    let dt = year(now.saturating_sub(b.refreshed_ts))?;
-    let tau_n = year(b.expiry_ts - now)?;
-    let root_r = options_amm_pricing::sqrt(year(b.expiry_ts - b.refreshed_ts)?).map_err(pricing)?;
-    let root_n = options_amm_pricing::sqrt(tau_n).map_err(pricing)?;
-    let root_gap = root_r.safe_sub(root_n)?.max(Fx::ZERO);
-    let r0 = bps(b.refreshed_rate_bps);
-    let dr = bps(rate_bps.abs_diff(b.refreshed_rate_bps));
-    // Per unit of vol: the gamma remainder's bound without 1/sigma, the time decay's with sigma.
-    let half_ds2 = ds.safe_mul(ds)? / 2;
-    let gamma_part = half_ds2.safe_mul(INV_SQRT_2PI)?.safe_div(s_lo.safe_mul(root_r)?)?;
-    let decay_part = spot.safe_mul(INV_SQRT_2PI)?.safe_mul(root_gap)?;
-    // Per unit of K_b: the rate parts.
-    let strike_part = r0.safe_mul(dt)?.safe_add(tau_n.safe_mul(dr)?)?;
+    let since = Since::new(b.refreshed_ts, now, b.expiry_ts, b.refreshed_rate_bps, rate_bps)?;
+    let moved = since.spot(b.refreshed_spot.get(), spot)?;
     let (mut delta, mut rest) = (Fx::ZERO, Fx::ZERO);
     for s in &b.strikes[..b.num_strikes as usize] {
         for kind in Kind::ALL {
@@ -134,21 +103,17 @@ pub fn board_band(
             let pos = signed_whole(s.vault_position[k], underlying_decimals)?;
             delta = delta.safe_add(pos.safe_mul(s.delta[k].get())?)?;
             let vol = s.base_vol.get();
-            require!(vol > 0, OptionsAmmError::UnpricedSeries);
             let strike = s.strike.get();
             let k_b = match kind {
                 Kind::Put => strike,
                 Kind::Call => max_payoff(kind, strike, b.cap_multiple_bps)?.safe_add(strike)?,
             };
-            let per_unit = gamma_part
-                .safe_div(vol)?
-                .min(ds)
-                .safe_add(decay_part.safe_mul(vol)?)?
-                .safe_add(strike_part.safe_mul(k_b)?)?;
+            let per_unit =
+                moved.remainder(vol)?.safe_add(moved.time_and_rate(&since, vol, k_b)?)?;
             rest = rest.safe_add(pos.checked_abs().ok_or_else(overflow)?.safe_mul(per_unit)?)?;
         }
     }
-    delta.checked_abs().ok_or_else(overflow)?.safe_mul(ds)?.safe_add(rest)
+    delta.checked_abs().ok_or_else(overflow)?.safe_mul(moved.ds)?.safe_add(rest)
 }
 
 /// How an LP flow values the pool. NAV carries the vault's options at their cached marks, and
@@ -219,6 +184,7 @@ impl LpValuation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constants::SECONDS_PER_YEAR;
     use crate::math::fill::series_greeks_both;
     use crate::state::PodFx;
     use proptest::prelude::*;

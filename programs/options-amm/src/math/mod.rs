@@ -1,5 +1,6 @@
 //! Pure math of the program: no AccountInfo, unit-tested without a runtime.
 
+pub mod drift;
 pub mod fill;
 pub mod hedge;
 pub mod margin;

@@ -4,7 +4,8 @@
 use crate::error::OptionsAmmError;
 use crate::math::drift::Since;
 use crate::math::margin::{
-    cached_margin, margin, CacheFrame, CachedExposure, Estimate, Exposure, Level, MarginTotals,
+    cached_margin, margin, CacheFrame, CachedExposure, CheckPoint, Estimate, Exposure, Level,
+    MarginTotals,
 };
 use crate::math::safe::SafeMath;
 use crate::math::settle::payoff;
@@ -32,6 +33,23 @@ pub fn position_margin(
     level: Level,
     estimate: Estimate,
     skip_longs: bool,
+) -> Result<MarginTotals> {
+    let mut check = CheckPoint::new(px.price, px.conf, &market.params.margin, level);
+    position_margin_at(market, p, b, now, px, level, estimate, skip_longs, &mut check)
+}
+
+/// [`position_margin`] with the check's spots (`CheckPoint`) shared across an account's boards.
+#[allow(clippy::too_many_arguments)]
+fn position_margin_at(
+    market: &Market,
+    p: &Position,
+    b: &Board,
+    now: i64,
+    px: &OraclePrice,
+    level: Level,
+    estimate: Estimate,
+    skip_longs: bool,
+    check: &mut CheckPoint,
 ) -> Result<MarginTotals> {
     let (spot, conf) = (px.price, px.conf);
     let (ud, cap, rate) =
@@ -79,6 +97,7 @@ pub fn position_margin(
                     delta: st.delta[k].get(),
                     shocked_value: st.shocked_value[level.index()][k].get(),
                     shocked_delta: st.shocked_delta[level.index()][k].get(),
+                    inv_vol: st.inv_vol[usize::from(raw < 0)].get(),
                 });
             } else {
                 exposures.push(Exposure {
@@ -97,9 +116,17 @@ pub fn position_margin(
     if !from_cache.is_empty() {
         let frame = CacheFrame {
             spot: b.refreshed_spot.get(),
-            since: Since::new(b.refreshed_ts, now, b.expiry_ts, b.refreshed_rate_bps, rate)?,
+            inv_spot: b.inv_refreshed_spot.get(),
+            since: Since::from_cache(
+                b.refreshed_ts,
+                now,
+                b.expiry_ts,
+                b.refreshed_rate_bps,
+                rate,
+                b.inv_root_tau.get(),
+            )?,
         };
-        totals.add(cached_margin(&from_cache, &frame, spot, conf, cap, g, level, estimate)?)?;
+        totals.add(cached_margin(&from_cache, &frame, check, cap, g, estimate)?)?;
     }
     Ok(totals)
 }
@@ -144,6 +171,7 @@ pub fn account_margin<'info>(
     let n = account.num_positions as usize;
     require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
     let mut totals = MarginTotals::default();
+    let mut check = CheckPoint::new(px.price, px.conf, &market.params.margin, level);
     for (i, pair) in pairs.chunks(2).enumerate() {
         require_keys_eq!(
             *pair[0].key,
@@ -156,8 +184,9 @@ pub fn account_margin<'info>(
         let board = AccountLoader::<Board>::try_from(&pair[1])?;
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
+        let skip_longs = known_long_value.is_some();
         let t =
-            position_margin(market, &p, &b, now, px, level, estimate, known_long_value.is_some())?;
+            position_margin_at(market, &p, &b, now, px, level, estimate, skip_longs, &mut check)?;
         totals.add(t)?;
     }
     if let Some(v) = known_long_value {

@@ -9,7 +9,7 @@
 //! their mark (also biased against the trader) less a haircut.
 
 use crate::error::OptionsAmmError;
-use crate::math::drift::Since;
+use crate::math::drift::{inverse_up, Since, SpotMove};
 use crate::math::fill::{max_payoff, series_price, vanilla_greeks};
 use crate::math::safe::SafeMath;
 use crate::math::value::bps;
@@ -195,13 +195,73 @@ pub struct CachedExposure {
     /// The plain option's value and delta at the level's shocks at the refresh.
     pub shocked_value: Fx,
     pub shocked_delta: Fx,
+    /// 1 / vol (rounded up) at the vol its value uses: shocked for a short, base for a long.
+    pub inv_vol: Fx,
 }
 
-/// Where a board's cache was made: the refresh's spot, and its age (`math::drift::Since`).
+/// Where a board's cache was made: the refresh's spot and its inverse (rounded up), and the
+/// cache's age (`math::drift::Since`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheFrame {
     pub spot: Fx,
+    pub inv_spot: Fx,
     pub since: Since,
+}
+
+/// The spot a check values one (kind, side) at: biased by the confidence against the holder,
+/// shocked against a short; with what bounds the move from a board's cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Point {
+    /// The biased spot (floors use it).
+    biased: Fx,
+    /// Where the value is taken: the biased spot, shocked for a short.
+    at: Fx,
+    /// 1 / `at`, rounded up.
+    inv_at: Fx,
+    /// The inverse of the shock's factor (1 for a long), rounded up: a cache made at S0 is at
+    /// S0 x factor, whose inverse is at most inv(S0) x inv(factor).
+    inv_factor: Fx,
+}
+
+/// What one margin check fixes for every board and series: the oracle spot and confidence, the
+/// level, and the four (kind, side) points, each worked out once when first needed.
+pub struct CheckPoint {
+    spot: Fx,
+    conf: Fx,
+    shock: Fx,
+    points: [Option<Point>; 4],
+}
+
+impl CheckPoint {
+    pub fn new(spot: Fx, conf: Fx, p: &MarginParams, level: Level) -> Self {
+        let shock = bps(match level {
+            Level::Initial => p.im_spot_shock_bps,
+            Level::Maintenance => p.mm_spot_shock_bps,
+        });
+        CheckPoint { spot, conf, shock, points: [None; 4] }
+    }
+
+    fn point(&mut self, kind: Kind, short: bool) -> Result<Point> {
+        let i = 2 * kind.index() + usize::from(short);
+        if let Some(p) = self.points[i] {
+            return Ok(p);
+        }
+        let biased = biased_spot(kind, short, self.spot, self.conf)?;
+        let factor = if kind == CALL {
+            Fx::ONE.safe_add(self.shock)?
+        } else {
+            Fx::ONE.safe_sub(self.shock)?
+        };
+        let at = if short { shocked(kind, biased, self.shock)? } else { biased };
+        let p = Point {
+            biased,
+            at,
+            inv_at: inverse_up(at)?,
+            inv_factor: if short { inverse_up(factor)? } else { Fx::ONE },
+        };
+        self.points[i] = Some(p);
+        Ok(p)
+    }
 }
 
 /// [`margin`] from a board's cache instead of pricing: each value is the cached one moved by its
@@ -210,16 +270,13 @@ pub struct CacheFrame {
 /// `Lenient` one never above (the proptest `the_cache_brackets_exact_margin` checks both
 /// against an f64 Black-Scholes). Shorts: the plain option at the shocked (and
 /// confidence-biased) spot, a vanilla, so convex in spot: its spot remainder is at least 0.
-/// Floors and caps as in [`margin`].
-#[allow(clippy::too_many_arguments)]
+/// Floors and caps as in [`margin`]. No division and no engine evaluation per series.
 pub fn cached_margin(
     positions: &[CachedExposure],
     frame: &CacheFrame,
-    spot: Fx,
-    conf: Fx,
+    check: &mut CheckPoint,
     cap_bps: u32,
     p: &MarginParams,
-    level: Level,
     estimate: Estimate,
 ) -> Result<MarginTotals> {
     let prudent = match estimate {
@@ -227,40 +284,47 @@ pub fn cached_margin(
         Estimate::Lenient => false,
         Estimate::Exact => return err!(OptionsAmmError::MarginCacheMismatch),
     };
-    let shock = bps(match level {
-        Level::Initial => p.im_spot_shock_bps,
-        Level::Maintenance => p.mm_spot_shock_bps,
-    });
     let since = &frame.since;
+    // Each (kind, side)'s spot move from this board's cache, once.
+    let mut moves: [Option<(Point, Fx, SpotMove)>; 4] = [None; 4];
     let mut totals = MarginTotals::default();
     for e in positions.iter().filter(|e| e.size != 0) {
         let short = e.size < 0;
-        let s = biased_spot(e.kind, short, spot, conf)?;
+        let i = 2 * e.kind.index() + usize::from(short);
+        let (pt, s0, moved) = match moves[i] {
+            Some(m) => m,
+            None => {
+                let pt = check.point(e.kind, short)?;
+                let s0 = if short { shocked(e.kind, frame.spot, check.shock)? } else { frame.spot };
+                let inv_s0 = frame.inv_spot.safe_mul(pt.inv_factor)?;
+                let moved = since.spot_with(s0, pt.at, inv_s0.max(pt.inv_at))?;
+                moves[i] = Some((pt, s0, moved));
+                (pt, s0, moved)
+            }
+        };
         let q = e.size.checked_abs().ok_or(OptionsAmmError::MathOverflow)?;
         let cap = max_payoff(e.kind, e.strike, cap_bps)?;
+        let (value, delta) =
+            if short { (e.shocked_value, e.shocked_delta) } else { (e.mark, e.delta) };
+        let first = value.safe_add(delta.safe_mul(pt.at.safe_sub(s0)?)?)?;
         if short {
-            let (s0, s1) = (shocked(e.kind, frame.spot, shock)?, shocked(e.kind, s, shock)?);
             let vol = shocked_vol(e.base_vol, p.vol_shock_bps)?;
-            let moved = since.spot(s0, s1)?;
-            let first = e.shocked_value.safe_add(e.shocked_delta.safe_mul(s1.safe_sub(s0)?)?)?;
             let rest = moved.time_and_rate(since, vol, e.strike)?;
             let worst = if prudent {
-                first.safe_add(moved.remainder(vol)?)?.safe_add(rest)?
+                first.safe_add(moved.remainder_with(e.inv_vol)?)?.safe_add(rest)?
             } else {
                 first.safe_sub(rest)?
             };
-            let floor = s.safe_mul(bps(p.min_margin_bps))?;
+            let floor = pt.biased.safe_mul(bps(p.min_margin_bps))?;
             let per_contract = worst.max(floor).min(cap);
             totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
         } else {
-            let moved = since.spot(frame.spot, s)?;
-            let first = e.mark.safe_add(e.delta.safe_mul(s.safe_sub(frame.spot)?)?)?;
             let k_b = match e.kind {
                 Kind::Put => e.strike,
                 Kind::Call => cap.safe_add(e.strike)?,
             };
             let band = moved
-                .remainder(e.base_vol)?
+                .remainder_with(e.inv_vol)?
                 .safe_add(moved.time_and_rate(since, e.base_vol, k_b)?)?;
             let value = if prudent { first.safe_sub(band)? } else { first.safe_add(band)? };
             let value = value.max(Fx::ZERO).min(cap);
@@ -415,6 +479,7 @@ mod tests {
         let mark = series_greeks(kind, s0, k, vol, r0, secs_r, 30_000).unwrap();
         [P.im_spot_shock_bps, P.mm_spot_shock_bps].map(|shock| {
             let w = shocked_greeks(s0, k, vol, r0, secs_r, shock, P.vol_shock_bps).unwrap();
+            let v = if size < 0 { shocked_vol(vol, P.vol_shock_bps).unwrap() } else { vol };
             CachedExposure {
                 kind,
                 strike: k,
@@ -424,8 +489,32 @@ mod tests {
                 delta: mark.delta,
                 shocked_value: w[kind.index()].price,
                 shocked_delta: w[kind.index()].delta,
+                inv_vol: inverse_up(v).unwrap(),
             }
         })
+    }
+
+    /// A board's frame as `refresh_board` caches it at `cached_ts` and a check sees it at `now`.
+    fn frame_of(s0: Fx, cached_ts: i64, now: i64, expiry: i64, r0: u32, r1: u32) -> CacheFrame {
+        let inv_root = crate::math::drift::inverse_root_tau(cached_ts, expiry).unwrap();
+        CacheFrame {
+            spot: s0,
+            inv_spot: inverse_up(s0).unwrap(),
+            since: Since::from_cache(cached_ts, now, expiry, r0, r1, inv_root).unwrap(),
+        }
+    }
+
+    /// [`cached_margin`] of one series at `spot` +- `conf`.
+    fn cached_at(
+        c: &CachedExposure,
+        frame: &CacheFrame,
+        spot: Fx,
+        conf: Fx,
+        level: Level,
+        estimate: Estimate,
+    ) -> Result<MarginTotals> {
+        let mut check = CheckPoint::new(spot, conf, &P, level);
+        cached_margin(std::slice::from_ref(c), frame, &mut check, 30_000, &P, estimate)
     }
 
     /// At the refresh's own spot, time and rate (no confidence) the cache is exact: both
@@ -441,14 +530,10 @@ mod tests {
                 Exposure { kind, strike: k, base_vol: vol, expiry_secs: secs, size: fx(size) };
             for level in [Level::Initial, Level::Maintenance] {
                 let c = cached(kind, s0, k, vol, 500, secs, fx(size))[level.index()];
-                let frame = CacheFrame {
-                    spot: s0,
-                    since: Since::new(1_000, 1_000, 1_000 + secs as i64, 500, 500).unwrap(),
-                };
+                let frame = frame_of(s0, 1_000, 1_000, 1_000 + secs as i64, 500, 500);
                 let priced = margin(&[exact], s0, Fx::ZERO, 500, 30_000, &P, level).unwrap();
                 for estimate in [Estimate::Prudent, Estimate::Lenient] {
-                    let t = cached_margin(&[c], &frame, s0, Fx::ZERO, 30_000, &P, level, estimate)
-                        .unwrap();
+                    let t = cached_at(&c, &frame, s0, Fx::ZERO, level, estimate).unwrap();
                     let tol = Fx::from_bits(1 << 20);
                     assert!((t.requirement - priced.requirement).abs() <= tol, "{kind:?} {strike}");
                     assert!((t.long_value - priced.long_value).abs() <= tol, "{kind:?} {strike}");
@@ -460,24 +545,14 @@ mod tests {
     #[test]
     fn the_cache_is_refused_as_exact() {
         let c = cached(PUT, fx(150), fx(140), Fx::from_num(0.8), 500, DAY, fx(-1))[0];
-        let frame =
-            CacheFrame { spot: fx(150), since: Since::new(0, 0, DAY as i64, 500, 500).unwrap() };
-        let e = cached_margin(
-            &[c],
-            &frame,
-            fx(150),
-            Fx::ZERO,
-            30_000,
-            &P,
-            Level::Initial,
-            Estimate::Exact,
-        );
+        let frame = frame_of(fx(150), 0, 0, DAY as i64, 500, 500);
+        let e = cached_at(&c, &frame, fx(150), Fx::ZERO, Level::Initial, Estimate::Exact);
         assert_eq!(e.unwrap_err(), OptionsAmmError::MarginCacheMismatch.into());
     }
 
     mod property {
         use super::super::*;
-        use super::{cached, P};
+        use super::{cached, cached_at, frame_of, P};
         use crate::state::PUT;
         use proptest::prelude::*;
 
@@ -551,8 +626,8 @@ mod tests {
                 let s1x = Fx::from_num(s0 * (1.0 + m));
                 let conf = s1x * Fx::from_num(conf_bp) / 10_000;
                 let c = cached(kind, s0x, kx, volx, r0, (left + dt) as u64, Fx::from_num(size))[level.index()];
-                let frame = CacheFrame { spot: s0x, since: Since::new(now - dt, now, now + left, r0, r1).unwrap() };
-                let at = |estimate| cached_margin(&[c], &frame, s1x, conf, 30_000, &P, level, estimate).unwrap();
+                let frame = frame_of(s0x, now - dt, now, now + left, r0, r1);
+                let at = |estimate| cached_at(&c, &frame, s1x, conf, level, estimate).unwrap();
                 let (prudent, lenient) = (at(Estimate::Prudent), at(Estimate::Lenient));
                 let (k, v) = (kx.to_num::<f64>(), volx.to_num::<f64>());
                 let (req, long) = f64_margin(kind, s1x.to_num(), conf.to_num(), k, v, r1 as f64 / 1e4, left as f64, size as f64, level);

@@ -1,6 +1,5 @@
 //! Conversions between token raw units and prices.
 
-use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -72,8 +71,8 @@ pub fn quote_raw(amount: Fx, quote_decimals: u8, rounding: Rounding) -> Result<u
 
 /// Raw units of a token with `decimals` as whole units in `Fx` (rounded down).
 pub fn whole_units(raw: u64, decimals: u8) -> Result<Fx> {
-    let p = pow10(decimals as u32)?;
-    Ok(Fx::from_bits((((raw as u128) << 64) / p) as i128))
+    require!(decimals <= 19, OptionsAmmError::MathOverflow);
+    Ok(Fx::from_bits(fraction_of_power_of_ten(raw, u32::from(decimals)) as i128))
 }
 
 /// floor(a * b / 2^64) with a 256-bit intermediate; `None` if it does not fit in u128.
@@ -89,12 +88,33 @@ pub fn mul_shr64(a: u128, b: u128) -> Option<u128> {
 
 /// `v` basis points as a fraction (10_000 bps = 1).
 pub fn bps(v: u32) -> Fx {
-    Fx::from_num(v) / i128::from(BPS)
+    Fx::from_bits(fraction_of_power_of_ten(u64::from(v), 4) as i128)
 }
 
 /// `v` millionths (the `_micro` parameters) as a number.
 pub fn micro(v: u64) -> Fx {
-    Fx::from_num(v) / 1_000_000
+    Fx::from_bits(fraction_of_power_of_ten(v, 6) as i128)
+}
+
+/// floor(v x 2^64 / 10^e) for e <= 19, the bits of v / 10^e as an `Fx`, with native 64-bit
+/// divisions only (a 128-bit division is a long software routine on SBF, and these
+/// conversions run for every series of a margin check). With p = 10^e, v = q p + r and
+/// 2^64 = c p + m (c = floor((2^64 - 1) / p), m = (2^64 - 1) mod p + 1, as p > 1 never divides
+/// 2^64): v 2^64 / p = q 2^64 + r c + r m / p, with r c < 2^64 and r m < p^2.
+pub fn fraction_of_power_of_ten(v: u64, e: u32) -> u128 {
+    if e == 0 {
+        return u128::from(v) << 64;
+    }
+    let p = 10u64.pow(e.min(19));
+    let (q, r) = (v / p, v % p);
+    let (c, m) = (u64::MAX / p, u64::MAX % p + 1);
+    let tail = if e <= 9 {
+        // r m < p^2 <= 10^18 < 2^64.
+        u128::from(r * m / p)
+    } else {
+        u128::from(r) * u128::from(m) / u128::from(p)
+    };
+    (u128::from(q) << 64) + u128::from(r) * u128::from(c) + tail
 }
 
 /// Whole seconds from `now` to `expiry_ts`, zero once expired: the one way every caller measures
@@ -106,6 +126,32 @@ pub fn secs_until(expiry_ts: i64, now: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Against the 128-bit division it replaces, at the edges and across every exponent.
+    #[test]
+    fn powers_of_ten_divide_exactly_as_a_wide_division() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for e in 0..=19u32 {
+            let p = 10u128.pow(e);
+            let mut cases =
+                vec![0, 1, 9_999, 10_000, u64::MAX, u64::MAX - 1, (p as u64).wrapping_sub(1)];
+            for _ in 0..2_000 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                cases.push(rng >> (rng % 64));
+            }
+            for v in cases {
+                assert_eq!(
+                    fraction_of_power_of_ten(v, e),
+                    (u128::from(v) << 64) / p,
+                    "{v} / 10^{e}"
+                );
+            }
+        }
+        assert_eq!(bps(2_500), Fx::from_num(0.25));
+        assert_eq!(micro(1_500_000), Fx::from_num(1.5));
+    }
 
     #[test]
     fn time_to_expiry_is_zero_once_expired_and_units_scale_exactly() {

@@ -86,6 +86,9 @@ pub struct StrikeState {
     /// pricing each series (`math::margin::cached_margin`).
     pub shocked_value: [[PodFx; 2]; 2],
     pub shocked_delta: [[PodFx; 2]; 2],
+    /// 1 / vol, rounded up, at the base vol and at margin's shocked vol (cached at the refresh,
+    /// so that a margin check divides nothing).
+    pub inv_vol: [PodFx; 2],
     /// The vault's net position per kind, underlying raw units (+ long, - short).
     pub vault_position: [i64; 2],
     /// Contracts held long by traders per kind, underlying raw units.
@@ -132,11 +135,14 @@ pub struct Board {
     /// (initial spot, maintenance spot, vol; basis points; all zero before the first): a margin
     /// check uses the cache only while governance's shocks are these.
     pub margin_shocks_bps: [u32; 3],
-    pub reserved: [u64; 8],
+    /// At the last refresh, rounded up: 1 / spot and 1 / sqrt(years to expiry) (margin's cache).
+    pub inv_refreshed_spot: PodFx,
+    pub inv_root_tau: PodFx,
+    pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<StrikeState>() == 352);
-const _: () = assert!(core::mem::size_of::<Board>() == 3_080);
+const _: () = assert!(core::mem::size_of::<StrikeState>() == 384);
+const _: () = assert!(core::mem::size_of::<Board>() == 3_336);
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();

@@ -1,8 +1,9 @@
 use crate::book::fill::signed_whole;
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
+use crate::math::drift::{inverse_root_tau, inverse_up};
 use crate::math::fill::series_greeks_both;
-use crate::math::margin::shocked_greeks;
+use crate::math::margin::{self, shocked_greeks};
 use crate::math::safe::SafeMath;
 use crate::math::value::secs_until;
 use crate::oracle::{self, OracleUse};
@@ -56,6 +57,8 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
         let (strike, vol) = (s.strike.get(), s.base_vol.get());
         let both = series_greeks_both(px.price, strike, vol, rate, secs, cap)?;
         // Margin's cache: every level and kind, so no margin check prices a series.
+        let shocked_vol = margin::shocked_vol(vol, shocks.vol_shock_bps)?;
+        s.inv_vol = [PodFx::of(inverse_up(vol)?), PodFx::of(inverse_up(shocked_vol)?)];
         for (level, shock) in levels.into_iter().enumerate() {
             let shocked =
                 shocked_greeks(px.price, strike, vol, rate, secs, shock, shocks.vol_shock_bps)?;
@@ -94,6 +97,8 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     b.refreshed_spot = PodFx::of(px.price);
     b.refreshed_rate_bps = rate;
     b.margin_shocks_bps = Board::shocks_of(&shocks);
+    b.inv_refreshed_spot = PodFx::of(inverse_up(px.price)?);
+    b.inv_root_tau = PodFx::of(inverse_root_tau(now, b.expiry_ts)?);
     b.invariant()?;
     m.invariant()?;
     emit!(BoardRefreshed {

@@ -33,7 +33,7 @@
 use anchor_lang::prelude::Pubkey;
 use options_amm::book::margin::{net_collateral_whole, position_margin};
 use options_amm::book::valuation::LpValuation;
-use options_amm::math::margin::{Estimate, Level, MarginTotals};
+use options_amm::math::margin::{Level, MarginTotals};
 use options_amm::math::tranche::split;
 use options_amm::state::{RiskParams, CALL, FIELDS, JUNIOR, PAUSE_ALL, PUT, SENIOR};
 use options_amm_pricing::Fx;
@@ -353,9 +353,7 @@ impl World {
         for p in &acc.positions[..acc.num_positions as usize] {
             let pos = env.position_state(p).await;
             let b = env.board_state(&pos.board).await;
-            let t =
-                position_margin(&m, &pos, &b, env.now, &px, Level::Initial, Estimate::Exact, false)
-                    .unwrap();
+            let t = position_margin(&m, &pos, &b, env.now, &px, Level::Initial, false).unwrap();
             totals.add(t).unwrap();
         }
         let excess = totals.excess(net_collateral_whole(&acc, m.quote_decimals).unwrap()).unwrap();

@@ -5,7 +5,7 @@ use crate::quote::to_raw;
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand, ValueEnum};
 use options_amm::client::{self, pda, MarketKeys, Wallet};
-use options_amm::math::margin::{Estimate, Level};
+use options_amm::math::margin::Level;
 use options_amm::oracle::OracleUse;
 use options_amm::state::{Board, MarginAccount, Market, Position, CALL, PUT};
 use options_amm_pricing::Side;
@@ -445,25 +445,21 @@ pub(crate) fn trader_show(
             }
         }
     }
-    // Health as the program judges it (the same function over the same accounts): initial as
-    // a sell or a withdrawal checks it, maintenance as a liquidation does.
+    // Health as the program judges it (the same function over the same accounts).
     let health = match price(c, m, OracleUse::Margin) {
         Ok(px) => {
             let now = c.b.now()?;
             let collateral = options_amm::book::margin::net_collateral_whole(&acc, qd)
                 .map_err(|e| e.to_string())?;
             let mut levels = serde_json::Map::new();
-            let levels_of = [
-                ("initial", Level::Initial, Estimate::Prudent),
-                ("maintenance", Level::Maintenance, Estimate::Lenient),
-            ];
-            for (name, level, estimate) in levels_of {
+            for (name, level) in [("initial", Level::Initial), ("maintenance", Level::Maintenance)]
+            {
                 let mut total = options_amm::math::margin::MarginTotals::default();
                 for p in &acc.positions[..acc.num_positions as usize] {
                     let pos: Position = load(c, p, "position")?;
                     let b: Board = load(c, &pos.board, "board")?;
                     let t = options_amm::book::margin::position_margin(
-                        m, &pos, &b, now, &px, level, estimate, false,
+                        m, &pos, &b, now, &px, level, false,
                     )
                     .map_err(|e| e.to_string())?;
                     total.add(t).map_err(|e| e.to_string())?;

@@ -510,13 +510,6 @@ pub fn sell(
 
 // -- keeper
 
-/// The compute-unit limit a `refresh_board` transaction asks for (ComputeBudget's
-/// `SetComputeUnitLimit`, put before it by its sender): a full board re-marks 8 strikes and
-/// caches margin's shocked values, six engine evaluations a strike, above the 200,000 a
-/// transaction gets by default (docs/BENCHMARKS.md gives the measured cost). Every other
-/// instruction fits the default.
-pub const REFRESH_CU_LIMIT: u32 = 600_000;
-
 pub fn refresh_board(k: &MarketKeys, keeper: &Pubkey, board: &Pubkey) -> Instruction {
     build(
         accounts::RefreshBoard {

@@ -253,10 +253,6 @@ pub enum OptionsAmmError {
     MintsNotDistinct,
     #[msg("The market's current or pending parameters are outside their bounds")]
     ParamsOutOfBounds,
-    #[msg(
-        "A board's margin cache was not made with the current margin shocks (refresh the board)"
-    )]
-    MarginCacheMismatch,
 }
 
 impl From<PricingError> for OptionsAmmError {

@@ -4,7 +4,6 @@
 //! builders the CLI and the native tests use. Every successful transaction's compute units are
 //! recorded per instruction for the budget assertions and the CU report.
 
-use solana_compute_budget_interface::ComputeBudgetInstruction;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_spl::token::spl_token;
@@ -218,7 +217,6 @@ impl Sbf {
         match result {
             Ok(meta) => {
                 self.cu.entry(name.to_string()).or_default().push(meta.compute_units_consumed);
-                if std::env::var_os("PRINT_LOGS").is_some() { eprintln!("{name}: {:#?}", meta.logs); }
                 self.logs = meta.logs;
                 Ok(meta.compute_units_consumed)
             }
@@ -249,8 +247,7 @@ impl Sbf {
 
     pub fn refresh(&mut self, board: &Pubkey) -> Result<u64, Failure> {
         let i = client::refresh_board(&self.keys, &self.payer.pubkey(), board);
-        let limit = ComputeBudgetInstruction::set_compute_unit_limit(client::REFRESH_CU_LIMIT);
-        self.run("refresh_board", &[limit, i], &[])
+        self.run("refresh_board", &[i], &[])
     }
 
     /// A trader with a margin account holding `collateral` and a position on `board`.

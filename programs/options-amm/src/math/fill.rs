@@ -75,18 +75,6 @@ fn cap_call(p: &BsParams, cap_bps: u32) -> Result<Greeks> {
     pricing(black_scholes(OptionKind::Call, &BsParams { strike, ..*p }))
 }
 
-/// Price and greeks of one plain (uncapped) call or put.
-pub fn vanilla_greeks(
-    kind: Kind,
-    spot: Fx,
-    strike: Fx,
-    vol: Fx,
-    rate_bps: u32,
-    secs: u64,
-) -> Result<Greeks> {
-    pricing(black_scholes(kind.engine(), &bs_params(spot, strike, vol, rate_bps, secs)))
-}
-
 /// Price and greeks of one whole contract. Calls are call spreads K / cap x K, so their payoff
 /// (and the collateral locked for them) is bounded.
 pub fn series_greeks(

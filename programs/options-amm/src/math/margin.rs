@@ -1,5 +1,5 @@
-//! Margin rules for traders' short options, pure: priced series by series ([`margin`]) or from
-//! a board's cache ([`cached_margin`]).
+//! Margin rules for traders' short options, pure (the instructions that use them come with
+//! partial-margin trading and liquidation).
 //!
 //! For each short series, the requirement per contract is its Black-Scholes value under the
 //! worst of two scenarios, spot shocked up and down (a larger shock for initial than for
@@ -9,14 +9,13 @@
 //! their mark (also biased against the trader) less a haircut.
 
 use crate::error::OptionsAmmError;
-use crate::math::drift::{inverse_up, Since, SpotMove};
-use crate::math::fill::{max_payoff, series_price, vanilla_greeks};
+use crate::math::fill::{max_payoff, series_price};
 use crate::math::safe::SafeMath;
 use crate::math::value::bps;
 use crate::state::Kind;
 use crate::state::CALL;
 use anchor_lang::prelude::*;
-use options_amm_pricing::{Fx, Greeks, MAX_PRICE, MAX_VOL, MIN_PRICE};
+use options_amm_pricing::{Fx, MAX_PRICE, MAX_VOL, MIN_PRICE};
 
 pub use crate::state::MarginParams;
 
@@ -25,13 +24,6 @@ pub use crate::state::MarginParams;
 pub enum Level {
     Initial,
     Maintenance,
-}
-
-impl Level {
-    /// The index of this level in a board's margin cache (initial 0, maintenance 1).
-    pub fn index(self) -> usize {
-        self as usize
-    }
 }
 
 /// One series of a trader's account: signed size in whole contracts (+ long, - short).
@@ -141,195 +133,6 @@ pub fn margin(
             let value =
                 (price_at(s, e.base_vol)?).safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
             totals.long_value = totals.long_value.safe_add(q.safe_mul(value)?)?;
-        }
-    }
-    Ok(totals)
-}
-
-/// Which side of the cache's bound a margin check takes, when a board's cache serves it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Estimate {
-    /// Price every series at the oracle spot and now: the reference (the fuzzer's), and what a
-    /// check falls back to on a board whose cache does not match (never refreshed, or the
-    /// margin shocks changed since).
-    Exact,
-    /// The requirement at the top of the bound and longs at the bottom: for checks that let
-    /// risk in (sells, collateral withdrawals). Never less margin than `Exact`.
-    Prudent,
-    /// The requirement at the bottom and longs at the top: for checks that take from the
-    /// trader (a liquidation's eligibility and its limit). Nobody is liquidated whom `Exact`
-    /// would not liquidate.
-    Lenient,
-}
-
-/// What a refresh caches for margin at one strike and one level: the plain call at spot shocked
-/// up and the plain put at spot shocked down, both at vol shocked up (indexed by kind).
-pub fn shocked_greeks(
-    spot: Fx,
-    strike: Fx,
-    base_vol: Fx,
-    rate_bps: u32,
-    secs: u64,
-    shock_bps: u32,
-    vol_shock_bps: u32,
-) -> Result<[Greeks; 2]> {
-    let vol = shocked_vol(base_vol, vol_shock_bps)?;
-    let at = |kind: Kind| {
-        let s = shocked(kind, spot, bps(shock_bps))?;
-        vanilla_greeks(kind, s, strike, vol, rate_bps, secs)
-    };
-    Ok([at(Kind::Call)?, at(Kind::Put)?])
-}
-
-/// One series of an account with what its board cached at the last refresh.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CachedExposure {
-    pub kind: Kind,
-    pub strike: Fx,
-    pub base_vol: Fx,
-    /// Signed size in whole contracts (+ long, - short).
-    pub size: Fx,
-    /// The series' mark and delta at the refresh (capped calls).
-    pub mark: Fx,
-    pub delta: Fx,
-    /// The plain option's value and delta at the level's shocks at the refresh.
-    pub shocked_value: Fx,
-    pub shocked_delta: Fx,
-    /// 1 / vol (rounded up) at the vol its value uses: shocked for a short, base for a long.
-    pub inv_vol: Fx,
-}
-
-/// Where a board's cache was made: the refresh's spot and its inverse (rounded up), and the
-/// cache's age (`math::drift::Since`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CacheFrame {
-    pub spot: Fx,
-    pub inv_spot: Fx,
-    pub since: Since,
-}
-
-/// The spot a check values one (kind, side) at: biased by the confidence against the holder,
-/// shocked against a short; with what bounds the move from a board's cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Point {
-    /// The biased spot (floors use it).
-    biased: Fx,
-    /// Where the value is taken: the biased spot, shocked for a short.
-    at: Fx,
-    /// 1 / `at`, rounded up.
-    inv_at: Fx,
-    /// The inverse of the shock's factor (1 for a long), rounded up: a cache made at S0 is at
-    /// S0 x factor, whose inverse is at most inv(S0) x inv(factor).
-    inv_factor: Fx,
-}
-
-/// What one margin check fixes for every board and series: the oracle spot and confidence, the
-/// level, and the four (kind, side) points, each worked out once when first needed.
-pub struct CheckPoint {
-    spot: Fx,
-    conf: Fx,
-    shock: Fx,
-    points: [Option<Point>; 4],
-}
-
-impl CheckPoint {
-    pub fn new(spot: Fx, conf: Fx, p: &MarginParams, level: Level) -> Self {
-        let shock = bps(match level {
-            Level::Initial => p.im_spot_shock_bps,
-            Level::Maintenance => p.mm_spot_shock_bps,
-        });
-        CheckPoint { spot, conf, shock, points: [None; 4] }
-    }
-
-    fn point(&mut self, kind: Kind, short: bool) -> Result<Point> {
-        let i = 2 * kind.index() + usize::from(short);
-        if let Some(p) = self.points[i] {
-            return Ok(p);
-        }
-        let biased = biased_spot(kind, short, self.spot, self.conf)?;
-        let factor = if kind == CALL {
-            Fx::ONE.safe_add(self.shock)?
-        } else {
-            Fx::ONE.safe_sub(self.shock)?
-        };
-        let at = if short { shocked(kind, biased, self.shock)? } else { biased };
-        let p = Point {
-            biased,
-            at,
-            inv_at: inverse_up(at)?,
-            inv_factor: if short { inverse_up(factor)? } else { Fx::ONE },
-        };
-        self.points[i] = Some(p);
-        Ok(p)
-    }
-}
-
-/// [`margin`] from a board's cache instead of pricing: each value is the cached one moved by its
-/// cached delta times the spot move, plus (`Prudent`) or minus (`Lenient`) `math::drift`'s
-/// bound on the rest, so that a `Prudent` requirement is never below [`margin`]'s and a
-/// `Lenient` one never above (the proptest `the_cache_brackets_exact_margin` checks both
-/// against an f64 Black-Scholes). Shorts: the plain option at the shocked (and
-/// confidence-biased) spot, a vanilla, so convex in spot: its spot remainder is at least 0.
-/// Floors and caps as in [`margin`]. No division and no engine evaluation per series.
-pub fn cached_margin(
-    positions: &[CachedExposure],
-    frame: &CacheFrame,
-    check: &mut CheckPoint,
-    cap_bps: u32,
-    p: &MarginParams,
-    estimate: Estimate,
-) -> Result<MarginTotals> {
-    let prudent = match estimate {
-        Estimate::Prudent => true,
-        Estimate::Lenient => false,
-        Estimate::Exact => return err!(OptionsAmmError::MarginCacheMismatch),
-    };
-    let since = &frame.since;
-    // Each (kind, side)'s spot move from this board's cache, once.
-    let mut moves: [Option<(Point, Fx, SpotMove)>; 4] = [None; 4];
-    let mut totals = MarginTotals::default();
-    for e in positions.iter().filter(|e| e.size != 0) {
-        let short = e.size < 0;
-        let i = 2 * e.kind.index() + usize::from(short);
-        let (pt, s0, moved) = match moves[i] {
-            Some(m) => m,
-            None => {
-                let pt = check.point(e.kind, short)?;
-                let s0 = if short { shocked(e.kind, frame.spot, check.shock)? } else { frame.spot };
-                let inv_s0 = frame.inv_spot.safe_mul(pt.inv_factor)?;
-                let moved = since.spot_with(s0, pt.at, inv_s0.max(pt.inv_at))?;
-                moves[i] = Some((pt, s0, moved));
-                (pt, s0, moved)
-            }
-        };
-        let q = e.size.checked_abs().ok_or(OptionsAmmError::MathOverflow)?;
-        let cap = max_payoff(e.kind, e.strike, cap_bps)?;
-        let (value, delta) =
-            if short { (e.shocked_value, e.shocked_delta) } else { (e.mark, e.delta) };
-        let first = value.safe_add(delta.safe_mul(pt.at.safe_sub(s0)?)?)?;
-        if short {
-            let vol = shocked_vol(e.base_vol, p.vol_shock_bps)?;
-            let rest = moved.time_and_rate(since, vol, e.strike)?;
-            let worst = if prudent {
-                first.safe_add(moved.remainder_with(e.inv_vol)?)?.safe_add(rest)?
-            } else {
-                first.safe_sub(rest)?
-            };
-            let floor = pt.biased.safe_mul(bps(p.min_margin_bps))?;
-            let per_contract = worst.max(floor).min(cap);
-            totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
-        } else {
-            let k_b = match e.kind {
-                Kind::Put => e.strike,
-                Kind::Call => cap.safe_add(e.strike)?,
-            };
-            let band = moved
-                .remainder_with(e.inv_vol)?
-                .safe_add(moved.time_and_rate(since, e.base_vol, k_b)?)?;
-            let value = if prudent { first.safe_sub(band)? } else { first.safe_add(band)? };
-            let value = value.max(Fx::ZERO).min(cap);
-            let haircut = value.safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
-            totals.long_value = totals.long_value.safe_add(q.safe_mul(haircut)?)?;
         }
     }
     Ok(totals)
@@ -466,179 +269,11 @@ mod tests {
         assert_eq!(t.excess(fx(60)).unwrap(), fx(-10));
     }
 
-    /// A board's cache for one series as `refresh_board` makes it at (s0, secs_r, r0).
-    fn cached(
-        kind: Kind,
-        s0: Fx,
-        k: Fx,
-        vol: Fx,
-        r0: u32,
-        secs_r: u64,
-        size: Fx,
-    ) -> [CachedExposure; 2] {
-        let mark = series_greeks(kind, s0, k, vol, r0, secs_r, 30_000).unwrap();
-        [P.im_spot_shock_bps, P.mm_spot_shock_bps].map(|shock| {
-            let w = shocked_greeks(s0, k, vol, r0, secs_r, shock, P.vol_shock_bps).unwrap();
-            let v = if size < 0 { shocked_vol(vol, P.vol_shock_bps).unwrap() } else { vol };
-            CachedExposure {
-                kind,
-                strike: k,
-                base_vol: vol,
-                size,
-                mark: mark.price,
-                delta: mark.delta,
-                shocked_value: w[kind.index()].price,
-                shocked_delta: w[kind.index()].delta,
-                inv_vol: inverse_up(v).unwrap(),
-            }
-        })
-    }
-
-    /// A board's frame as `refresh_board` caches it at `cached_ts` and a check sees it at `now`.
-    fn frame_of(s0: Fx, cached_ts: i64, now: i64, expiry: i64, r0: u32, r1: u32) -> CacheFrame {
-        let inv_root = crate::math::drift::inverse_root_tau(cached_ts, expiry).unwrap();
-        CacheFrame {
-            spot: s0,
-            inv_spot: inverse_up(s0).unwrap(),
-            since: Since::from_cache(cached_ts, now, expiry, r0, r1, inv_root).unwrap(),
-        }
-    }
-
-    /// [`cached_margin`] of one series at `spot` +- `conf`.
-    fn cached_at(
-        c: &CachedExposure,
-        frame: &CacheFrame,
-        spot: Fx,
-        conf: Fx,
-        level: Level,
-        estimate: Estimate,
-    ) -> Result<MarginTotals> {
-        let mut check = CheckPoint::new(spot, conf, &P, level);
-        cached_margin(std::slice::from_ref(c), frame, &mut check, 30_000, &P, estimate)
-    }
-
-    /// At the refresh's own spot, time and rate (no confidence) the cache is exact: both
-    /// estimates equal the priced margin to the last bit of the engine's price.
-    #[test]
-    fn a_fresh_cache_gives_the_priced_margin() {
-        let (s0, secs) = (fx(150), 14 * DAY);
-        for (kind, strike, size) in [(CALL, 160, -3), (PUT, 140, -2), (CALL, 150, 4), (PUT, 120, 1)]
-        {
-            let k = fx(strike);
-            let vol = Fx::from_num(0.8);
-            let exact =
-                Exposure { kind, strike: k, base_vol: vol, expiry_secs: secs, size: fx(size) };
-            for level in [Level::Initial, Level::Maintenance] {
-                let c = cached(kind, s0, k, vol, 500, secs, fx(size))[level.index()];
-                let frame = frame_of(s0, 1_000, 1_000, 1_000 + secs as i64, 500, 500);
-                let priced = margin(&[exact], s0, Fx::ZERO, 500, 30_000, &P, level).unwrap();
-                for estimate in [Estimate::Prudent, Estimate::Lenient] {
-                    let t = cached_at(&c, &frame, s0, Fx::ZERO, level, estimate).unwrap();
-                    let tol = Fx::from_bits(1 << 20);
-                    assert!((t.requirement - priced.requirement).abs() <= tol, "{kind:?} {strike}");
-                    assert!((t.long_value - priced.long_value).abs() <= tol, "{kind:?} {strike}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_cache_is_refused_as_exact() {
-        let c = cached(PUT, fx(150), fx(140), Fx::from_num(0.8), 500, DAY, fx(-1))[0];
-        let frame = frame_of(fx(150), 0, 0, DAY as i64, 500, 500);
-        let e = cached_at(&c, &frame, fx(150), Fx::ZERO, Level::Initial, Estimate::Exact);
-        assert_eq!(e.unwrap_err(), OptionsAmmError::MarginCacheMismatch.into());
-    }
-
     mod property {
         use super::super::*;
-        use super::{cached, cached_at, frame_of, P};
+        use super::P;
         use crate::state::PUT;
         use proptest::prelude::*;
-
-        /// The requirement and long value of one series at (s1, conf, tau_n, r1), from an f64
-        /// Black-Scholes (`options-amm-reference`): the independent oracle of [`margin`].
-        fn f64_margin(
-            kind: Kind,
-            s1: f64,
-            conf: f64,
-            k: f64,
-            vol: f64,
-            r1: f64,
-            secs: f64,
-            size: f64,
-            level: Level,
-        ) -> (f64, f64) {
-            let rk = match kind {
-                CALL => options_amm_reference::Kind::Call,
-                _ => options_amm_reference::Kind::Put,
-            };
-            let short = size < 0.0;
-            let fears_higher = (kind == CALL) == short;
-            let s = if fears_higher { s1 + conf } else { s1 - conf };
-            let cap = if kind == CALL { 2.0 * k } else { k };
-            if short {
-                let shock = match level {
-                    Level::Initial => P.im_spot_shock_bps,
-                    Level::Maintenance => P.mm_spot_shock_bps,
-                } as f64
-                    / 1e4;
-                let at = if kind == CALL { s * (1.0 + shock) } else { s * (1.0 - shock) };
-                let v = vol * (1.0 + P.vol_shock_bps as f64 / 1e4);
-                let w = options_amm_reference::black_scholes(rk, at, k, v, r1, secs).price;
-                let per = w.max(s * P.min_margin_bps as f64 / 1e4).min(cap);
-                (-size * per, 0.0)
-            } else {
-                let v = options_amm_reference::series_price(rk, s, k, 30_000, vol, r1, secs);
-                (0.0, size * v.max(0.0).min(cap) * (1.0 - P.long_haircut_bps as f64 / 1e4))
-            }
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig { cases: 3_000, ..ProptestConfig::default() })]
-
-            /// Whatever the series (kind, strike, vol, side), the spot move since the refresh
-            /// (up to the 5% the cache limit allows at most), the confidence, the time left (a
-            /// minute to two years), the cache's age (up to an hour) and a rate change: the
-            /// `Lenient` requirement is at most the f64 Black-Scholes margin and the `Prudent`
-            /// one at least; the other way round for a long's value.
-            #[test]
-            fn the_cache_brackets_exact_margin(
-                s0 in 1.0f64..5_000.0,
-                m in -0.05f64..0.05,
-                conf_bp in 0u32..100,
-                f in 0.5f64..1.6,
-                vol in 0.05f64..3.0,
-                left_exp in 1.8f64..7.8,
-                dt in 0i64..3_600,
-                r0 in 0u32..2_000,
-                r1 in 0u32..2_000,
-                size in -1_000i64..1_000,
-                call in any::<bool>(),
-                initial in any::<bool>(),
-            ) {
-                prop_assume!(size != 0);
-                let kind = if call { CALL } else { PUT };
-                let level = if initial { Level::Initial } else { Level::Maintenance };
-                let left = 10f64.powf(left_exp) as i64;
-                let now = 1_800_000_000i64;
-                let (s0x, kx, volx) = (Fx::from_num(s0), Fx::from_num(s0 * f), Fx::from_num(vol));
-                let s1x = Fx::from_num(s0 * (1.0 + m));
-                let conf = s1x * Fx::from_num(conf_bp) / 10_000;
-                let c = cached(kind, s0x, kx, volx, r0, (left + dt) as u64, Fx::from_num(size))[level.index()];
-                let frame = frame_of(s0x, now - dt, now, now + left, r0, r1);
-                let at = |estimate| cached_at(&c, &frame, s1x, conf, level, estimate).unwrap();
-                let (prudent, lenient) = (at(Estimate::Prudent), at(Estimate::Lenient));
-                let (k, v) = (kx.to_num::<f64>(), volx.to_num::<f64>());
-                let (req, long) = f64_margin(kind, s1x.to_num(), conf.to_num(), k, v, r1 as f64 / 1e4, left as f64, size as f64, level);
-                let tol = 1e-9 * (size.abs() as f64) * k.max(s0);
-                let f = |x: Fx| x.to_num::<f64>();
-                prop_assert!(f(lenient.requirement) <= req + tol, "lenient {} > exact {}", f(lenient.requirement), req);
-                prop_assert!(req <= f(prudent.requirement) + tol, "prudent {} < exact {}", f(prudent.requirement), req);
-                prop_assert!(f(prudent.long_value) <= long + tol, "prudent long {} > exact {}", f(prudent.long_value), long);
-                prop_assert!(long <= f(lenient.long_value) + tol, "lenient long {} < exact {}", f(lenient.long_value), long);
-            }
-        }
 
         proptest! {
             #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]

@@ -79,16 +79,6 @@ pub struct StrikeState {
     /// The mark's theta per kind at the last refresh (quote per year as time passes): the LP
     /// refresh band bounds the time decay since the refresh with it, series by series.
     pub theta: [PodFx; 2],
-    /// Margin's cache, per level (initial, maintenance) and kind, per whole contract, at the
-    /// last refresh: the plain (uncapped) option's value and delta at spot shocked against a
-    /// short (up for calls, down for puts) and vol shocked up, with the shocks in
-    /// `Board::margin_shocks`. A margin check adds `math::drift`'s bound to these instead of
-    /// pricing each series (`math::margin::cached_margin`).
-    pub shocked_value: [[PodFx; 2]; 2],
-    pub shocked_delta: [[PodFx; 2]; 2],
-    /// 1 / vol, rounded up, at the base vol and at margin's shocked vol (cached at the refresh,
-    /// so that a margin check divides nothing).
-    pub inv_vol: [PodFx; 2],
     /// The vault's net position per kind, underlying raw units (+ long, - short).
     pub vault_position: [i64; 2],
     /// Contracts held long by traders per kind, underlying raw units.
@@ -131,18 +121,12 @@ pub struct Board {
     /// The risk-free rate the marks were cached at (basis points): the LP refresh band bounds
     /// what re-marking at today's rate would move, while a rate change fades in.
     pub refreshed_rate_bps: u32,
-    /// The margin shocks the strikes' `shocked_value`s were computed with at the last refresh
-    /// (initial spot, maintenance spot, vol; basis points; all zero before the first): a margin
-    /// check uses the cache only while governance's shocks are these.
-    pub margin_shocks_bps: [u32; 3],
-    /// At the last refresh, rounded up: 1 / spot and 1 / sqrt(years to expiry) (margin's cache).
-    pub inv_refreshed_spot: PodFx,
-    pub inv_root_tau: PodFx,
-    pub reserved: [u64; 4],
+    pub padding2: [u8; 4],
+    pub reserved: [u64; 9],
 }
 
-const _: () = assert!(core::mem::size_of::<StrikeState>() == 384);
-const _: () = assert!(core::mem::size_of::<Board>() == 3_336);
+const _: () = assert!(core::mem::size_of::<StrikeState>() == 224);
+const _: () = assert!(core::mem::size_of::<Board>() == 2_056);
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();
@@ -184,16 +168,6 @@ impl Board {
             (Some(m), Some(limit)) => m > limit,
             _ => true,
         }
-    }
-
-    /// The shocks a margin cache made now would carry.
-    pub fn shocks_of(p: &crate::state::MarginParams) -> [u32; 3] {
-        [p.im_spot_shock_bps, p.mm_spot_shock_bps, p.vol_shock_bps]
-    }
-
-    /// Whether the strikes' margin cache was made (by a refresh) with the shocks `p` sets.
-    pub fn margin_cache_matches(&self, p: &crate::state::MarginParams) -> bool {
-        self.refreshed_ts != 0 && self.margin_shocks_bps == Self::shocks_of(p)
     }
 
     pub fn invariant(&self) -> Result<()> {

@@ -1,12 +1,12 @@
 use crate::book::fill::{apply_fill, liquidation_fill};
-use crate::book::margin::{account_excess, one_short_contract};
+use crate::book::margin::account_excess;
 use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
-use crate::math::margin::{Estimate, Level};
+use crate::math::margin::{margin, Exposure, Level};
 use crate::math::safe::SafeMath;
-use crate::math::value::bps;
+use crate::math::value::{bps, secs_until};
 use crate::math::value::{quote_raw, whole_units, Rounding};
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
@@ -14,12 +14,7 @@ use crate::state::{Board, MarginAccount, Market, Position};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use options_amm_pricing::Side;
-
-/// How a liquidation values the account, before and after: from the boards' caches at the
-/// bound's side that favours the trader, so nobody is liquidated (or closed further) on a
-/// cache's error.
-const LENIENT: Estimate = Estimate::Lenient;
+use options_amm_pricing::{Fx, Side};
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -93,7 +88,6 @@ pub fn liquidate_handler(
             now,
             &px,
             Level::Maintenance,
-            LENIENT,
             None,
         )?;
         require!(e < 0, OptionsAmmError::AccountHealthy);
@@ -111,6 +105,7 @@ pub fn liquidate_handler(
             !b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps),
             OptionsAmmError::StaleGreekCache
         );
+        let st = *b.strike(strike_index)?;
         let held = pos.sizes[strike_index as usize][kind as usize];
         require!(held != 0, OptionsAmmError::NothingToLiquidate);
         require!(held.unsigned_abs() >= size, OptionsAmmError::InvalidLiquidation);
@@ -211,8 +206,23 @@ pub fn liquidate_handler(
         pos.invariant(&market_key, &a.board.key(), &b)?;
 
         // One contract of this series at initial margin: the most the account may end above it.
-        let one_contract_im =
-            one_short_contract(&m, &b, strike_index, kind, now, &px, Level::Initial, LENIENT)?;
+        let one = Exposure {
+            kind,
+            strike: st.strike.get(),
+            base_vol: st.base_vol.get(),
+            expiry_secs: secs_until(b.expiry_ts, now),
+            size: -Fx::ONE,
+        };
+        let one_contract_im = margin(
+            &[one],
+            px.price,
+            px.conf,
+            m.params.risk_free_rate_bps,
+            b.cap_multiple_bps,
+            &g,
+            Level::Initial,
+        )?
+        .requirement;
         let event = Liquidated {
             market: market_key,
             owner: acc.owner,
@@ -256,7 +266,6 @@ pub fn liquidate_handler(
         now,
         &px,
         Level::Initial,
-        LENIENT,
         known,
     )?;
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);

@@ -1,9 +1,7 @@
 use crate::book::fill::signed_whole;
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
-use crate::math::drift::{inverse_root_tau, inverse_up};
 use crate::math::fill::series_greeks_both;
-use crate::math::margin::{self, shocked_greeks};
 use crate::math::safe::SafeMath;
 use crate::math::value::secs_until;
 use crate::oracle::{self, OracleUse};
@@ -29,10 +27,9 @@ fn acc(total: &mut Fx, position: Fx, greek: Fx) -> Result<()> {
 }
 
 /// Re-marks every strike of a board at the oracle price and the current time, stores marks and
-/// greeks and margin's cache (the shocked values and deltas of every level and kind), and
-/// replaces the board's contribution to the market's aggregate greeks. Anyone may call it.
-/// Refused after expiry, unless active, with an invalid oracle, or with a print other than the
-/// one already used in this slot.
+/// greeks, and replaces the board's contribution to the market's aggregate greeks. Anyone may
+/// call it. Refused after expiry, unless active, with an invalid oracle, or with a print other
+/// than the one already used in this slot.
 pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
@@ -51,22 +48,8 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let (cap, ud) = (b.cap_multiple_bps, m.underlying_decimals);
     let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;
-    let shocks = m.params.margin;
-    let levels = [shocks.im_spot_shock_bps, shocks.mm_spot_shock_bps];
     for s in b.strikes[..n].iter_mut() {
-        let (strike, vol) = (s.strike.get(), s.base_vol.get());
-        let both = series_greeks_both(px.price, strike, vol, rate, secs, cap)?;
-        // Margin's cache: every level and kind, so no margin check prices a series.
-        let shocked_vol = margin::shocked_vol(vol, shocks.vol_shock_bps)?;
-        s.inv_vol = [PodFx::of(inverse_up(vol)?), PodFx::of(inverse_up(shocked_vol)?)];
-        for (level, shock) in levels.into_iter().enumerate() {
-            let shocked =
-                shocked_greeks(px.price, strike, vol, rate, secs, shock, shocks.vol_shock_bps)?;
-            for kind in [CALL, PUT] {
-                s.shocked_value[level][kind.index()] = PodFx::of(shocked[kind.index()].price);
-                s.shocked_delta[level][kind.index()] = PodFx::of(shocked[kind.index()].delta);
-            }
-        }
+        let both = series_greeks_both(px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
         for kind in [CALL, PUT] {
             let k = kind as usize;
             let gk = both[k];
@@ -96,9 +79,6 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     b.refreshed_ts = now;
     b.refreshed_spot = PodFx::of(px.price);
     b.refreshed_rate_bps = rate;
-    b.margin_shocks_bps = Board::shocks_of(&shocks);
-    b.inv_refreshed_spot = PodFx::of(inverse_up(px.price)?);
-    b.inv_root_tau = PodFx::of(inverse_root_tau(now, b.expiry_ts)?);
     b.invariant()?;
     m.invariant()?;
     emit!(BoardRefreshed {

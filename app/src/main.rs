@@ -11,6 +11,7 @@ mod decimal;
 mod error;
 mod idl;
 mod price;
+mod price_path;
 mod quote;
 mod simulate;
 mod stdio;

@@ -2,7 +2,8 @@
 //! runtime (solana-program-test's bank with this program and the real SPL Token program), every
 //! user acting through the CLI's own commands.
 //!
-//! An hourly oracle path (geometric Brownian motion with the scenario's drift and volatility;
+//! An oracle path (hourly geometric Brownian motion with the scenario's drift and volatility,
+//! or a price history replayed at its own timestamps, `--price-path`;
 //! `crash` falls about 40% over three days with a volatility spike) is published each step; LPs
 //! deposit and withdraw; traders buy and sell calls and puts across two boards; the keeper runs
 //! `keeper run`'s pass (refresh, settle, hedge, liquidate) and governance lists a new board for
@@ -42,6 +43,10 @@ pub struct SimArgs {
     /// Simulated days, 1 to 365 (an hour a step).
     #[arg(long, default_value = "30", value_parser = clap::value_parser!(u32).range(1..=365))]
     days: u32,
+    /// Replay this price history instead of a scenario: CSV lines `unix_seconds,price` (a
+    /// header line allowed), each print published at its own time (docs/CLI.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "days"])]
+    price_path: Option<PathBuf>,
     #[arg(long, default_value = "1")]
     seed: u64,
     /// Print the report as one JSON object.
@@ -61,6 +66,8 @@ pub struct TrancheNav {
 #[derive(Serialize, Default, Debug)]
 pub struct Report {
     pub scenario: Option<Scenario>,
+    /// The replayed file (`--price-path`), else null.
+    pub price_path: Option<String>,
     pub days: u32,
     pub seed: u64,
     pub steps: u64,
@@ -76,6 +83,9 @@ pub struct Report {
     pub lp_withdrawals: u64,
     pub invariant_violations: u64,
     pub final_price: f64,
+    /// The world's clock at the last print, unix seconds (the run starts at 1,800,000,000; a
+    /// replay keeps its file's spacing from there).
+    pub final_time: i64,
     /// Tranche values (quote units) at the start and the end.
     pub initial_nav: TrancheNav,
     pub final_nav: TrancheNav,
@@ -302,13 +312,30 @@ impl Sim {
         Ok(())
     }
 
-    fn step(&mut self, step: u64, scenario: Scenario) -> Result<()> {
-        let now = T0 + (step as i64 + 1) * HOUR;
+    /// The next print of the path: the scenario's hourly GBM step, or the file's next line at
+    /// its own time (offset so that the file's first print is at the world's start).
+    fn next_print(&mut self, step: u64, path: &Path) -> (i64, f64) {
+        match path {
+            Path::Scenario(scenario) => {
+                let now = T0 + (step as i64 + 1) * HOUR;
+                let day = (now - T0) as f64 / DAY as f64;
+                let (mu, sigma) = regime(*scenario, day);
+                let dt = 1.0 / YEAR_HOURS;
+                let z = self.rng.normal();
+                (now, self.price * ((mu - 0.5 * sigma * sigma) * dt + sigma * dt.sqrt() * z).exp())
+            }
+            Path::Replay(prints) => {
+                let p = prints[step as usize + 1];
+                (T0 + (p.unix_seconds - prints[0].unix_seconds), p.price)
+            }
+        }
+    }
+
+    fn step(&mut self, step: u64, path: &Path) -> Result<()> {
+        let (now, price) = self.next_print(step, path);
         let day = (now - T0) as f64 / DAY as f64;
-        let (mu, sigma) = regime(scenario, day);
-        let dt = 1.0 / YEAR_HOURS;
-        self.price *=
-            ((mu - 0.5 * sigma * sigma) * dt + sigma * dt.sqrt() * self.rng.normal()).exp();
+        self.price = price;
+        self.report.final_time = now;
         self.c.world()?.set_time(now)?;
         self.publish(now)?;
 
@@ -333,7 +360,7 @@ impl Sim {
             }
             let (expiry, strikes) = &boards[self.rng.below(boards.len() as u64) as usize];
             let strike = strikes[self.rng.below(strikes.len() as u64) as usize];
-            let bullish = matches!(scenario, Scenario::Rally) && t % 2 == 0;
+            let bullish = matches!(path, Path::Scenario(Scenario::Rally)) && t % 2 == 0;
             let kind = if bullish || self.rng.below(2) == 0 { Kind::Call } else { Kind::Put };
             let size = (1 + self.rng.below(8)) as f64 / 2.0;
             let series =
@@ -391,8 +418,25 @@ impl Sim {
     }
 }
 
+/// Where the oracle's prints come from.
+enum Path {
+    Scenario(Scenario),
+    Replay(Vec<crate::price_path::Print>),
+}
+
 pub fn run(args: &SimArgs) -> Result<Report> {
     let started = std::time::Instant::now();
+    let path = match &args.price_path {
+        Some(file) => Path::Replay(crate::price_path::load(file).map_err(CliError::Input)?),
+        None => Path::Scenario(args.scenario),
+    };
+    let (start_price, steps, days) = match &path {
+        Path::Scenario(_) => (150.0, args.days as u64 * 24, args.days),
+        Path::Replay(p) => {
+            let secs = p[p.len() - 1].unix_seconds - p[0].unix_seconds;
+            (p[0].price, p.len() as u64 - 1, (secs as u64).div_ceil(DAY as u64) as u32)
+        }
+    };
     // An unwritable --out fails now, not after the run.
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
@@ -406,7 +450,7 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     world.set_time(T0)?;
     let mut c = Ctx::local(world, dir.clone());
     // The market, its mints and oracle, and a first board two weeks out (`dev init`).
-    cli::dev::dev(&mut c, Dev::Init { price: "150".into(), days: 14 })?;
+    cli::dev::dev(&mut c, Dev::Init { price: dec(start_price), days: 14 })?;
     let (k, _) = cli::chain::market(&mut c)?;
     let fund = |c: &mut Ctx, to: &Keypair, quote: u64, underlying: u64| {
         let cmd = Dev::Fund {
@@ -426,10 +470,11 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         traders: traders.iter().map(|t| t.insecure_clone()).collect(),
         lps: lps.iter().map(|t| t.insecure_clone()).collect(),
         keys: k,
-        price: 150.0,
+        price: start_price,
         report: Report {
-            scenario: Some(args.scenario),
-            days: args.days,
+            scenario: matches!(path, Path::Scenario(_)).then_some(args.scenario),
+            price_path: args.price_path.as_ref().map(|p| p.display().to_string()),
+            days,
             seed: args.seed,
             ..Report::default()
         },
@@ -472,7 +517,6 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     // Setup transactions are not part of the run's figures.
     (sim.report.transactions, sim.report.refused) = (0, 0);
 
-    let steps = args.days as u64 * 24;
     let bar = if steps > 48 && !args.json {
         let b = indicatif::ProgressBar::new(steps);
         b.set_style(
@@ -483,7 +527,7 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         None
     };
     for s in 0..steps {
-        sim.step(s, args.scenario)?;
+        sim.step(s, &path)?;
         if let Some(b) = &bar {
             b.inc(1);
             b.set_message(format!("spot {:.2}", sim.price));
@@ -586,12 +630,11 @@ fn charts(
 }
 
 pub fn print_human(r: &Report) {
-    println!(
-        "simulation: {:?}, {} days, seed {}",
-        r.scenario.unwrap_or(Scenario::Calm),
-        r.days,
-        r.seed
-    );
+    let source = match (&r.price_path, r.scenario) {
+        (Some(file), _) => format!("replay of {file}"),
+        (None, s) => format!("{:?}", s.unwrap_or(Scenario::Calm)),
+    };
+    println!("simulation: {source}, {} days, seed {}", r.days, r.seed);
     println!(
         "  steps {}  transactions {} ({} refused)  {:.0} tx/s",
         r.steps, r.transactions, r.refused, r.transactions_per_second

@@ -251,6 +251,66 @@ fn simulate_json_reports_every_key_and_no_invariant_violation() {
     cli().args(["simulate", "--days", "366"]).assert().failure();
 }
 
+/// `--price-path`: every print of the file is published at its own spacing, the last one is the
+/// run's final price, and a bad file is refused by its line (exit 2) before anything runs.
+#[test]
+fn simulate_replays_a_price_file_at_its_own_times() {
+    let dir = std::env::temp_dir().join(format!("options-amm-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // 30 prints: hourly, then a two-hour gap and a 90-second one; the price zigzags.
+    let mut text = String::from("unix_seconds,price\n");
+    let (mut t, mut rows) = (1_600_000_000i64, Vec::new());
+    for i in 0..30 {
+        let price = 150.0 + if i % 2 == 0 { i as f64 * 0.5 } else { -(i as f64) * 0.25 };
+        rows.push((t, price));
+        text.push_str(&format!("{t},{price}\n"));
+        t += match i {
+            27 => 7_200,
+            28 => 90,
+            _ => 3_600,
+        };
+    }
+    let file = dir.join("path.csv");
+    std::fs::write(&file, &text).unwrap();
+    let out = cli()
+        .args(["simulate", "--json", "--price-path"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let (first, last) = (rows[0], rows[rows.len() - 1]);
+    assert_eq!(v["steps"], 29);
+    assert_eq!(v["final_price"].as_f64().unwrap(), last.1);
+    assert_eq!(v["final_time"].as_i64().unwrap(), 1_800_000_000 + (last.0 - first.0));
+    assert_eq!(v["days"], 2, "30 hours and 90 seconds round up to 2 days");
+    assert_eq!(v["scenario"], Value::Null);
+    assert_eq!(v["price_path"].as_str().unwrap(), file.display().to_string());
+    assert_eq!(v["invariant_violations"], 0);
+    assert!(v["trades"].as_u64().unwrap() > 0);
+
+    // A bad file: its line, exit 2, and nothing on stdout.
+    std::fs::write(&file, "unix_seconds,price\n1600000000,150\n1600003600,-1\n").unwrap();
+    cli()
+        .args(["simulate", "--price-path"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains("line 3: price -1 is outside 1e-6 to 1e9"));
+    // A replay has no scenario or length of its own.
+    cli()
+        .args(["simulate", "--scenario", "crash", "--price-path"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot be used with"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn simulate_is_reproducible_from_its_seed() {
     let run = || {

@@ -36,6 +36,33 @@ pub enum Scenario {
     Chop,
 }
 
+/// A defence the simulation can take out, to measure what it is worth (`--without`).
+#[derive(Clone, Copy, ValueEnum, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Defence {
+    /// The inventory skew: the potential's scales (`trading.skew_*_micro`) at 0.
+    Skew,
+    /// Delta hedging: the rebalance band at its maximum, so no rebalance is ever due.
+    Hedge,
+    /// The spread's delta and near-expiry terms (`trading.spread_delta_vol_micro`,
+    /// `trading.spread_expiry_vol_micro`) at 0; the base spread and the confidence term stay.
+    SpreadTerms,
+}
+
+impl Defence {
+    /// The market's parameters with this defence taken out (each within its governance bound).
+    fn take_out(self, p: &mut options_amm::RiskParams) {
+        let t = &mut p.trading;
+        match self {
+            Defence::Skew => {
+                (t.skew_vega_micro, t.skew_gamma_micro, t.skew_delta_micro) = (0, 0, 0)
+            }
+            Defence::Hedge => p.hedge.delta_band_micro = 1_000_000_000_000_000,
+            Defence::SpreadTerms => (t.spread_delta_vol_micro, t.spread_expiry_vol_micro) = (0, 0),
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct SimArgs {
     #[arg(long, value_enum, default_value = "calm")]
@@ -47,6 +74,10 @@ pub struct SimArgs {
     /// header line allowed), each print published at its own time (docs/CLI.md).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["scenario", "days"])]
     price_path: Option<PathBuf>,
+    /// Take these defences out (comma-separated or repeated): the same seed with and without
+    /// one measures what it is worth.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    without: Vec<Defence>,
     #[arg(long, default_value = "1")]
     seed: u64,
     /// Print the report as one JSON object.
@@ -68,6 +99,8 @@ pub struct Report {
     pub scenario: Option<Scenario>,
     /// The replayed file (`--price-path`), else null.
     pub price_path: Option<String>,
+    /// The defences taken out (`--without`).
+    pub without: Vec<Defence>,
     pub days: u32,
     pub seed: u64,
     pub steps: u64,
@@ -450,7 +483,11 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     world.set_time(T0)?;
     let mut c = Ctx::local(world, dir.clone());
     // The market, its mints and oracle, and a first board two weeks out (`dev init`).
-    cli::dev::dev(&mut c, Dev::Init { price: dec(start_price), days: 14 })?;
+    let mut params = options_amm::RiskParams::reference();
+    for d in &args.without {
+        d.take_out(&mut params);
+    }
+    cli::dev::init(&mut c, dec(start_price), 14, params)?;
     let (k, _) = cli::chain::market(&mut c)?;
     let fund = |c: &mut Ctx, to: &Keypair, quote: u64, underlying: u64| {
         let cmd = Dev::Fund {
@@ -474,6 +511,7 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         report: Report {
             scenario: matches!(path, Path::Scenario(_)).then_some(args.scenario),
             price_path: args.price_path.as_ref().map(|p| p.display().to_string()),
+            without: args.without.clone(),
             days,
             seed: args.seed,
             ..Report::default()
@@ -635,6 +673,9 @@ pub fn print_human(r: &Report) {
         (None, s) => format!("{:?}", s.unwrap_or(Scenario::Calm)),
     };
     println!("simulation: {source}, {} days, seed {}", r.days, r.seed);
+    if !r.without.is_empty() {
+        println!("  without: {:?}", r.without);
+    }
     println!(
         "  steps {}  transactions {} ({} refused)  {:.0} tx/s",
         r.steps, r.transactions, r.refused, r.transactions_per_second

@@ -311,6 +311,36 @@ fn simulate_replays_a_price_file_at_its_own_times() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--without`: the same seed with a defence taken out. Without hedging no rebalance runs (the
+/// baseline hedges); without the skew the same trades are priced differently; the report names
+/// what was taken out.
+#[test]
+fn simulate_without_a_defence_measures_the_same_seed_without_it() {
+    let run = |without: &[&str]| -> Value {
+        let mut args = vec!["simulate", "--scenario", "crash", "--days", "10", "--seed", "1"];
+        args.extend_from_slice(&["--json"]);
+        if !without.is_empty() {
+            args.push("--without");
+            args.extend_from_slice(without);
+        }
+        let out = cli().args(&args).assert().success().get_output().stdout.clone();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["invariant_violations"], 0, "{without:?}");
+        v
+    };
+    let base = run(&[]);
+    assert!(base["rebalances"].as_u64().unwrap() > 0, "the baseline hedges");
+    assert_eq!(base["without"], serde_json::json!([]));
+    let unhedged = run(&["hedge"]);
+    assert_eq!(unhedged["rebalances"], 0);
+    assert_eq!(unhedged["without"], serde_json::json!(["hedge"]));
+    let unskewed = run(&["skew,spread-terms"]);
+    assert_eq!(unskewed["without"], serde_json::json!(["skew", "spread-terms"]));
+    assert_eq!(unskewed["trades"], base["trades"], "the same flow");
+    assert_ne!(unskewed["fees"]["lp"], base["fees"]["lp"], "priced without the skew");
+    cli().args(["simulate", "--without", "live-vol"]).assert().code(2);
+}
+
 #[test]
 fn simulate_is_reproducible_from_its_seed() {
     let run = || {

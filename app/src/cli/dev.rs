@@ -116,64 +116,63 @@ pub(crate) fn mint_to(e: &mut Embedded, mint: &Pubkey, owner: &Pubkey, amount: u
     e.send(&[create_ata(&payer, owner, mint, &spl_token::ID), ix], &[&faucet_key]).map(drop)
 }
 
-pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
+/// `dev init` with the market's risk parameters `params` (the simulation's baselines take
+/// defences out through them).
+pub(crate) fn init(c: &mut Ctx, price: String, days: i64, params: RiskParams) -> Result<Value> {
     let g = c.g.clone();
     let me = c.b.user().pubkey();
     let now = c.b.now()?;
+    if g.state.join("market").exists() {
+        return Err(CliError::Input(format!("{} already holds a market", g.state.display())));
+    }
+    let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+    let p = crate::decimal::parse_fx(&price)?;
+    let (quote, underlying) = (local_mint(e, 6), local_mint(e, 9));
+    let oracle = Keypair::new().pubkey();
+    publish(e, oracle, p, Fx::from_num(0.05), now)?;
+    mint_to(e, &quote, &me, 1_000_000 * 1_000_000)?;
+    mint_to(e, &underlying, &me, 1_000 * 1_000_000_000)?;
+    c.b.send(&[client::initialize_config(&me, &me, &me)], &[])?;
+    let k = MarketKeys::derive(&me, underlying, quote, oracle, spl_token::ID, spl_token::ID);
+    let i = client::initialize_market(
+        &k,
+        &me,
+        &me,
+        options_amm::OracleKind::PythLegacy,
+        [0; 32],
+        params,
+    );
+    c.b.send(&[i], &[])?;
+    remember_market(c, &k.market)?;
+    let expiry =
+        days.checked_mul(86_400).and_then(|s| now.checked_add(s)).filter(|_| days > 0).ok_or_else(
+            || CliError::Input(format!("--days must be a positive number of days: {days}")),
+        )?;
+    let list: Vec<String> = [80, 90, 100, 110, 120]
+        .iter()
+        .map(|pct| format!("{}:0.8", (p * *pct / 100).round()))
+        .collect();
+    if let Err(e) = gov(c, Gov::CreateBoard { expiry, strikes: list }) {
+        // The world is not saved after a failure; the market file must not outlive it.
+        let _ = std::fs::remove_file(g.state.join("market"));
+        return Err(e);
+    }
+    Ok(json!({
+        "market": k.market.to_string(),
+        "quote_mint": quote.to_string(),
+        "underlying_mint": underlying.to_string(),
+        "oracle": oracle.to_string(),
+        "board_expiry": expiry,
+        "you": me.to_string(),
+        "funded": { "quote": 1_000_000, "underlying": 1_000 },
+    }))
+}
+
+pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
+    let me = c.b.user().pubkey();
+    let now = c.b.now()?;
     match cmd {
-        Dev::Init { price, days } => {
-            if g.state.join("market").exists() {
-                return Err(CliError::Input(format!(
-                    "{} already holds a market",
-                    g.state.display()
-                )));
-            }
-            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
-            let p = crate::decimal::parse_fx(&price)?;
-            let (quote, underlying) = (local_mint(e, 6), local_mint(e, 9));
-            let oracle = Keypair::new().pubkey();
-            publish(e, oracle, p, Fx::from_num(0.05), now)?;
-            mint_to(e, &quote, &me, 1_000_000 * 1_000_000)?;
-            mint_to(e, &underlying, &me, 1_000 * 1_000_000_000)?;
-            c.b.send(&[client::initialize_config(&me, &me, &me)], &[])?;
-            let k =
-                MarketKeys::derive(&me, underlying, quote, oracle, spl_token::ID, spl_token::ID);
-            let i = client::initialize_market(
-                &k,
-                &me,
-                &me,
-                options_amm::OracleKind::PythLegacy,
-                [0; 32],
-                RiskParams::reference(),
-            );
-            c.b.send(&[i], &[])?;
-            remember_market(c, &k.market)?;
-            let expiry = days
-                .checked_mul(86_400)
-                .and_then(|s| now.checked_add(s))
-                .filter(|_| days > 0)
-                .ok_or_else(|| {
-                    CliError::Input(format!("--days must be a positive number of days: {days}"))
-                })?;
-            let list: Vec<String> = [80, 90, 100, 110, 120]
-                .iter()
-                .map(|pct| format!("{}:0.8", (p * *pct / 100).round()))
-                .collect();
-            if let Err(e) = gov(c, Gov::CreateBoard { expiry, strikes: list }) {
-                // The world is not saved after a failure; the market file must not outlive it.
-                let _ = std::fs::remove_file(g.state.join("market"));
-                return Err(e);
-            }
-            Ok(json!({
-                "market": k.market.to_string(),
-                "quote_mint": quote.to_string(),
-                "underlying_mint": underlying.to_string(),
-                "oracle": oracle.to_string(),
-                "board_expiry": expiry,
-                "you": me.to_string(),
-                "funded": { "quote": 1_000_000, "underlying": 1_000 },
-            }))
-        }
+        Dev::Init { price, days } => init(c, price, days, RiskParams::reference()),
         Dev::Fund { to, quote, underlying } => {
             let (k, m) = market(c)?;
             let to = to.unwrap_or(me);

@@ -99,6 +99,16 @@ fn run_simulation(args: &simulate::SimArgs) -> Result<(), CliError> {
     }
     // Natively, the program's `msg!` lines go straight to stdout; keep them out of the report.
     let quiet = stdio::Quiet::new();
+    if let Some(file) = &args.matrix {
+        let summary = simulate::matrix(args, file);
+        drop(quiet);
+        let summary = summary?;
+        println!("{}", serde_json::to_string(&summary).map_err(|e| e.to_string())?);
+        if summary["invariant_violations"].as_u64() != Some(0) {
+            return Err(CliError::Invariant("invariant violations in the matrix".into()));
+        }
+        return Ok(());
+    }
     let report = simulate::run(args);
     drop(quiet);
     let report = report?;

@@ -341,6 +341,47 @@ fn simulate_without_a_defence_measures_the_same_seed_without_it() {
     cli().args(["simulate", "--without", "live-vol"]).assert().code(2);
 }
 
+/// `--matrix FILE`: every scenario x variant (here 1 seed of 1 day) into one markdown file with
+/// the command that made it, one table row per cell, the goals, and the charts beside it.
+#[test]
+fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
+    let dir = std::env::temp_dir().join(format!("options-amm-matrix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = dir.join("ECONOMICS.md");
+    let out = cli()
+        .args(["simulate", "--days", "1", "--seeds", "1", "--matrix"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["runs"], 20);
+    assert_eq!(v["invariant_violations"], 0);
+    let md = std::fs::read_to_string(&file).unwrap();
+    let command = format!("simulate --matrix {} --days 1 --seeds 1", file.display());
+    assert!(md.contains(&command), "the command is named: {md}");
+    let rows: Vec<Vec<String>> = md
+        .lines()
+        .filter(|l| ["| calm", "| crash", "| rally", "| chop"].iter().any(|p| l.starts_with(p)))
+        .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 20, "4 scenarios x 5 variants");
+    for r in &rows {
+        // Columns: "", scenario, variant, ..., rebalances is the 9th.
+        if r[2] == "without hedge" || r[2] == "without any" {
+            assert_eq!(r[9], "0.0", "no hedge without hedging: {r:?}");
+        }
+    }
+    assert!(md.contains("## Goals (issue 15), measured"));
+    for scenario in ["calm", "crash", "rally", "chop"] {
+        assert!(dir.join("economics").join(scenario).join("tranche_nav.svg").exists());
+    }
+    cli().args(["simulate", "--seeds", "2"]).assert().code(2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn simulate_is_reproducible_from_its_seed() {
     let run = || {

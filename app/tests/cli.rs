@@ -24,6 +24,12 @@ const ARGS: [&str; 13] = [
     "call",
 ];
 
+/// Runs `cmd`, which must succeed, and reads its stdout as one JSON object.
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).expect("stdout is exactly one JSON object")
+}
+
 fn engine(kind: OptionKind) -> options_amm_pricing::Greeks {
     let p = BsParams {
         spot: Fx::from_num(100),
@@ -217,15 +223,8 @@ fn quote_refuses_bad_arguments_with_a_message() {
 fn simulate_json_reports_every_key_and_no_invariant_violation() {
     let dir = std::env::temp_dir().join(format!("options-amm-sim-out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = cli()
-        .args(["simulate", "--scenario", "crash", "--days", "1", "--seed", "7", "--json", "--out"])
-        .arg(&dir)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).expect("stdout is exactly one JSON object");
+    let args = ["simulate", "--scenario", "crash", "--days", "1", "--seed", "7", "--json", "--out"];
+    let v = json_of(cli().args(args).arg(&dir));
     for key in [
         "trades",
         "liquidations",
@@ -273,15 +272,7 @@ fn simulate_replays_a_price_file_at_its_own_times() {
     }
     let file = dir.join("path.csv");
     std::fs::write(&file, &text).unwrap();
-    let out = cli()
-        .args(["simulate", "--json", "--price-path"])
-        .arg(&file)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = json_of(cli().args(["simulate", "--json", "--price-path"]).arg(&file));
     let (first, last) = (rows[0], rows[rows.len() - 1]);
     assert_eq!(v["steps"], 29);
     assert_eq!(v["final_price"].as_f64().unwrap(), last.1);
@@ -323,8 +314,7 @@ fn simulate_without_a_defence_measures_the_same_seed_without_it() {
             args.push("--without");
             args.extend_from_slice(without);
         }
-        let out = cli().args(&args).assert().success().get_output().stdout.clone();
-        let v: Value = serde_json::from_slice(&out).unwrap();
+        let v = json_of(cli().args(&args));
         assert_eq!(v["invariant_violations"], 0, "{without:?}");
         v
     };
@@ -348,15 +338,7 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
     let dir = std::env::temp_dir().join(format!("options-amm-matrix-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let file = dir.join("ECONOMICS.md");
-    let out = cli()
-        .args(["simulate", "--days", "1", "--seeds", "1", "--matrix"])
-        .arg(&file)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).unwrap();
+    let v = json_of(cli().args(["simulate", "--days", "1", "--seeds", "1", "--matrix"]).arg(&file));
     assert_eq!(v["runs"], 20);
     assert_eq!(v["invariant_violations"], 0);
     let md = std::fs::read_to_string(&file).unwrap();
@@ -384,17 +366,8 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
 
 #[test]
 fn simulate_is_reproducible_from_its_seed() {
-    let run = || {
-        cli()
-            .args(["simulate", "--days", "1", "--seed", "11", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone()
-    };
-    let (a, b): (Value, Value) =
-        (serde_json::from_slice(&run()).unwrap(), serde_json::from_slice(&run()).unwrap());
+    let run = || json_of(cli().args(["simulate", "--days", "1", "--seed", "11", "--json"]));
+    let (a, b) = (run(), run());
     for key in ["trades", "rebalances", "final_nav", "fees", "final_price", "refused"] {
         assert_eq!(a[key], b[key], "{key} differs between runs of one seed");
     }

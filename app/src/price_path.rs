@@ -1,8 +1,8 @@
 //! `simulate --price-path FILE`: a price history to replay instead of a generated path.
 //!
 //! The file is CSV, one print a line: `unix_seconds,price` (seconds since the epoch, whole; the
-//! price in quote per whole underlying, a plain decimal). The first line may be a header (any
-//! line that does not start with a digit); blank lines are skipped. Timestamps must strictly
+//! price in quote per whole underlying, a plain decimal). The first line may be a header (a
+//! first field without a digit); blank lines are skipped. Timestamps must strictly
 //! increase, prices lie in the pricing engine's domain (1e-6 to 1e9), gaps between prints are at
 //! most 14 days (a board's life), and the file holds 2 to 10,000 prints. Anything else is refused
 //! with the line number and what is wrong with it.
@@ -30,14 +30,10 @@ pub fn parse(text: &str) -> Result<Vec<Print>, String> {
         if line.is_empty() {
             continue;
         }
-        let looks_numeric = line.starts_with(|c: char| c.is_ascii_digit());
-        if !looks_numeric {
-            if n == 1 {
-                continue; // the header
-            }
-            return Err(format!("line {n}: expected unix_seconds,price, found {line:?}"));
-        }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if n == 1 && !fields[0].contains(|c: char| c.is_ascii_digit()) {
+            continue; // the header: a first field without a digit
+        }
         let [secs, price] = fields[..] else {
             return Err(format!(
                 "line {n}: expected 2 fields (unix_seconds,price), found {}",
@@ -98,12 +94,15 @@ mod tests {
         assert_eq!(parse(body).unwrap(), want);
         assert_eq!(parse(&format!("unix_seconds,price\n{body}")).unwrap(), want);
         assert_eq!(parse(&body.replace('\n', "\r\n")).unwrap(), want);
+        // A first line that is a print (a time before 1970 included) is data, not a header.
+        let early = parse("-3600,10\n0,11\n").unwrap();
+        assert_eq!(early[0], Print { unix_seconds: -3_600, price: 10.0 });
     }
 
     #[test]
     fn each_bad_file_is_refused_by_its_line() {
         let cases = [
-            ("t,p\n1,10\nx,11\n", "line 3: expected unix_seconds,price"),
+            ("t,p\n1,10\nx,11\n", "line 3: unix_seconds \"x\" is not a whole number"),
             ("1,10\n2,11,5\n", "line 2: expected 2 fields"),
             ("1,10\n2\n", "line 2: expected 2 fields (unix_seconds,price), found 1"),
             ("1,10\n2.5,11\n", "line 2: unix_seconds \"2.5\" is not a whole number"),
@@ -111,6 +110,8 @@ mod tests {
             ("1,10\n2,0\n", "line 2: price 0 is outside"),
             ("1,10\n2,-3\n", "line 2: price -3 is outside"),
             ("1,10\n2,NaN\n", "line 2: price NaN is outside"),
+            ("-1,10\n0,11\n2,x\n", "line 3: price \"x\""),
+            ("1.5,10\n2,11\n", "line 1: unix_seconds \"1.5\" is not a whole number"),
             ("1,10\n2,inf\n", "line 2: price inf is outside"),
             ("1,10\n2,2000000000\n", "line 2: price 2000000000 is outside"),
             ("5,10\n5,11\n", "line 2: time 5 is not after the previous print's 5"),

@@ -16,7 +16,7 @@
 
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
-use crate::math::safe::SafeMath;
+use crate::math::safe::{overflow, SafeMath};
 use crate::math::value::bps;
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
@@ -24,11 +24,9 @@ use options_amm_pricing::Fx;
 /// 1 / sqrt(2 pi), the standard normal density's peak.
 const INV_SQRT_2PI: Fx = Fx::from_bits(7_359_186_146_747_302_912);
 
-/// 1 / (seconds in a year), rounded up: seconds times it bound their years from above.
-const PER_YEAR_UP: Fx = Fx::from_bits(((1u128 << 64) / SECONDS_PER_YEAR as u128 + 1) as i128);
-
+/// Whole seconds in years (a year is 31,536,000 s), rounded down, never negative.
 fn years(secs: i64) -> Result<Fx> {
-    Fx::from_num(secs.max(0)).safe_mul(PER_YEAR_UP)
+    Fx::from_num(secs.max(0)).checked_div_int(SECONDS_PER_YEAR as i128).ok_or_else(overflow)
 }
 
 fn sqrt(x: Fx) -> Result<Fx> {
@@ -42,17 +40,17 @@ pub struct Since {
     root_r: Fx,
     /// sqrt(tau_r) - sqrt(tau_n), never negative.
     root_gap: Fx,
-    /// Per unit of K_b, at least: r0 dt + tau_n |r1 - r0|.
+    /// Per unit of K_b: r0 dt + tau_n |r1 - r0|.
     strike_part: Fx,
 }
 
 impl Since {
     /// A cache made at `cached_ts` with rate `r0_bps`, seen at `now` with rate `r1_bps`, on a
-    /// board expiring at `expiry_ts`. Refused (`StaleGreekCache`) at or after expiry or for a
-    /// cache from the future.
+    /// board expiring at `expiry_ts`. Refused (`StaleGreekCache`) at or after expiry. A cache
+    /// stamped after `now` (the cluster's clock may step back a little) counts as made now.
     pub fn new(cached_ts: i64, now: i64, expiry_ts: i64, r0_bps: u32, r1_bps: u32) -> Result<Self> {
-        require!(now < expiry_ts && cached_ts <= now, OptionsAmmError::StaleGreekCache);
-        let dt = years(now.safe_sub(cached_ts)?)?;
+        require!(now < expiry_ts, OptionsAmmError::StaleGreekCache);
+        let dt = years(now.saturating_sub(cached_ts))?;
         let tau_n = years(expiry_ts.safe_sub(now)?)?;
         let root_r = sqrt(years(expiry_ts.safe_sub(cached_ts)?)?)?;
         let root_gap = root_r.safe_sub(sqrt(tau_n)?)?.max(Fx::ZERO);

@@ -15,3 +15,4 @@ mod test_settlement;
 mod test_soundness;
 mod test_timelock;
 mod test_trading;
+mod test_vol;

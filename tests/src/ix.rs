@@ -145,6 +145,27 @@ pub fn execute_guardian(env: &Env) -> Instruction {
     client::execute_guardian(&env.keys(), &env.payer())
 }
 
+pub fn propose_vol_feed(env: &Env, authority: &Pubkey, new_feed: &Pubkey) -> Instruction {
+    client::propose_vol_feed(&env.keys(), authority, new_feed)
+}
+
+pub fn execute_vol_feed(env: &Env) -> Instruction {
+    client::execute_vol_feed(&env.keys(), &env.payer())
+}
+
+pub fn post_vol_surface(
+    env: &Env,
+    feed: &Pubkey,
+    board: &Pubkey,
+    vols_micro: Vec<u64>,
+) -> Instruction {
+    client::post_vol_surface(&env.keys(), feed, board, vols_micro)
+}
+
+pub fn update_vol(env: &Env) -> Instruction {
+    client::update_vol(&env.keys(), &env.payer())
+}
+
 pub fn collect_fees(env: &Env, authority: &Pubkey, treasury: &Pubkey, amount: u64) -> Instruction {
     client::collect_fees(&env.keys(), authority, treasury, amount)
 }

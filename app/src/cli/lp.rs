@@ -111,6 +111,7 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
                         now,
                         s,
                         rate,
+                        m.params.vol.mark_window_secs,
                         m.underlying_decimals,
                     )
                     .map_err(|e| e.to_string())?;

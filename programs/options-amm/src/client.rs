@@ -287,6 +287,38 @@ pub fn execute_guardian(k: &MarketKeys, executor: &Pubkey) -> Instruction {
     )
 }
 
+pub fn propose_vol_feed(k: &MarketKeys, authority: &Pubkey, new_feed: &Pubkey) -> Instruction {
+    build(
+        accounts::ProposeVolFeed { authority: *authority, config: k.config, market: k.market },
+        data::ProposeVolFeed { new_feed: *new_feed },
+    )
+}
+
+pub fn execute_vol_feed(k: &MarketKeys, executor: &Pubkey) -> Instruction {
+    build(
+        accounts::ExecuteVolFeed { executor: *executor, market: k.market },
+        data::ExecuteVolFeed {},
+    )
+}
+
+/// The vol feed posts `board`'s surface: one vol per strike, millionths.
+pub fn post_vol_surface(
+    k: &MarketKeys,
+    vol_feed: &Pubkey,
+    board: &Pubkey,
+    vols_micro: Vec<u64>,
+) -> Instruction {
+    build(
+        accounts::PostVolSurface {
+            vol_feed: *vol_feed,
+            market: k.market,
+            board: *board,
+            oracle: k.oracle,
+        },
+        data::PostVolSurface { vols_micro },
+    )
+}
+
 /// Pays `amount` of the protocol's fees to `treasury` (a quote token account).
 pub fn collect_fees(
     k: &MarketKeys,
@@ -519,6 +551,14 @@ pub fn refresh_board(k: &MarketKeys, keeper: &Pubkey, board: &Pubkey) -> Instruc
             oracle: k.oracle,
         },
         data::RefreshBoard {},
+    )
+}
+
+/// Enters the oracle's current print into the realised-vol estimate.
+pub fn update_vol(k: &MarketKeys, keeper: &Pubkey) -> Instruction {
+    build(
+        accounts::UpdateVol { keeper: *keeper, market: k.market, oracle: k.oracle },
+        data::UpdateVol {},
     )
 }
 

@@ -253,6 +253,28 @@ pub enum OptionsAmmError {
     MintsNotDistinct,
     #[msg("The market's current or pending parameters are outside their bounds")]
     ParamsOutOfBounds,
+    #[msg("The realised-vol estimate has already seen this print")]
+    VolAlreadyCurrent,
+    #[msg("Realised vol has jumped past the breaker multiple of the series' implied vol: only trades that reduce a position go through")]
+    RealisedVolBreaker,
+    #[msg("The board's vol surface is older than the feed's freshness limit: only trades that reduce a position go through")]
+    VolSurfaceStale,
+    #[msg("Signer is not the market's vol feed")]
+    NotVolFeed,
+    #[msg("A posted vol moves more than the feed's step allows since the board's last post")]
+    VolStepTooLarge,
+    #[msg("A posted vol is outside [MIN_SURFACE_VOL, MAX_SURFACE_VOL]")]
+    VolOutOfRange,
+    #[msg("A posted surface has not one vol per strike of the board")]
+    SurfaceStrikeCount,
+    #[msg("A posted surface makes call prices rise with strike (static arbitrage)")]
+    SurfaceCallsNotDecreasing,
+    #[msg("A posted surface makes call prices fall faster than the discounted strike rises (static arbitrage)")]
+    SurfaceCallSlopeTooSteep,
+    #[msg("A posted surface makes call prices concave in strike (butterfly arbitrage)")]
+    SurfaceCallsNotConvex,
+    #[msg("No vol-feed change is pending")]
+    NoPendingVolFeed,
 }
 
 impl From<PricingError> for OptionsAmmError {

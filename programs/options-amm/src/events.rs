@@ -70,6 +70,18 @@ pub struct BoardCreated {
     pub num_strikes: u8,
 }
 
+/// The realised-vol estimate took a new print (`update_vol`).
+#[event]
+pub struct RealisedVolUpdated {
+    pub market: Pubkey,
+    pub keeper: Pubkey,
+    pub publish_time: i64,
+    /// The estimate after it (`Fx` bits, 1.00 = 100% a year).
+    pub realised_vol: i128,
+    /// Seconds of prints the estimate spans.
+    pub span_secs: i64,
+}
+
 #[event]
 pub struct BoardRefreshed {
     pub market: Pubkey,
@@ -215,6 +227,10 @@ pub enum BreakerReason {
     OracleInvalid,
     UtilisationCap,
     FreeLiquidity,
+    /// Mature realised vol above the series' implied vol x `vol.breaker_ratio_bps`.
+    RealisedVolJump,
+    /// A vol feed is set and the board's surface is older than `vol.feed_max_age_secs`.
+    StaleVolSurface,
 }
 
 /// A circuit breaker refused an action (emitted just before the refusal's error, so it is in the
@@ -304,4 +320,27 @@ pub struct ProtocolFeesCollected {
     /// Quote raw units paid out, and what is left accrued.
     pub amount: u64,
     pub remaining: u64,
+}
+
+#[event]
+pub struct VolFeedProposed {
+    pub market: Pubkey,
+    pub pending_vol_feed: Pubkey,
+    pub eta: i64,
+}
+
+#[event]
+pub struct VolFeedChanged {
+    pub market: Pubkey,
+    pub old_vol_feed: Pubkey,
+    pub new_vol_feed: Pubkey,
+}
+
+/// The vol feed posted a board's surface (one vol per strike, millionths) at oracle `spot`.
+#[event]
+pub struct VolSurfacePosted {
+    pub market: Pubkey,
+    pub board: Pubkey,
+    pub vols_micro: Vec<u64>,
+    pub spot: i128,
 }

@@ -89,6 +89,19 @@ pub mod options_amm {
         instructions::governance::collect_fees::collect_fees_handler(ctx, amount)
     }
 
+    pub fn propose_vol_feed(ctx: Context<ProposeVolFeed>, new_feed: Pubkey) -> Result<()> {
+        instructions::governance::propose_vol_feed::propose_vol_feed_handler(ctx, new_feed)
+    }
+
+    pub fn execute_vol_feed(ctx: Context<ExecuteVolFeed>) -> Result<()> {
+        instructions::governance::execute_vol_feed::execute_vol_feed_handler(ctx)
+    }
+
+    // -- the vol feed
+    pub fn post_vol_surface(ctx: Context<PostVolSurface>, vols_micro: Vec<u64>) -> Result<()> {
+        instructions::vol_feed::post_vol_surface::post_vol_surface_handler(ctx, vols_micro)
+    }
+
     // -- keepers
     pub fn refresh_board(ctx: Context<RefreshBoard>) -> Result<()> {
         instructions::keeper::refresh_board::refresh_board_handler(ctx)
@@ -113,6 +126,10 @@ pub mod options_amm {
 
     pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
         instructions::keeper::settle_position::settle_position_handler(ctx)
+    }
+
+    pub fn update_vol(ctx: Context<UpdateVol>) -> Result<()> {
+        instructions::keeper::update_vol::update_vol_handler(ctx)
     }
 
     // -- traders

@@ -8,12 +8,12 @@ use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, Fi
 use crate::math::safe::SafeMath;
 use crate::math::safe::{add_signed, long};
 use crate::math::value::secs_until;
-use crate::math::value::{quote_raw, whole_units, Rounding};
+use crate::math::value::{bps, quote_raw, whole_units, Rounding};
 use crate::oracle::OraclePrice;
 use crate::state::Kind;
 use crate::state::{Board, Market, Position};
 use anchor_lang::prelude::*;
-use options_amm_pricing::{quote, Fx, Greeks, QuoteInputs, Side};
+use options_amm_pricing::{quote, Fx, Greeks, QuoteInputs, Side, MAX_VOL};
 
 /// `raw` contracts (underlying raw units, signed) as whole contracts.
 pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
@@ -21,9 +21,38 @@ pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
     Ok(if raw < 0 { -w } else { w })
 }
 
+/// The vol a trade on `side` of a series of implied vol `implied` is priced at: a buy (the
+/// vault sells vol) at least the mature realised vol x `vol.floor_ratio_bps` (capped at the
+/// engine's domain); a sale at the implied vol. Before the estimate is mature, the implied vol.
+pub fn trade_vol(m: &Market, implied: Fx, side: Side) -> Result<Fx> {
+    match (side, m.mature_realised_vol()) {
+        (Side::Buy, Some(rv)) => {
+            let floor = rv.safe_mul(bps(m.params.vol.floor_ratio_bps))?.min(MAX_VOL);
+            Ok(implied.max(floor))
+        }
+        _ => Ok(implied),
+    }
+}
+
+/// Whether realised vol trips the breaker for a series of implied vol `implied`: the estimate
+/// is mature and above `implied` x `vol.breaker_ratio_bps`.
+pub fn realised_vol_tripped(m: &Market, implied: Fx) -> Result<bool> {
+    Ok(match m.mature_realised_vol() {
+        Some(rv) => rv > implied.safe_mul(bps(m.params.vol.breaker_ratio_bps))?,
+        None => false,
+    })
+}
+
+/// Whether `b`'s surface is stale: a vol feed is set and the board's last post (or listing) is
+/// older than `vol.feed_max_age_secs`.
+pub fn surface_is_stale(m: &Market, b: &Board, now: i64) -> bool {
+    m.vol_feed != Pubkey::default()
+        && now.saturating_sub(b.vol_posted_ts) > i64::from(m.params.vol.feed_max_age_secs)
+}
+
 /// The fill of `size` contracts of one series of `b` for a trader holding `position` in it,
 /// at the oracle price and the market's aggregate greeks: the same computation the client
-/// runs (`math::fill`).
+/// runs (`math::fill`), at the trade's vol (`trade_vol`).
 #[allow(clippy::too_many_arguments)]
 pub fn market_fill(
     m: &Market,
@@ -44,7 +73,7 @@ pub fn market_fill(
             side,
             size,
             strike: st.strike.get(),
-            base_vol: st.base_vol.get(),
+            base_vol: trade_vol(m, st.base_vol.get(), side)?,
             cap_bps: b.cap_multiple_bps,
             spot: px.price,
             spot_conf: px.conf,

@@ -59,7 +59,7 @@ pub fn position_margin(
                 exposures.push(Exposure {
                     kind,
                     strike,
-                    base_vol: b.strikes[s].base_vol.get(),
+                    vol: b.strikes[s].mark_vol.get(),
                     expiry_secs: secs_until(b.expiry_ts, now),
                     size: if raw < 0 { -size } else { size },
                 });

@@ -67,9 +67,10 @@ pub fn refresh_band<'info>(
 ) -> Result<Fx> {
     let rate = market.effective_params(now).risk_free_rate_bps;
     let ud = market.underlying_decimals;
+    let window = market.params.vol.mark_window_secs;
     let mut band = Fx::ZERO;
     for_each_board(market_key, market, boards, now, spot, |b| {
-        let part = board_band(b, now, spot, rate, ud)?;
+        let part = board_band(b, now, spot, rate, window, ud)?;
         band = band.safe_add(part)?;
         Ok(())
     })?;
@@ -89,12 +90,24 @@ pub fn board_band(
     now: i64,
     spot: Fx,
     rate_bps: u32,
+    mark_window_secs: u32,
     underlying_decimals: u8,
 ) -> Result<Fx> {
     let since = Since::new(b.refreshed_ts, now, b.expiry_ts, b.refreshed_rate_bps, rate_bps)?;
     let moved = since.spot(b.refreshed_spot.get(), spot)?;
     let (mut delta, mut rest) = (Fx::ZERO, Fx::ZERO);
     for s in &b.strikes[..b.num_strikes as usize] {
+        if s.vault_position == [0, 0] {
+            continue;
+        }
+        // The marks are at `mark_vol`; a refresh now would put them at the average brought
+        // up to now, and later ones (until the next post) at vols between that and the
+        // posted `base_vol`, which is public: the band covers the whole way, so no LP flow
+        // placed after a post collects the drift of NAV it makes predictable.
+        let vol = s.mark_vol.get();
+        let to_avg = b.avg_vol_at(s, now, mark_window_secs)?.safe_sub(vol)?.abs();
+        let to_posted = s.base_vol.get().safe_sub(vol)?.abs();
+        let vol_part = moved.vol_change(to_avg.max(to_posted))?;
         for kind in Kind::ALL {
             let k = kind.index();
             if s.vault_position[k] == 0 {
@@ -102,14 +115,15 @@ pub fn board_band(
             }
             let pos = signed_whole(s.vault_position[k], underlying_decimals)?;
             delta = delta.safe_add(pos.safe_mul(s.delta[k].get())?)?;
-            let vol = s.base_vol.get();
             let strike = s.strike.get();
             let k_b = match kind {
                 Kind::Put => strike,
                 Kind::Call => max_payoff(kind, strike, b.cap_multiple_bps)?.safe_add(strike)?,
             };
-            let per_unit =
-                moved.remainder(vol)?.safe_add(moved.time_and_rate(&since, vol, k_b)?)?;
+            let per_unit = moved
+                .remainder(vol)?
+                .safe_add(moved.time_and_rate(&since, vol, k_b)?)?
+                .safe_add(vol_part)?;
             rest = rest.safe_add(pos.checked_abs().ok_or_else(overflow)?.safe_mul(per_unit)?)?;
         }
     }
@@ -210,8 +224,11 @@ mod tests {
         r0: u32,
         r1: u32,
         cap_bps: u32,
-        /// (strike, vol, call position, put position), positions in whole contracts.
-        series: Vec<(f64, f64, i64, i64)>,
+        /// The time-weighted vol's window, seconds.
+        window: u32,
+        /// (strike, vol at the refresh, vol posted since, call position, put position),
+        /// positions in whole contracts.
+        series: Vec<(f64, f64, f64, i64, i64)>,
     }
 
     /// The board as `refresh_board` leaves it at (s0, expiry - left - dt, r0), its band at
@@ -226,18 +243,25 @@ mod tests {
         b.refreshed_rate_bps = c.r0;
         b.cap_multiple_bps = c.cap_bps;
         b.num_strikes = c.series.len() as u8;
+        b.avg_vol_ts = now - c.dt;
         let secs = (c.left + c.dt) as u64;
         let (tau_r, tau_n) = (secs as f64 / YEAR, c.left as f64 / YEAR);
         let (r0, r1) = (c.r0 as f64 / 1e4, c.r1 as f64 / 1e4);
         let mut moved = 0.0;
-        for (i, &(k, vol, call, put)) in c.series.iter().enumerate() {
+        for (i, &(k, vol, posted, call, put)) in c.series.iter().enumerate() {
             let st = &mut b.strikes[i];
             st.strike = PodFx::of(Fx::from_num(k));
-            st.base_vol = PodFx::of(Fx::from_num(vol));
+            st.mark_vol = PodFx::of(Fx::from_num(vol));
+            st.avg_vol = st.mark_vol;
+            st.base_vol = PodFx::of(Fx::from_num(posted));
+            // The vol a refresh now re-marks at (f64).
+            let v0 = st.mark_vol.get().to_num::<f64>();
+            let share = (c.dt as f64 / c.window as f64).min(1.0);
+            let v1 = v0 + (st.base_vol.get().to_num::<f64>() - v0) * share;
             let both = series_greeks_both(
                 Fx::from_num(c.s0),
                 st.strike.get(),
-                st.base_vol.get(),
+                st.mark_vol.get(),
                 c.r0,
                 secs,
                 c.cap_bps,
@@ -250,18 +274,19 @@ mod tests {
                 st.gamma[j] = PodFx::of(both[j].gamma);
                 st.theta[j] = PodFx::of(both[j].theta);
                 st.vault_position[j] = pos * 10i64.pow(UD as u32);
-                let (k, v) = (st.strike.get().to_num::<f64>(), st.base_vol.get().to_num::<f64>());
+                let k = st.strike.get().to_num::<f64>();
                 moved += pos as f64
-                    * (series(kind, c.s1, k, c.cap_bps, v, r1, tau_n)
-                        - series(kind, c.s0, k, c.cap_bps, v, r0, tau_r));
+                    * (series(kind, c.s1, k, c.cap_bps, v1, r1, tau_n)
+                        - series(kind, c.s0, k, c.cap_bps, v0, r0, tau_r));
             }
         }
-        let band = board_band(&b, now, Fx::from_num(c.s1), c.r1, UD).unwrap();
+        let band = board_band(&b, now, Fx::from_num(c.s1), c.r1, c.window, UD).unwrap();
         (band.to_num::<f64>(), moved)
     }
 
     fn put_board(s0: f64, s1: f64, left: i64, dt: i64, r0: u32, r1: u32) -> Case {
-        Case { s0, s1, left, dt, r0, r1, cap_bps: 20_000, series: vec![(100.0, 0.8, 0, -1_000)] }
+        let series = vec![(100.0, 0.8, 0.8, 0, -1_000)];
+        Case { s0, s1, left, dt, r0, r1, cap_bps: 20_000, window: 3_600, series }
     }
 
     /// An attacker's review found the earlier band (cached gamma and theta, no rate) exceeded
@@ -291,6 +316,24 @@ mod tests {
         assert!(still < band / 10.0, "the rate term is the rate change's: {still} vs {band}");
     }
 
+    /// A vol post moves the marks only through the time-weighted vol: at once nothing, after
+    /// half the window half the gap; the band covers the whole gap from the post on (90-day
+    /// puts, 80% posted to 100%), so a deposit placed after the post pays for the drift.
+    #[test]
+    fn the_band_covers_the_whole_way_to_a_posted_vol_from_the_post_on() {
+        let mut c = put_board(100.0, 100.0, 90 * 86_400, 0, 500, 500);
+        c.series = vec![(100.0, 0.8, 1.0, 0, -1_000)];
+        let (at_once, moved) = band_and_move(&c);
+        assert!(moved.abs() < 1e-9, "{moved}");
+        c.dt = 1_800;
+        let (band, half) = band_and_move(&c);
+        // vega ~ 100 x sqrt(0.246) x 0.39 ~ 19.6 a unit, 0.1 of vol, 1,000 puts: ~ -1,960.
+        assert!(half < -1_800.0 && half.abs() <= band, "moved {half}, band {band}");
+        c.dt = 3_600;
+        let (_, whole) = band_and_move(&c);
+        assert!(whole.abs() <= at_once && at_once < 1.5 * whole.abs(), "{whole} vs {at_once}");
+    }
+
     /// A fresh cache at the same spot, time and rate moves nothing and needs no band.
     #[test]
     fn an_exact_cache_has_no_band() {
@@ -299,9 +342,9 @@ mod tests {
         assert!(moved.abs() < 1e-9);
     }
 
-    fn kinds() -> impl Strategy<Value = Vec<(f64, f64, i64, i64)>> {
+    fn kinds() -> impl Strategy<Value = Vec<(f64, f64, f64, i64, i64)>> {
         prop::collection::vec(
-            (0.5f64..1.6, 0.05f64..3.0, -1_000i64..1_000, -1_000i64..1_000),
+            (0.5f64..1.6, 0.05f64..3.0, 0.05f64..3.0, -1_000i64..1_000, -1_000i64..1_000),
             1..=MAX_STRIKES_USED,
         )
     }
@@ -324,15 +367,16 @@ mod tests {
             r0 in 0u32..2_000,
             r1 in 0u32..2_000,
             cap_bps in 15_000u32..40_000,
+            window in 60u32..86_400,
             mut series in kinds(),
         ) {
             let left = 10f64.powf(left_exp).max(1.0) as i64;
             series.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
             series.dedup_by(|a, b| (a.0 - b.0).abs() < 1e-3);
-            let series = series.into_iter().map(|(f, v, c, p)| (s0 * f, v, c, p)).collect();
-            let c = Case { s0, s1: s0 * (1.0 + m), left, dt, r0, r1, cap_bps, series };
+            let series = series.into_iter().map(|(f, v, w, c, p)| (s0 * f, v, w, c, p)).collect();
+            let c = Case { s0, s1: s0 * (1.0 + m), left, dt, r0, r1, cap_bps, window, series };
             let (band, moved) = band_and_move(&c);
-            let scale: f64 = c.series.iter().map(|x| (x.2.abs() + x.3.abs()) as f64 * x.0).sum();
+            let scale: f64 = c.series.iter().map(|x| (x.3.abs() + x.4.abs()) as f64 * x.0).sum();
             prop_assert!(
                 moved.abs() <= band + 1e-9 * scale,
                 "moved {} > band {} (left {} s, dt {} s, move {})", moved, band, left, dt, m

@@ -1,8 +1,7 @@
 //! How far a vanilla option's value can have moved since it was cached: the bound behind the LP
 //! refresh band (`book::valuation::board_band`). Pure.
 //!
-//! A value V cached at (S0, tau_r, r0) with its delta0, re-priced at (S1, tau_n, r1), with the
-//! vol and strike unchanged, moves by delta0 (S1 - S0) plus three remainders, per unit:
+//! A value V cached at (S0, tau_r, r0) with its delta0, re-priced at (S1, tau_n, r1), at vol sigma1, moves by delta0 (S1 - S0) plus three remainders, per unit:
 //! - spot, at tau_r and r0: between 0 and min(Gamma_max dS^2 / 2, |dS|) for a vanilla (convex
 //!   in spot; every delta lies in one unit interval), where Gamma_max = 1 / (S_lo sigma
 //!   sqrt(2 pi tau_r)) bounds every vanilla's gamma between the two spots; a capped call (a
@@ -10,6 +9,9 @@
 //! - time, at S1 and r0: |dV/dtau| <= S1 sigma phi(d1) / (2 sqrt tau) + r K_b, integrated from
 //!   tau_n to tau_r: S1 sigma (sqrt tau_r - sqrt tau_n) / sqrt(2 pi) + r0 K_b dt;
 //! - rate, at S1 and tau_n: |rho| <= K_b tau_n, times |r1 - r0|;
+//! - vol, at S1, tau_n and r1, from the cached sigma0 to sigma1: every vanilla's vega is at most
+//!   S1 sqrt(tau_n) / sqrt(2 pi) <= S1 sqrt(tau_r) / sqrt(2 pi) (a capped call, a difference of
+//!   two vanillas of positive vega, too), times |sigma1 - sigma0|;
 //!
 //! with K_b the strike (puts, plain calls) or the cap strike (capped calls). Valid at any
 //! distance from expiry; proptested against an f64 Black-Scholes where it is used.
@@ -66,8 +68,10 @@ impl Since {
         let ds = s1.safe_sub(s0)?.abs();
         let half_ds2 = ds.safe_mul(ds)? / 2;
         let gamma_part = half_ds2.safe_mul(INV_SQRT_2PI)?.safe_div(s_lo.safe_mul(self.root_r)?)?;
-        let decay_part = s1.safe_mul(INV_SQRT_2PI)?.safe_mul(self.root_gap)?;
-        Ok(SpotMove { ds, gamma_part, decay_part })
+        let s1_pdf = s1.safe_mul(INV_SQRT_2PI)?;
+        let decay_part = s1_pdf.safe_mul(self.root_gap)?;
+        let vega_part = s1_pdf.safe_mul(self.root_r)?;
+        Ok(SpotMove { ds, gamma_part, decay_part, vega_part })
     }
 }
 
@@ -80,6 +84,8 @@ pub struct SpotMove {
     gamma_part: Fx,
     /// S1 (sqrt tau_r - sqrt tau_n) / sqrt(2 pi): the time decay's bound without sigma.
     decay_part: Fx,
+    /// S1 sqrt(tau_r) / sqrt(2 pi): a bound on every vanilla's vega.
+    vega_part: Fx,
 }
 
 impl SpotMove {
@@ -87,6 +93,11 @@ impl SpotMove {
     pub fn remainder(&self, vol: Fx) -> Result<Fx> {
         require!(vol > 0, OptionsAmmError::UnpricedSeries);
         Ok(self.gamma_part.safe_div(vol)?.min(self.ds))
+    }
+
+    /// The vol part per unit: a move of the marks' vol by `dvol` (either way).
+    pub fn vol_change(&self, dvol: Fx) -> Result<Fx> {
+        self.vega_part.safe_mul(dvol.abs())
     }
 
     /// The time and rate parts per unit at vol `vol` for a series of bounding strike `k_b`.

@@ -31,7 +31,7 @@ pub enum Level {
 pub struct Exposure {
     pub kind: Kind,
     pub strike: Fx,
-    pub base_vol: Fx,
+    pub vol: Fx,
     pub expiry_secs: u64,
     pub size: Fx,
 }
@@ -116,7 +116,7 @@ pub fn margin(
             // The plain call bounds the call spread's value from above (by the cap call's
             // value, small at the cap strike): one engine evaluation per short series, and the
             // requirement errs toward more margin. It is capped at the maximum payoff below.
-            let vol = shocked_vol(e.base_vol, p.vol_shock_bps)?;
+            let vol = shocked_vol(e.vol, p.vol_shock_bps)?;
             let worst = series_price(
                 e.kind,
                 shocked(e.kind, s, shock)?,
@@ -131,7 +131,7 @@ pub fn margin(
             totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
         } else {
             let value =
-                (price_at(s, e.base_vol)?).safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
+                (price_at(s, e.vol)?).safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
             totals.long_value = totals.long_value.safe_add(q.safe_mul(value)?)?;
         }
     }
@@ -164,7 +164,7 @@ mod tests {
         Exposure {
             kind,
             strike: fx(strike),
-            base_vol: Fx::from_num(0.8),
+            vol: Fx::from_num(0.8),
             expiry_secs: 14 * DAY,
             size: fx(-size),
         }
@@ -287,7 +287,7 @@ mod tests {
                 let e = Exposure {
                     kind: if kind == 0 { CALL } else { PUT },
                     strike: Fx::from_bits(strike),
-                    base_vol: Fx::from_bits(vol),
+                    vol: Fx::from_bits(vol),
                     expiry_secs: secs,
                     size: Fx::from_bits(size),
                 };
@@ -305,7 +305,7 @@ mod tests {
                 let positions: Vec<Exposure> = strikes.iter().map(|&(k, v, t, q, kind)| Exposure {
                     kind: if kind == 0 { CALL } else { PUT },
                     strike: Fx::from_num(k) / 100,
-                    base_vol: Fx::from_num(v) / 100,
+                    vol: Fx::from_num(v) / 100,
                     expiry_secs: t,
                     size: Fx::from_num(q),
                 }).collect();

@@ -67,8 +67,14 @@ impl BoardStatus {
 pub struct StrikeState {
     /// Strike, quote per whole underlying.
     pub strike: PodFx,
-    /// Governance's base implied vol (1.00 = 100%).
+    /// The surface's implied vol (1.00 = 100%): listed by governance, then posted by the vol
+    /// feed. Trades price at it (buys at no less than the realised-vol floor).
     pub base_vol: PodFx,
+    /// Its time-weighted average (GWAV) as of `Board::avg_vol_ts`: it moves towards `base_vol`
+    /// by the share of `vol.mark_window_secs` elapsed, so no post moves it at once.
+    pub avg_vol: PodFx,
+    /// The average as of the last refresh: the vol the marks, greeks and margins are at.
+    pub mark_vol: PodFx,
     /// Per kind (call, put), per whole contract, at the last refresh: mark at the base vol and
     /// its greeks (calls are capped; see `TradingParams::call_cap_multiple_bps`).
     pub mark: [PodFx; 2],
@@ -122,11 +128,15 @@ pub struct Board {
     /// what re-marking at today's rate would move, while a rate change fades in.
     pub refreshed_rate_bps: u32,
     pub padding2: [u8; 4],
-    pub reserved: [u64; 9],
+    /// When the surface was last posted (listing time until the vol feed posts), and when the
+    /// strikes' `avg_vol` were last brought up to date.
+    pub vol_posted_ts: i64,
+    pub avg_vol_ts: i64,
+    pub reserved: [u64; 7],
 }
 
-const _: () = assert!(core::mem::size_of::<StrikeState>() == 224);
-const _: () = assert!(core::mem::size_of::<Board>() == 2_056);
+const _: () = assert!(core::mem::size_of::<StrikeState>() == 256);
+const _: () = assert!(core::mem::size_of::<Board>() == 2_312);
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();
@@ -147,6 +157,29 @@ impl Board {
     pub fn strike(&self, index: u8) -> Result<&StrikeState> {
         require!((index as usize) < self.num_strikes as usize, OptionsAmmError::InvalidStrike);
         Ok(&self.strikes[index as usize])
+    }
+
+    /// A strike's time-weighted vol at `now`: its `avg_vol` moved towards `base_vol` by the
+    /// share of `window_secs` elapsed since `avg_vol_ts` (all the way after a whole window).
+    pub fn avg_vol_at(&self, s: &StrikeState, now: i64, window_secs: u32) -> Result<Fx> {
+        crate::math::surface::time_weighted(
+            s.avg_vol.get(),
+            s.base_vol.get(),
+            now.saturating_sub(self.avg_vol_ts),
+            window_secs,
+        )
+    }
+
+    /// Brings every strike's `avg_vol` up to `now` (before the surface changes, and at a
+    /// refresh).
+    pub fn advance_avg_vols(&mut self, now: i64, window_secs: u32) -> Result<()> {
+        let n = self.num_strikes as usize;
+        for i in 0..n {
+            let v = self.avg_vol_at(&self.strikes[i], now, window_secs)?;
+            self.strikes[i].avg_vol = PodFx::of(v);
+        }
+        self.avg_vol_ts = self.avg_vol_ts.max(now);
+        Ok(())
     }
 
     /// Stale when never refreshed, older than `max_age`, or spot moved more than `max_move_bps`

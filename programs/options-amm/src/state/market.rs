@@ -5,6 +5,7 @@ use super::params::{PricingParams, RiskParams};
 use super::pod::PodFx;
 use super::seeds;
 use crate::error::OptionsAmmError;
+use crate::math::realised_vol::RealisedVol;
 use crate::math::safe::SafeMath;
 use crate::math::tranche::{accrue_claim, split, TrancheValues};
 use crate::math::value::{quote_raw, underlying_value_in_quote, Rounding};
@@ -64,6 +65,37 @@ pub struct TrancheState {
     pub claim: u64,
     pub share_mint_bump: u8,
     pub padding: [u8; 7],
+}
+
+/// The market's realised-vol estimate as stored (`math::realised_vol::RealisedVol`).
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct VolEstimate {
+    pub variance: PodFx,
+    pub vol: PodFx,
+    pub log_price: PodFx,
+    pub publish_time: i64,
+    pub span_secs: i64,
+}
+
+impl VolEstimate {
+    pub fn get(&self) -> RealisedVol {
+        RealisedVol {
+            variance: self.variance.get(),
+            vol: self.vol.get(),
+            log_price: self.log_price.get(),
+            publish_time: self.publish_time,
+            span_secs: self.span_secs,
+        }
+    }
+
+    pub fn set(&mut self, v: &RealisedVol) {
+        self.variance = PodFx::of(v.variance);
+        self.vol = PodFx::of(v.vol);
+        self.log_price = PodFx::of(v.log_price);
+        self.publish_time = v.publish_time;
+        self.span_secs = v.span_secs;
+    }
 }
 
 #[account(zero_copy)]
@@ -143,10 +175,21 @@ pub struct Market {
     /// change fades in over `fade_secs` (`effective_params`).
     pub prev_pricing: PricingParams,
     pub params_changed_ts: i64,
+    /// Realised vol from the oracle's prints, updated by every instruction that reads a new
+    /// print (`observe_price`) and by the `update_vol` crank.
+    pub realised_vol: VolEstimate,
+    /// The key that may post this market's vol surfaces (`post_vol_surface`); default = none:
+    /// the surfaces stay as listed. Changed by governance after the market's timelock
+    /// (`propose_vol_feed`, `execute_vol_feed`).
+    pub vol_feed: Pubkey,
+    pub pending_vol_feed: Pubkey,
+    /// When the pending vol feed may be executed (0: none pending).
+    pub vol_feed_eta: i64,
     pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 1_192);
+const _: () = assert!(core::mem::size_of::<Market>() == 1_392);
+const _: () = assert!(core::mem::size_of::<VolEstimate>() == 64);
 const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 
 impl Market {
@@ -226,9 +269,10 @@ impl Market {
         self.locked_quote.saturating_sub(self.lp_quote)
     }
 
-    /// Records the oracle print used in `slot`; refuses (`OraclePriceChangedInSlot`) a print
-    /// other than the one already used in the same slot.
-    pub fn observe_price(&mut self, slot: u64, publish_time: i64) -> Result<()> {
+    /// Records the oracle print (`price`, published at `publish_time`) used in `slot`; refuses
+    /// (`OraclePriceChangedInSlot`) a print other than the one already used in the same slot.
+    /// A print newer than the estimator's last enters the realised-vol estimate.
+    pub fn observe_price(&mut self, slot: u64, publish_time: i64, price: Fx) -> Result<()> {
         if slot == self.price_slot && self.price_publish_time != 0 {
             require!(
                 publish_time == self.price_publish_time,
@@ -237,7 +281,23 @@ impl Market {
         }
         self.price_slot = slot;
         self.price_publish_time = publish_time;
+        self.observe_vol(publish_time, price)
+    }
+
+    /// Enters a print newer than the estimator's last into the realised-vol estimate.
+    pub fn observe_vol(&mut self, publish_time: i64, price: Fx) -> Result<()> {
+        let est = self.realised_vol.get();
+        if est.publish_time == 0 || publish_time > est.publish_time {
+            let next = est.observe(price, publish_time, self.params.vol.half_life_secs)?;
+            self.realised_vol.set(&next);
+        }
         Ok(())
+    }
+
+    /// The realised vol once the estimate is mature (None before).
+    pub fn mature_realised_vol(&self) -> Option<Fx> {
+        let est = self.realised_vol.get();
+        est.is_mature(self.params.vol.half_life_secs).then_some(est.vol)
     }
 
     /// What is still fading in at `now` of the unpriced inventory moves.

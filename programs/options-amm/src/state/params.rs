@@ -43,6 +43,32 @@ pub struct RiskParams {
     pub trading: TradingParams,
     pub hedge: HedgeParams,
     pub margin: MarginParams,
+    pub vol: VolParams,
+}
+
+/// Where quote vol comes from and how it is bounded: the realised-vol estimate, the ask floor
+/// and breaker it drives, and the vol feed's limits.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct VolParams {
+    /// Half-life of the realised-vol estimate's weights, seconds of prints.
+    pub half_life_secs: u32,
+    /// Once the estimate is mature, a trader buys at a vol of at least realised vol x this
+    /// (basis points): the vault never sells vol cheap against the market.
+    pub floor_ratio_bps: u32,
+    /// Risk-adding trades of a series pause while mature realised vol exceeds its implied vol x
+    /// this (basis points); reducing trades go on.
+    pub breaker_ratio_bps: u32,
+    /// A vol-feed post moves each strike's vol by at most this share of it (basis points) per
+    /// `feed_step_secs` since the board's last post (pro rata, at most one step's worth).
+    pub feed_max_step_bps: u32,
+    pub feed_step_secs: u32,
+    /// With a vol feed set, a board whose surface is older than this trades reduce-only.
+    pub feed_max_age_secs: u32,
+    /// The window of the time-weighted vol that marks, NAV and margins use (GWAV), seconds.
+    pub mark_window_secs: u32,
+    pub reserved: u32,
 }
 
 /// Traders' margin and liquidation parameters, basis points.
@@ -273,6 +299,14 @@ params_table! {
     margin.liquidation_penalty_bps: u32 = [0, 1_000],
     margin.keeper_penalty_share_bps: u32 = [0, 10_000],
     margin.reserved: u32 = [0, 0],
+    vol.half_life_secs: u32 = [60, 7 * 86_400],
+    vol.floor_ratio_bps: u32 = [5_000, 20_000],
+    vol.breaker_ratio_bps: u32 = [12_000, 100_000],
+    vol.feed_max_step_bps: u32 = [100, 5_000],
+    vol.feed_step_secs: u32 = [60, 86_400],
+    vol.feed_max_age_secs: u32 = [60, 7 * 86_400],
+    vol.mark_window_secs: u32 = [60, 7 * 86_400],
+    vol.reserved: u32 = [0, 0],
 }
 
 /// The most a parameter's share-of-span step floor may be (see `too_large_step`).
@@ -401,6 +435,16 @@ impl RiskParams {
                 keeper_penalty_share_bps: 5_000,
                 reserved: 0,
             },
+            vol: VolParams {
+                half_life_secs: 3_600,
+                floor_ratio_bps: 10_000,
+                breaker_ratio_bps: 30_000,
+                feed_max_step_bps: 1_000,
+                feed_step_secs: 3_600,
+                feed_max_age_secs: 86_400,
+                mark_window_secs: 3_600,
+                reserved: 0,
+            },
         }
     }
 }
@@ -421,8 +465,10 @@ mod tests {
         assert_eq!(FIELDS[0].0, "oracle_trade.max_age_secs");
         assert_eq!(FIELDS[9].0, "timelock_secs");
         assert_eq!(FIELDS[15].0, "trading.skew_delta_micro");
-        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "margin.reserved");
-        assert_eq!(NUM_PARAMS, 45);
+        assert_eq!(FIELDS[44].0, "margin.reserved");
+        assert_eq!(FIELDS[50].0, "vol.feed_max_age_secs");
+        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "vol.reserved");
+        assert_eq!(NUM_PARAMS, 53);
         let mut p = RiskParams::default();
         p.set(9, 7_200).unwrap();
         p.set(15, 123).unwrap();

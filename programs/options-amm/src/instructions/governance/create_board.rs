@@ -82,7 +82,11 @@ pub fn create_board_handler(
         previous = strike;
         slot.strike = PodFx::of(strike);
         slot.base_vol = PodFx::of(vol);
+        slot.avg_vol = PodFx::of(vol);
+        slot.mark_vol = PodFx::of(vol);
     }
+    b.vol_posted_ts = now;
+    b.avg_vol_ts = now;
     b.invariant()?;
     emit!(BoardCreated {
         market: b.market,

@@ -209,7 +209,7 @@ pub fn liquidate_handler(
         let one = Exposure {
             kind,
             strike: st.strike.get(),
-            base_vol: st.base_vol.get(),
+            vol: st.mark_vol.get(),
             expiry_secs: secs_until(b.expiry_ts, now),
             size: -Fx::ONE,
         };

@@ -60,7 +60,7 @@ pub fn rebalance_handler(mut ctx: Context<Rebalance>, amount: u64, limit: u64) -
         let h = m.params.hedge;
         require!(amount <= h.max_rebalance_size, OptionsAmmError::RebalanceTooLarge);
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        m.observe_price(clock.slot, px.publish_time)?;
+        m.observe_price(clock.slot, px.publish_time, px.price)?;
         check_boards(&a.market.key(), &m, ctx.remaining_accounts, now, px.price)?;
         let before = m.net_delta.get();
         let band = micro(h.delta_band_micro);

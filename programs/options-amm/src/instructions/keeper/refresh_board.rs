@@ -42,14 +42,17 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     }
     require!(now < b.expiry_ts, OptionsAmmError::BoardExpired);
     let px = oracle::read(&m, &ctx.accounts.oracle, now, OracleUse::Trade)?;
-    m.observe_price(clock.slot, px.publish_time)?;
+    m.observe_price(clock.slot, px.publish_time, px.price)?;
     let secs = secs_until(b.expiry_ts, now);
     let rate = m.effective_params(now).risk_free_rate_bps;
     let (cap, ud) = (b.cap_multiple_bps, m.underlying_decimals);
     let (mut d, mut g, mut v, mut value) = (Fx::ZERO, Fx::ZERO, Fx::ZERO, Fx::ZERO);
     let n = b.num_strikes as usize;
+    // Marks at the time-weighted vol (GWAV): a post moves them only as time passes.
+    b.advance_avg_vols(now, m.params.vol.mark_window_secs)?;
     for s in b.strikes[..n].iter_mut() {
-        let both = series_greeks_both(px.price, s.strike.get(), s.base_vol.get(), rate, secs, cap)?;
+        s.mark_vol = s.avg_vol;
+        let both = series_greeks_both(px.price, s.strike.get(), s.mark_vol.get(), rate, secs, cap)?;
         for kind in [CALL, PUT] {
             let k = kind as usize;
             let gk = both[k];

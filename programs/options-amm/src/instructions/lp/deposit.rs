@@ -61,7 +61,7 @@ pub fn deposit_handler(
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_DEPOSITS), OptionsAmmError::DepositsPaused);
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        m.observe_price(clock.slot, price.publish_time)?;
+        m.observe_price(clock.slot, price.publish_time, price.price)?;
         let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let claim = m.tranches[SENIOR as usize].claim;

@@ -59,7 +59,7 @@ pub fn withdraw_handler(
         let mut m = a.market.load_mut()?;
         require!(!m.is_paused(PAUSE_WITHDRAWALS), OptionsAmmError::WithdrawalsPaused);
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        m.observe_price(clock.slot, price.publish_time)?;
+        m.observe_price(clock.slot, price.publish_time, price.price)?;
         let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         m.accrue(now)?;
         let valuation = LpValuation::new(&m, price.price, band, now)?;

@@ -1,6 +1,6 @@
 //! What `buy` and `sell` share: their accounts and the handler.
 
-use crate::book::fill::{apply_fill, market_fill};
+use crate::book::fill::{apply_fill, market_fill, realised_vol_tripped, surface_is_stale};
 use crate::book::margin::require_initial_margin;
 use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
@@ -96,14 +96,29 @@ pub fn execute(
             |reason: BreakerReason| emit!(CircuitBreakerTripped { market: market_key, reason });
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)
             .inspect_err(|_| trip(BreakerReason::OracleInvalid))?;
-        m.observe_price(clock.slot, px.publish_time)?;
+        m.observe_price(clock.slot, px.publish_time, px.price)?;
         if b.cache_is_stale(now, px.price, t.cache_max_age_secs, t.cache_max_spot_move_bps) {
             trip(BreakerReason::StaleGreekCache);
             return err!(OptionsAmmError::StaleGreekCache);
         }
         let (i, k) = (strike_index as usize, kind as usize);
-        b.strike(strike_index)?;
+        let implied = b.strike(strike_index)?.base_vol.get();
         let position = pos.sizes[i][k];
+        // Breakers pause trades that add risk; a trade that only reduces the trader's position
+        // (opposite side, no larger than it: no flip) always goes through.
+        let reduces = match side {
+            Side::Buy => position < 0 && size <= position.unsigned_abs(),
+            Side::Sell => position > 0 && size <= position.unsigned_abs(),
+        };
+        let adds_risk = !reduces;
+        if adds_risk && realised_vol_tripped(&m, implied)? {
+            trip(BreakerReason::RealisedVolJump);
+            return err!(OptionsAmmError::RealisedVolBreaker);
+        }
+        if adds_risk && surface_is_stale(&m, &b, now) {
+            trip(BreakerReason::StaleVolSurface);
+            return err!(OptionsAmmError::VolSurfaceStale);
+        }
         let f = market_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
         let abs_delta = f.greeks.delta.abs();
         let band = bps(t.min_abs_delta_bps)..=bps(t.max_abs_delta_bps);

@@ -25,7 +25,7 @@ pub fn withdraw_collateral_handler(mut ctx: Context<MoveCollateral>, amount: u64
             .checked_sub(amount)
             .ok_or(OptionsAmmError::TraderCollateralUnderflow)?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
-        m.observe_price(clock.slot, px.publish_time)?;
+        m.observe_price(clock.slot, px.publish_time, px.price)?;
         require_initial_margin(&a.market.key(), &m, &acc, ctx.remaining_accounts, now, &px)?;
     }
     let a = &mut ctx.accounts;

@@ -1,0 +1,316 @@
+//! Live vol: the realised-vol estimate from the oracle's prints, the ask floor and the breaker
+//! it drives, the vol feed's surface (bounded steps, no static arbitrage, freshness) and the
+//! time-weighted vol that marks, NAV and margins follow.
+
+use options_amm::error::OptionsAmmError as E;
+use options_amm::state::{CALL, JUNIOR};
+use options_amm_reference as reference;
+use options_amm_tests::{
+    ix, program_error, Env, Lp, Trading, CONTRACT, DAY, START_CONF, START_PRICE, STRIKES, USDC,
+};
+use solana_sdk::signature::{Keypair, Signer};
+
+const YEAR: f64 = 31_536_000.0;
+
+/// The estimator in f64, written from its description (`math::realised_vol`): the oracle the
+/// program's estimate is held to.
+fn reference_vol(prints: &[(f64, i64)], half_life: f64) -> f64 {
+    let (mut var, mut span) = (0.0f64, 0i64);
+    for w in prints.windows(2) {
+        let ((p0, t0), (p1, t1)) = (w[0], w[1]);
+        let dt = (t1 - t0) as f64;
+        let r = (p1 / p0).ln();
+        let s = (r * r * YEAR / dt).min((9.0 * var).max(1.0));
+        var = if span == 0 {
+            s
+        } else {
+            var + (1.0 - 0.5f64.powf(dt.min(half_life) / half_life)) * (s - var)
+        };
+        span += t1 - t0;
+    }
+    var.sqrt()
+}
+
+/// Prints alternating `step_bps` above and at the start price every `every` seconds, each
+/// cranked into the estimate; returns every print the estimate saw (price, publish time).
+async fn zigzag(env: &mut Env, step_bps: i64, n: usize, every: i64) -> Vec<(f64, i64)> {
+    let first = env.market_state().await.realised_vol;
+    let mut seen = vec![];
+    if first.publish_time != 0 {
+        seen.push((env_price_f64(START_PRICE), first.publish_time));
+    }
+    for i in 0..n {
+        let now = env.now + every;
+        env.set_time(now).await;
+        let price =
+            if i % 2 == 0 { START_PRICE + START_PRICE * step_bps / 10_000 } else { START_PRICE };
+        env.set_price(price, START_CONF, now);
+        env.send(&[ix::update_vol(env)], &[]).await.expect("update_vol");
+        seen.push((env_price_f64(price), now));
+    }
+    // Back at the start price for what follows, cache refreshed.
+    let now = env.now + 1;
+    env.set_time(now).await;
+    env.set_price(START_PRICE, START_CONF, now);
+    env.refresh_all().await;
+    seen.push((env_price_f64(START_PRICE), now));
+    seen
+}
+
+fn env_price_f64(raw: i64) -> f64 {
+    raw as f64 / 1e8
+}
+
+fn vol_of(m: &options_amm::state::Market) -> f64 {
+    m.realised_vol.vol.get().to_num::<f64>()
+}
+
+#[tokio::test]
+async fn realised_vol_follows_the_prints_like_the_f64_estimator_and_a_seen_print_is_refused() {
+    let mut t = Trading::new().await;
+    // 0.1% moves a minute: a vol of about 0.001 x sqrt(525,600) = 72.5%.
+    let prints = zigzag(&mut t.env, 10, 150, 60).await;
+    let m = t.env.market_state().await;
+    let expected = reference_vol(&prints, 3_600.0);
+    let got = vol_of(&m);
+    assert!((got - expected).abs() < 1e-6 * expected, "program {got} vs f64 {expected}");
+    assert!((got - 0.725).abs() < 0.01, "{got}");
+    assert!(m.realised_vol.span_secs >= 2 * 3_600, "mature after two half-lives");
+    // The same print again: nothing to do, named, nothing changed.
+    let env = &mut t.env;
+    env.next_slot();
+    env.expect_refusal(&[ix::update_vol(env)], &[], program_error(E::VolAlreadyCurrent), &[]).await;
+}
+
+/// With prints at a realised vol of ~109% and the listing at 80%: a buy pays at least the f64
+/// Black-Scholes value at the realised vol (the floor), a sale still gets no more than the
+/// value at the listed vol.
+#[tokio::test]
+async fn once_mature_a_buy_pays_at_least_realised_vol_and_a_sale_gets_the_implied_bid() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    // A 0.15% move a minute: samples of 1.18, about 109% of vol.
+    zigzag(&mut t.env, 15, 150, 60).await;
+    let m = t.env.market_state().await;
+    let rv = vol_of(&m);
+    assert!(rv > 1.0 && rv < 1.15, "{rv}");
+    let env = &mut t.env;
+    let (strike, atm_vol) = (STRIKES[2].0 as f64, STRIKES[2].1 as f64 / 100.0);
+    let secs = (options_amm_tests::EXPIRY - env.now) as f64;
+    let value = |vol: f64| {
+        reference::black_scholes(reference::Kind::Call, 150.0, strike, vol, 0.05, secs).price
+    };
+    let before = env.balance(&trader.quote).await;
+    env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
+    let paid = (before - env.balance(&trader.quote).await) as f64 / USDC as f64 / 10.0;
+    assert!(
+        paid >= value(rv),
+        "paid {paid} a contract, below the value at realised vol {}",
+        value(rv)
+    );
+    assert!(paid > value(atm_vol) * 1.2, "the floor lifted the ask: {paid} vs {}", value(atm_vol));
+    let before = env.balance(&trader.quote).await;
+    env.sell_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
+    let got = (env.balance(&trader.quote).await - before) as f64 / USDC as f64 / 10.0;
+    assert!(got <= value(atm_vol), "sold at {got}, above the implied value {}", value(atm_vol));
+}
+
+/// Realised vol runs to ~360% against series listed at 80-85% (breaker at 3x): a trade that
+/// adds to a position is refused by name with nothing changed; one that reduces it goes
+/// through.
+#[tokio::test]
+async fn the_realised_vol_breaker_stops_risk_adding_trades_and_lets_positions_close() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    t.env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
+    // 0.5% a minute: samples of 13, the estimate climbs through the cap to ~360%.
+    zigzag(&mut t.env, 50, 150, 60).await;
+    let m = t.env.market_state().await;
+    let rv = vol_of(&m);
+    assert!(rv > 2.4 * 1.05, "{rv}");
+    let env = &mut t.env;
+    let position = options_amm::client::pda::position(&board, &trader.pubkey());
+    let watched = [trader.quote, position];
+    let code = program_error(E::RealisedVolBreaker);
+    let more = ix::buy(env, &board, &trader, 2, CALL, CONTRACT, u64::MAX);
+    env.expect_refusal(&[more], &[&trader.key], code, &watched).await;
+    let other = ix::buy(env, &board, &trader, 3, CALL, CONTRACT, u64::MAX);
+    env.expect_refusal(&[other], &[&trader.key], code, &watched).await;
+    // Selling past zero (opening a short) adds risk too.
+    let past = ix::sell(env, &board, &trader, 2, CALL, 11 * CONTRACT, 0);
+    env.expect_refusal(&[past], &[&trader.key], code, &watched).await;
+    env.sell_ok(&board, &trader, 2, CALL, 4 * CONTRACT).await;
+    env.sell_ok(&board, &trader, 2, CALL, 6 * CONTRACT).await;
+    assert_eq!(env.position_state(&position).await.sizes[2][0], 0);
+}
+
+/// Governance names a vol feed after the market's timelock; only it may post, one vol per
+/// strike, each within its step and the board free of static arbitrage, each refusal named.
+#[tokio::test]
+async fn only_the_vol_feed_posts_and_each_bad_surface_is_refused_by_name() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let env = &mut t.env;
+    let feed = Keypair::new();
+    let authority = env.authority.insecure_clone();
+    let stranger = Keypair::new();
+    let propose = ix::propose_vol_feed(env, &stranger.pubkey(), &feed.pubkey());
+    env.expect_refusal(&[propose], &[&stranger], program_error(E::NotAuthority), &[]).await;
+    env.expect_refusal(&[ix::execute_vol_feed(env)], &[], program_error(E::NoPendingVolFeed), &[])
+        .await;
+    let propose = ix::propose_vol_feed(env, &authority.pubkey(), &feed.pubkey());
+    env.send(&[propose], &[&authority]).await.unwrap();
+    env.expect_refusal(
+        &[ix::execute_vol_feed(env)],
+        &[],
+        program_error(E::TimelockNotElapsed),
+        &[],
+    )
+    .await;
+    let eta = env.market_state().await.vol_feed_eta;
+    env.set_time(eta).await;
+    env.set_price(START_PRICE, START_CONF, eta);
+    env.send(&[ix::execute_vol_feed(env)], &[]).await.unwrap();
+    assert_eq!(env.market_state().await.vol_feed, feed.pubkey());
+    env.refresh_all().await;
+
+    let listed: Vec<u64> = STRIKES.iter().map(|s| s.1 * 10_000).collect();
+    let post = |env: &Env, who: &Keypair, vols: Vec<u64>| {
+        ix::post_vol_surface(env, &who.pubkey(), &board, vols)
+    };
+    let refuse = |e: E| program_error(e);
+    let watched = [board];
+    let i = post(env, &stranger, listed.clone());
+    env.expect_refusal(&[i], &[&stranger], refuse(E::NotVolFeed), &watched).await;
+    let i = post(env, &feed, listed[..4].to_vec());
+    env.expect_refusal(&[i], &[&feed], refuse(E::SurfaceStrikeCount), &watched).await;
+    // A day since listing: one step (10%) each way, no more.
+    let mut far = listed.clone();
+    far[2] = 880_001;
+    let i = post(env, &feed, far);
+    env.expect_refusal(&[i], &[&feed], refuse(E::VolStepTooLarge), &watched).await;
+    let mut low = listed.clone();
+    low[0] = 5_000; // 0.5%: outside the surface's range
+    env.edit_market(|m| m.params.vol.feed_max_step_bps = 5_000).await;
+    let i = post(env, &feed, low);
+    env.expect_refusal(&[i], &[&feed], refuse(E::VolOutOfRange), &watched).await;
+    env.edit_market(|m| m.params.vol.feed_max_step_bps = 1_000).await;
+    // Within steps, but a butterfly below zero (f64: slopes 0.396 then 0.564 at 140-150-160).
+    let kinked = vec![850_000, 720_000, 880_000, 720_000, 850_000];
+    let i = post(env, &feed, kinked);
+    env.expect_refusal(&[i], &[&feed], refuse(E::SurfaceCallsNotConvex), &watched).await;
+    // A valid post (the whole smile up a step) goes through; right after it no vol may move.
+    let up: Vec<u64> = listed.iter().map(|v| v * 11 / 10).collect();
+    env.send(&[post(env, &feed, up.clone())], &[&feed]).await.unwrap();
+    let b = env.board_state(&board).await;
+    assert_eq!(b.strikes[2].base_vol.get().to_num::<f64>(), 0.88);
+    env.next_slot();
+    let mut again = up.clone();
+    again[1] = 880_001;
+    let i = post(env, &feed, again);
+    env.expect_refusal(&[i], &[&feed], refuse(E::VolStepTooLarge), &watched).await;
+}
+
+/// A post moves the trade price at once and the marks only as time passes: a refresh right
+/// after the post leaves NAV where it was; half the window later the marks are half way.
+#[tokio::test]
+async fn a_post_moves_quotes_at_once_and_marks_only_through_the_time_weighted_vol() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    t.env.buy_ok(&board, &trader, 2, CALL, 50 * CONTRACT).await;
+    let feed = name_feed(&mut t.env).await;
+    let env = &mut t.env;
+    let before = env.market_state().await;
+    let up: Vec<u64> = STRIKES.iter().map(|s| s.1 * 11_000).collect();
+    env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, up)], &[&feed]).await.unwrap();
+    env.next_slot();
+    env.refresh_all().await;
+    let after = env.market_state().await;
+    assert_eq!(after.options_value, before.options_value, "no mark moved at once");
+    assert_eq!(env.board_state(&board).await.strikes[2].mark_vol.get().to_num::<f64>(), 0.8);
+    // The ask moved at once: a contract now costs about vega x 8 points more.
+    let quote = |env: &mut Env| ix::buy(env, &board, &trader, 2, CALL, CONTRACT, u64::MAX);
+    let cash = env.balance(&trader.quote).await;
+    let i = quote(env);
+    env.send(&[i], &[&trader.key]).await.unwrap();
+    let paid = (cash - env.balance(&trader.quote).await) as f64 / USDC as f64;
+    let secs = (options_amm_tests::EXPIRY - env.now) as f64;
+    let at =
+        |v: f64| reference::black_scholes(reference::Kind::Call, 150.0, 150.0, v, 0.05, secs).price;
+    assert!(paid > at(0.88), "paid {paid} < the value at the posted vol {}", at(0.88));
+    // Half the window later (30 min), the marks are at 84%.
+    let now = env.now + 1_800;
+    env.set_time(now).await;
+    env.set_price(START_PRICE, START_CONF, now);
+    env.refresh_all().await;
+    let mark_vol = env.board_state(&board).await.strikes[2].mark_vol.get().to_num::<f64>();
+    assert!((mark_vol - 0.84).abs() < 1e-9, "{mark_vol}");
+}
+
+/// With a feed set, a board whose surface is older than `feed_max_age_secs` trades
+/// reduce-only: opening refused by name, closing goes through; a fresh post reopens it.
+#[tokio::test]
+async fn a_stale_surface_stops_risk_adding_trades_and_lets_positions_close() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    t.env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
+    let feed = name_feed(&mut t.env).await;
+    let env = &mut t.env;
+    let listed: Vec<u64> = STRIKES.iter().map(|s| s.1 * 10_000).collect();
+    env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, listed.clone())], &[&feed])
+        .await
+        .unwrap();
+    let now = env.now + DAY + 1;
+    env.set_time(now).await;
+    env.set_price(START_PRICE, START_CONF, now);
+    env.refresh_all().await;
+    let position = options_amm::client::pda::position(&board, &trader.pubkey());
+    let i = ix::buy(env, &board, &trader, 2, CALL, CONTRACT, u64::MAX);
+    let code = program_error(E::VolSurfaceStale);
+    env.expect_refusal(&[i], &[&trader.key], code, &[trader.quote, position]).await;
+    env.sell_ok(&board, &trader, 2, CALL, 5 * CONTRACT).await;
+    env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, listed)], &[&feed]).await.unwrap();
+    env.buy_ok(&board, &trader, 2, CALL, CONTRACT).await;
+}
+
+/// The LP loop around a post: the vault is short calls, the feed lowers their vol (NAV will
+/// rise as the marks follow). An LP who deposits right after the post and withdraws once the
+/// marks have followed gets back no more than it put in: deposits pay for the whole way.
+#[tokio::test]
+async fn depositing_after_a_post_and_withdrawing_once_marks_follow_gains_nothing() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    t.env.buy_ok(&board, &trader, 2, CALL, 200 * CONTRACT).await;
+    let feed = name_feed(&mut t.env).await;
+    let env = &mut t.env;
+    let down: Vec<u64> = STRIKES.iter().map(|s| s.1 * 9_000).collect();
+    env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, down)], &[&feed]).await.unwrap();
+    env.next_slot();
+    env.refresh_all().await;
+    let lp: Lp = env.lp(100_000 * USDC).await;
+    let before = env.balance(&lp.quote).await;
+    let i = ix::deposit(env, &lp, JUNIOR, 100_000 * USDC, 0);
+    env.send(&[i], &[&lp.key]).await.unwrap();
+    let nav0 = env.market_state().await.options_value.get().to_num::<f64>();
+    let now = env.now + 3_600;
+    env.set_time(now).await;
+    env.set_price(START_PRICE, START_CONF, now);
+    env.refresh_all().await;
+    let nav1 = env.market_state().await.options_value.get().to_num::<f64>();
+    assert!(nav1 > nav0 + 100.0, "the marks followed the post: {nav0} -> {nav1}");
+    env.withdraw_all_gains_nothing(&lp, JUNIOR, before).await;
+}
+
+/// Proposes and executes `feed` as the market's vol feed (after the timelock), refreshed.
+async fn name_feed(env: &mut Env) -> Keypair {
+    let feed = Keypair::new();
+    let authority = env.authority.insecure_clone();
+    let i = ix::propose_vol_feed(env, &authority.pubkey(), &feed.pubkey());
+    env.send(&[i], &[&authority]).await.unwrap();
+    let eta = env.market_state().await.vol_feed_eta;
+    env.set_time(eta).await;
+    env.set_price(START_PRICE, START_CONF, eta);
+    env.send(&[ix::execute_vol_feed(env)], &[]).await.unwrap();
+    env.refresh_all().await;
+    feed
+}

@@ -6,10 +6,10 @@
 //! or a price history replayed at its own timestamps, `--price-path`;
 //! `crash` falls about 40% over three days with a volatility spike) is published each step; LPs
 //! deposit and withdraw; traders buy and sell calls and puts across two boards; the keeper runs
-//! `keeper run`'s pass (refresh, settle, hedge, liquidate) and governance lists a new board for
-//! each that settles. The solvency and conservation invariants are checked after every step,
-//! and any violation fails the run. The path's random numbers use f64 (client side only; the
-//! program runs no floats).
+//! `keeper run`'s pass (realised vol, refresh, settle, hedge, liquidate) and governance lists a
+//! new board for each that settles. The solvency and conservation invariants are checked after
+//! every step, and any violation fails the run. The path's random numbers use f64 (client side
+//! only; the program runs no floats).
 
 use crate::backend::{CliError, Embedded, Result};
 use crate::cli::{
@@ -434,7 +434,9 @@ impl Sim {
             (ok, list.len() as u64 - ok)
         };
         let mut settled = 0;
-        for key in ["refresh", "settle_board", "settle_position", "rebalance", "liquidate"] {
+        for key in
+            ["update_vol", "refresh", "settle_board", "settle_position", "rebalance", "liquidate"]
+        {
             let (ok, refused) = count(key);
             self.report.transactions += ok + refused;
             self.report.refused += refused;

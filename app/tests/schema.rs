@@ -44,6 +44,11 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
     let init = json(&d, &["dev", "init"]);
     let expiry = init["board_expiry"].to_string();
     let later = (init["board_expiry"].as_i64().unwrap() + 86_400).to_string();
+    let feed_key = d.join("feed.json");
+    let feed = json(&d, &["dev", "keygen", feed_key.to_str().unwrap()])["pubkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let runs: Vec<(&str, Vec<&str>)> = vec![
         ("dev init", vec![]), // checked from `init` below
         ("dev fund", vec!["dev", "fund", "--quote", "10"]),
@@ -76,6 +81,10 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
         ("gov collect-fees", vec!["gov", "collect-fees", "all"]),
         ("trader close-position", vec!["trader", "close-position", "--expiry", &expiry]),
         ("dev warp", vec!["dev", "warp", "10"]),
+        ("gov propose-vol-feed", vec!["gov", "propose-vol-feed", &feed]),
+        ("dev warp", vec!["dev", "warp", "86400"]),
+        ("keeper update-vol", vec!["keeper", "update-vol"]),
+        ("gov execute-vol-feed", vec!["gov", "execute-vol-feed"]),
     ];
     let mut checked = 0;
     for (name, args) in &runs {
@@ -88,5 +97,5 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
         assert_eq!(got, want, "`{name}` prints other keys than docs/CLI.md lists");
         checked += 1;
     }
-    assert!(checked >= 25, "{checked}");
+    assert!(checked >= 29, "{checked}");
 }

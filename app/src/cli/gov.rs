@@ -1,5 +1,5 @@
 //! Governance commands: markets, boards, parameters after the timelock, pauses, guardian,
-//! authority and fees.
+//! authority, the vol feed and fees.
 
 use crate::backend::Result;
 use crate::quote::to_raw;
@@ -64,6 +64,12 @@ pub enum Gov {
     ProposeGuardian { new_guardian: Pubkey },
     /// Executes the pending guardian change once its delay has passed.
     ExecuteGuardian,
+    /// Proposes the key that posts the market's vol surfaces (`vol post`); anyone executes it
+    /// after the market's timelock (`execute-vol-feed`). The default key
+    /// 11111111111111111111111111111111 removes the feed.
+    ProposeVolFeed { new_feed: Pubkey },
+    /// Executes the pending vol-feed change once the timelock has passed.
+    ExecuteVolFeed,
     /// Pays the protocol's accrued fees (decimal quote, or `all`) to a treasury token account
     /// (default: your own quote account).
     CollectFees {
@@ -106,6 +112,15 @@ pub(crate) fn pause_names(bits: u8) -> Vec<&'static str> {
         .filter(|(b, _)| bits & b != 0)
         .map(|(_, n)| n)
         .collect()
+}
+
+/// A vol-feed key as printed: `null` for the default key (no feed).
+pub(crate) fn feed_json(key: &Pubkey) -> Value {
+    if *key == Pubkey::default() {
+        Value::Null
+    } else {
+        json!(key.to_string())
+    }
 }
 
 pub(crate) fn remember_market(c: &Ctx, market: &Pubkey) -> Result<()> {
@@ -212,6 +227,18 @@ pub(crate) fn gov(c: &mut Ctx, cmd: Gov) -> Result<Value> {
             let (k, _) = market(c)?;
             c.b.send(&[client::execute_guardian(&k, &me)], &[])?;
             Ok(json!({ "executed": true }))
+        }
+        Gov::ProposeVolFeed { new_feed } => {
+            let (k, _) = market(c)?;
+            c.b.send(&[client::propose_vol_feed(&k, &me, &new_feed)], &[])?;
+            let m: Market = load(c, &k.market, "market")?;
+            Ok(json!({ "proposed": feed_json(&new_feed), "executable_at": m.vol_feed_eta }))
+        }
+        Gov::ExecuteVolFeed => {
+            let (k, _) = market(c)?;
+            c.b.send(&[client::execute_vol_feed(&k, &me)], &[])?;
+            let m: Market = load(c, &k.market, "market")?;
+            Ok(json!({ "executed": true, "vol_feed": feed_json(&m.vol_feed) }))
         }
         Gov::CollectFees { amount, treasury } => {
             let (k, m) = market(c)?;

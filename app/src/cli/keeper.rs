@@ -1,4 +1,5 @@
-//! Keeper commands: refresh, settle, hedge and liquidate, one pass or a loop (`keeper run`).
+//! Keeper commands: realised vol, refresh, settle, hedge and liquidate, one pass or a loop
+//! (`keeper run`).
 
 use crate::backend::Result;
 use anchor_lang::{AccountDeserialize, Discriminator};
@@ -13,6 +14,9 @@ use super::*;
 
 #[derive(Subcommand)]
 pub enum Keeper {
+    /// Enters the oracle's current print into the market's realised-vol estimate (one
+    /// `update_vol`); refused with `VolAlreadyCurrent` when the estimate has seen it already.
+    UpdateVol,
     /// Refreshes every unsettled, unexpired board.
     Refresh,
     /// Hedges the vault's delta back inside its band (you trade underlying with the vault).
@@ -32,8 +36,32 @@ pub enum Keeper {
 
 // ---------------------------------------------------------------- keeper
 
-/// One keeper pass: refresh stale boards, settle expired ones and their positions, hedge,
-/// liquidate. Each action is its own transaction; refusals are reported, not fatal.
+/// The realised-vol estimate as printed: the vol (a fraction a year), the seconds of prints it
+/// spans, whether it is mature (the program's own test: only then does it floor buys and trip
+/// the breaker) and the publish time of the last print it has seen (0: none yet).
+pub(crate) fn realised_vol_json(m: &Market) -> Value {
+    let est = m.realised_vol.get();
+    json!({
+        "vol": fx(est.vol),
+        "span_secs": est.span_secs,
+        "mature": m.mature_realised_vol().is_some(),
+        "publish_time": est.publish_time,
+    })
+}
+
+/// `keeper update-vol`: one `update_vol`; a refusal (`VolAlreadyCurrent` above all) is the
+/// program's error.
+pub(crate) fn update_vol(c: &mut Ctx) -> Result<Value> {
+    let (k, _) = market(c)?;
+    let me = c.b.user().pubkey();
+    c.b.send(&[client::update_vol(&k, &me)], &[])?;
+    let m: Market = load(c, &k.market, "market")?;
+    Ok(json!({ "realised_vol": realised_vol_json(&m) }))
+}
+
+/// One keeper pass: enter the oracle's new print into realised vol, refresh stale boards,
+/// settle expired ones and their positions, hedge, liquidate. Each action is its own
+/// transaction; refusals are reported, not fatal.
 pub(crate) fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
     let (k, m) = market(c)?;
     let me = c.b.user().pubkey();
@@ -43,6 +71,18 @@ pub(crate) fn keeper_pass(c: &mut Ctx, what: &Keeper) -> Result<Value> {
         done.entry(key.to_string()).or_insert_with(|| json!([])).as_array_mut().unwrap().push(v)
     };
     let all = matches!(what, Keeper::Run { .. });
+    // First, so that the new print is the crank's to enter (a refresh would enter it too).
+    if all {
+        let r = c.b.send(&[client::update_vol(&k, &me)], &[]);
+        // The estimate has seen this print already: nothing to do.
+        if !matches!(&r, Err(e) if e.is_program("VolAlreadyCurrent")) {
+            let m: Market = load(c, &k.market, "market")?;
+            note(
+                "update_vol",
+                json!({ "realised_vol": realised_vol_json(&m), "result": outcome(&r) }),
+            );
+        }
+    }
     if all || matches!(what, Keeper::Refresh) {
         for (board, b) in boards(c, &k.market)? {
             if b.is_active() && now < b.expiry_ts {
@@ -184,6 +224,9 @@ pub(crate) fn outcome(r: &Result<Vec<String>>) -> Value {
 }
 
 pub(crate) fn keeper(c: &mut Ctx, cmd: Keeper) -> Result<Value> {
+    if let Keeper::UpdateVol = cmd {
+        return update_vol(c);
+    }
     let Keeper::Run { interval, iterations } = cmd else { return keeper_pass(c, &cmd) };
     let mut n = 0;
     loop {

@@ -1,15 +1,18 @@
 //! `market show` and `market params`: the market as anyone can read it.
 
 use crate::backend::Result;
+use anchor_lang::prelude::Pubkey;
 use clap::Subcommand;
-use options_amm::state::{RiskParams, FIELDS, JUNIOR, SENIOR};
+use options_amm::book::fill::{realised_vol_tripped, surface_is_stale};
+use options_amm::state::{Board, Market, RiskParams, FIELDS, JUNIOR, SENIOR};
 use serde_json::{json, Value};
 
 use super::*;
 
 #[derive(Subcommand)]
 pub enum MarketCmd {
-    /// Parameters, books, utilisation, greeks, NAV per tranche, boards.
+    /// Parameters, books, utilisation, greeks, NAV per tranche, boards, and vol: realised vol,
+    /// the vol feed, each active board's surface, time-weighted and mark vols.
     Show,
     /// The market's risk parameters (the reference set with `--reference`) as the IDL names
     /// them, nested and camelCase: the `params` of migrations/deploy.ts's parameter file.
@@ -55,6 +58,46 @@ pub(crate) fn params_json(p: &RiskParams) -> Value {
     Value::Object(root)
 }
 
+/// `market show`'s `vol`: the realised-vol estimate, the vol feed (in force and pending) and,
+/// per active board, its surface as of `now`: each strike's posted vol, time-weighted vol and
+/// mark vol, and whether the surface is stale and the realised-vol breaker tripped, each from
+/// the program's own function.
+pub(crate) fn vol_json(m: &Market, boards: &[(Pubkey, Board)], now: i64) -> Result<Value> {
+    let window = m.params.vol.mark_window_secs;
+    let mut list = vec![];
+    for (key, b) in boards.iter().filter(|(_, b)| b.is_active()) {
+        let mut strikes = vec![];
+        for st in &b.strikes[..b.num_strikes as usize] {
+            let implied = st.base_vol.get();
+            strikes.push(json!({
+                "strike": fx(st.strike.get()),
+                "base_vol": fx(implied),
+                "avg_vol": fx(b.avg_vol_at(st, now, window)?),
+                "mark_vol": fx(st.mark_vol.get()),
+                "breaker_tripped": realised_vol_tripped(m, implied)?,
+            }));
+        }
+        list.push(json!({
+            "board": key.to_string(),
+            "expiry": b.expiry_ts,
+            "vol_posted_ts": b.vol_posted_ts,
+            "surface_stale": surface_is_stale(m, b, now),
+            "strikes": strikes,
+        }));
+    }
+    // Pending by its time (a pending change to no feed has the default key).
+    let pending = match m.vol_feed_eta {
+        0 => Value::Null,
+        eta => json!({ "feed": feed_json(&m.pending_vol_feed), "executable_at": eta }),
+    };
+    Ok(json!({
+        "realised_vol": realised_vol_json(m),
+        "feed": feed_json(&m.vol_feed),
+        "pending_feed": pending,
+        "boards": list,
+    }))
+}
+
 pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
     let (k, m) = market(c)?;
     let (qd, ud) = (m.quote_decimals, m.underlying_decimals);
@@ -76,8 +119,10 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
         .zip(m.params.values())
         .map(|((n, _, _), v)| (n.to_string(), json!(v)))
         .collect();
+    let now = c.b.now()?;
+    let all = boards(c, &k.market)?;
     let mut list = vec![];
-    for (key, b) in boards(c, &k.market)? {
+    for (key, b) in &all {
         let strikes: Vec<Value> = b.strikes[..b.num_strikes as usize]
             .iter()
             .map(|st| {
@@ -104,7 +149,7 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
     Ok(json!({
         "market": k.market.to_string(),
         "spot": fx(s),
-        "now": c.b.now()?,
+        "now": now,
         "paused": pause_names(m.paused),
         "nav": units(u64::try_from(nav.max(0)).unwrap_or(0), qd),
         "tranches": tranches,
@@ -121,5 +166,6 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
         "pending_params_eta": m.pending_eta,
         "params": params,
         "boards": list,
+        "vol": vol_json(&m, &all, now)?,
     }))
 }

@@ -44,8 +44,10 @@ enum Command {
     Trader(cli::With<cli::Trader>),
     /// Keepers: one-shot cranks and a `run` loop.
     Keeper(cli::With<cli::Keeper>),
-    /// Governance: config, markets, boards, parameters, pause, authority.
+    /// Governance: config, markets, boards, parameters, pause, authority, vol feed.
     Gov(cli::With<cli::Gov>),
+    /// The vol feed: posts a board's vol surface.
+    Vol(cli::With<cli::Vol>),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Trader(w) => w.g.json,
         Command::Keeper(w) => w.g.json,
         Command::Gov(w) => w.g.json,
+        Command::Vol(w) => w.g.json,
     };
     let result = match cli.command {
         Command::Price(args) => {
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Trader(w) => cli::run(&w.g, cli::Group::Trader(w.cmd)),
         Command::Keeper(w) => cli::run(&w.g, cli::Group::Keeper(w.cmd)),
         Command::Gov(w) => cli::run(&w.g, cli::Group::Gov(w.cmd)),
+        Command::Vol(w) => cli::run(&w.g, cli::Group::Vol(w.cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

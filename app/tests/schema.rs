@@ -49,6 +49,14 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
         .as_str()
         .unwrap()
         .to_string();
+    let surface = d.join("surface.csv");
+    std::fs::write(&surface, "strike,vol_pct\n120,80\n135,80\n150,80\n165,80\n180,80\n").unwrap();
+    let feed_signs = ["--keypair", feed_key.to_str().unwrap()];
+    let post = [
+        &["vol", "post", "--board", &expiry, "--file", surface.to_str().unwrap()][..],
+        &feed_signs,
+    ]
+    .concat();
     let runs: Vec<(&str, Vec<&str>)> = vec![
         ("dev init", vec![]), // checked from `init` below
         ("dev fund", vec!["dev", "fund", "--quote", "10"]),
@@ -85,6 +93,7 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
         ("dev warp", vec!["dev", "warp", "86400"]),
         ("keeper update-vol", vec!["keeper", "update-vol"]),
         ("gov execute-vol-feed", vec!["gov", "execute-vol-feed"]),
+        ("vol post", post),
     ];
     let mut checked = 0;
     for (name, args) in &runs {
@@ -97,5 +106,5 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
         assert_eq!(got, want, "`{name}` prints other keys than docs/CLI.md lists");
         checked += 1;
     }
-    assert!(checked >= 29, "{checked}");
+    assert!(checked >= 30, "{checked}");
 }

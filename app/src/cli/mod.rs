@@ -1,6 +1,6 @@
-//! Commands for every user: traders, LPs, keepers, governance, and `market show`; plus `dev`
-//! commands that only the embedded (local) world allows: mints, prices, the clock. Amounts are
-//! decimals in whole tokens; every instruction comes from `options_amm::client` and every
+//! Commands for every user: traders, LPs, keepers, governance, the vol feed, and `market show`;
+//! plus `dev` commands that only the embedded (local) world allows: mints, prices, the clock.
+//! Amounts are decimals in whole tokens; every instruction comes from `options_amm::client` and every
 //! number the program would compute (fills, NAV) from the program crate's own functions.
 //!
 //! Split by caller as the program is: `chain` reads accounts and builds the common pieces,
@@ -13,6 +13,7 @@ pub(crate) mod keeper;
 pub(crate) mod lp;
 pub(crate) mod market;
 pub(crate) mod trader;
+pub(crate) mod vol;
 
 use crate::backend::{self, Backend, Embedded, Result, Rpc};
 use crate::error::CliError;
@@ -30,6 +31,7 @@ use serde_json::{json, Value};
 use solana_sdk::signature::{Keypair, Signer};
 use std::path::PathBuf;
 use trader::*;
+use vol::*;
 
 pub use dev::Dev;
 pub use gov::Gov;
@@ -37,6 +39,7 @@ pub use keeper::Keeper;
 pub use lp::Lp;
 pub use market::MarketCmd;
 pub use trader::Trader;
+pub use vol::Vol;
 
 /// Where and as whom a command runs.
 #[derive(Args, Clone)]
@@ -74,6 +77,7 @@ pub enum Group {
     Trader(Trader),
     Keeper(Keeper),
     Gov(Gov),
+    Vol(Vol),
 }
 
 /// A command's context: the backend and the market it acts on.
@@ -153,6 +157,7 @@ pub fn run(g: &Global, group: Group) -> Result<()> {
         Group::Trader(t) => trader(&mut c, t),
         Group::Keeper(k) => keeper(&mut c, k),
         Group::Gov(v) => gov(&mut c, v),
+        Group::Vol(v) => vol(&mut c, v),
     };
     // A local world keeps what a command did only when the whole command succeeded: a failed
     // command (even one whose first transactions landed) leaves it as it was.

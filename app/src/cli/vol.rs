@@ -80,9 +80,15 @@ pub(crate) fn parse_surface(text: &str, strikes: &[Fx]) -> std::result::Result<V
                 fields.len()
             ));
         };
-        let k = crate::decimal::parse_fx(strike).map_err(|e| format!("line {n}: strike: {e}"))?;
-        let i = strikes.iter().position(|s| *s == k).ok_or_else(|| {
-            let list: Vec<String> = strikes.iter().map(|s| s.to_string()).collect();
+        // As listed: the decimal in millionths, then the program's own `micro` (135.1 is not
+        // the nearest fixed-point number to 135.1 on chain but `micro(135_100_000)`).
+        let k = crate::decimal::parse_fx(strike)
+            .map_err(|e| format!("line {n}: strike: {e}"))?
+            .checked_mul_int(1_000_000)
+            .and_then(|m| m.round().checked_to_num::<u64>())
+            .map(options_amm::math::value::micro);
+        let i = strikes.iter().position(|s| Some(*s) == k).ok_or_else(|| {
+            let list: Vec<String> = strikes.iter().map(|s| fx(*s).to_string()).collect();
             format!("line {n}: the board has no strike {strike} (its strikes: {})", list.join(", "))
         })?;
         if let Some((first, _)) = vols[i] {
@@ -106,7 +112,7 @@ pub(crate) fn parse_surface(text: &str, strikes: &[Fx]) -> std::result::Result<V
     strikes
         .iter()
         .zip(vols)
-        .map(|(s, v)| v.map(|(_, m)| m).ok_or_else(|| format!("no vol for strike {s}")))
+        .map(|(s, v)| v.map(|(_, m)| m).ok_or_else(|| format!("no vol for strike {}", fx(*s))))
         .collect()
 }
 
@@ -142,29 +148,36 @@ pub(crate) fn vol(c: &mut Ctx, cmd: Vol) -> Result<Value> {
 mod tests {
     use super::*;
 
+    /// As `gov create-board` lists them (in millionths), one not a whole number.
     fn strikes() -> Vec<Fx> {
-        [130, 140, 150, 160, 170].map(Fx::from_num).to_vec()
+        [130_000_000, 140_100_000, 150_000_000, 160_000_000, 170_000_000]
+            .map(options_amm::math::value::micro)
+            .to_vec()
     }
 
     #[test]
     fn a_surface_file_is_read_in_the_boards_strike_order_in_either_unit() {
-        let pct = "strike,vol_pct\n150,88\n# wings\n130,85.5\n\n170, 85\n140,72.0001\n160,72\n";
+        let pct = "strike,vol_pct\n150,88\n# wings\n130,85.5\n\n170, 85\n140.1,72.0001\n160,72\n";
         assert_eq!(
             parse_surface(pct, &strikes()).unwrap(),
             vec![855_000, 720_001, 880_000, 720_000, 850_000]
         );
-        let frac = "strike, vol\n130,0.855\n140,0.720001\n150,0.88\n160,0.72\n170,0.85\n";
+        let frac = "strike, vol\n130,0.855\n140.1,0.720001\n150,0.88\n160,0.72\n170,0.85\n";
         assert_eq!(parse_surface(frac, &strikes()), parse_surface(pct, &strikes()));
     }
 
     #[test]
     fn a_bad_surface_file_is_refused_by_line() {
-        let all = "130,80\n140,80\n150,80\n160,80\n170,80\n";
+        let all = "130,80\n140.1,80\n150,80\n160,80\n170,80\n";
         let with = |header: &str, body: &str| parse_surface(&format!("{header}{body}"), &strikes());
         let e = with("", all).unwrap_err();
         assert!(e.starts_with("line 1: the first line must be the header"), "{e}");
         for (body, want) in [
-            ("130,80\n145,80\n", "line 3: the board has no strike 145 (its strikes: 130, 140"),
+            (
+                "130,80\n145,80\n",
+                "line 3: the board has no strike 145 (its strikes: 130, 140.1, 150",
+            ),
+            ("140,80\n", "line 2: the board has no strike 140 (its strikes"),
             ("130,80\n130,81\n", "line 3: strike 130 again (first on line 2)"),
             ("130,80,1\n", "line 2: expected 2 fields (strike,vol_pct), found 3"),
             ("130,abc\n", "line 2: vol_pct: not a decimal number"),
@@ -172,7 +185,7 @@ mod tests {
             ("130,-5\n", "line 2: vol_pct -5 must be above zero"),
             ("130,80.00001\n", "line 2: vol_pct 80.00001 is finer than a millionth of a vol"),
             ("130,1e30\n", "line 2: vol_pct: number out of range"),
-            ("130,80\n140,80\n150,80\n160,80\n", "no vol for strike 170"),
+            ("130,80\n140.1,80\n150,80\n160,80\n", "no vol for strike 170"),
         ] {
             let e = with("strike,vol_pct\n", body).unwrap_err();
             assert!(e.starts_with(want), "{body:?}: {e}");

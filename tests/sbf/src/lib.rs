@@ -229,6 +229,11 @@ impl Sbf {
         *bytemuck::from_bytes(&a.data[8..8 + std::mem::size_of::<options_amm::state::Market>()])
     }
 
+    pub fn board_state(&self, board: &Pubkey) -> options_amm::state::Board {
+        let a = self.svm.get_account(board).unwrap();
+        *bytemuck::from_bytes(&a.data[8..8 + std::mem::size_of::<options_amm::state::Board>()])
+    }
+
     /// Lists a board at `expiry_ts` with `strikes` (whole quote units, vol %) and refreshes it.
     pub fn board(&mut self, expiry_ts: i64, strikes: &[(u64, u64)]) -> Pubkey {
         let strikes = strikes

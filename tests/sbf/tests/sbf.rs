@@ -79,6 +79,16 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
         assert_eq!((e.size, e.owner), (size * CONTRACT, buyer.owner));
         assert_eq!(e.premium + e.fee_lp + e.fee_protocol, before - s.balance(&buyer.quote));
     }
+    // A new print: the buy also enters it into the realised-vol estimate; the crank the next.
+    s.set_time(T0 + 2);
+    s.set_price(px(150) + px(1) / 10, START_CONF, T0 + 2);
+    let i = client::buy(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, u64::MAX);
+    s.run("buy", &[i], &[&buyer_key]).unwrap();
+    s.set_time(T0 + 3);
+    s.set_price(px(150), START_CONF, T0 + 3);
+    let payer = s.payer.pubkey();
+    s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
+    assert_eq!(s.market().realised_vol.publish_time, T0 + 3);
     let i =
         client::sell(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, 0, &s.margin_of(&buyer.owner));
     s.run("sell", &[i], &[&buyer_key]).unwrap();
@@ -142,8 +152,19 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     let eta = s.market().pending_eta;
     s.set_time(eta);
     s.set_price(px(120), START_CONF, eta);
-    let payer = s.payer.pubkey();
     s.run("execute_params", &[client::execute_params(&s.keys, &payer)], &[]).unwrap();
+    // A vol feed is named after the timelock and posts the board's surface, 5% up.
+    let feed = Keypair::new();
+    let i = client::propose_vol_feed(&s.keys, &a, &feed.pubkey());
+    s.run("propose_vol_feed", &[i], &[&authority]).unwrap();
+    let eta = s.market().vol_feed_eta;
+    s.set_time(eta);
+    s.set_price(px(120), START_CONF, eta);
+    s.run("execute_vol_feed", &[client::execute_vol_feed(&s.keys, &payer)], &[]).unwrap();
+    let vols: Vec<u64> = STRIKES.iter().map(|(_, v)| v * 10_500).collect();
+    let i = client::post_vol_surface(&s.keys, &feed.pubkey(), &board, vols);
+    s.run("post_vol_surface", &[i], &[&feed]).unwrap();
+    assert_eq!(s.board_state(&board).vol_posted_ts, eta);
     // A board listed, then delisted while empty; a position opened on it closes.
     let spare = s.board(EXPIRY + DAY, &STRIKES[..1]);
     let i = client::open_position(&s.keys, &spare, &buyer.owner);
@@ -183,7 +204,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     }
 
     let names: Vec<&str> = s.cu.keys().map(String::as_str).collect();
-    assert_eq!(names.len(), 26, "every instruction ran: {names:?}");
+    assert_eq!(names.len(), 30, "every instruction ran: {names:?}");
     check_budgets(&s, true);
     report(&s, "CU_REPORT");
 }

@@ -95,9 +95,10 @@ fn a_feed_named_after_the_timelock_posts_a_surface_and_marks_follow_it_only_as_t
     let expiry = init["board_expiry"].as_i64().unwrap();
     let e = expiry.to_string();
     let feed = name_a_feed(&d);
-    // Strikes 120..180 listed at 80%; a smile within one step (10%) of it, in the file's order.
-    let csv = "strike,vol_pct\n150,80\n120,88\n135,84\n165,82.5\n180,86\n";
-    let posted = [0.88, 0.84, 0.8, 0.825, 0.86];
+    // Strikes 120..180 listed at 80%; a smile within one step (half a vol point) of it, in the
+    // file's order.
+    let csv = "strike,vol_pct\n150,80\n120,80.5\n135,80.4\n165,80.25\n180,80.3\n";
+    let posted = [0.805, 0.804, 0.8, 0.8025, 0.803];
     // Only the feed posts.
     let (code, v) = post(&d, &e, csv, &[]);
     assert_eq!((code, &v["error"]["name"]), (Some(3), &Value::from("NotVolFeed")), "{v}");
@@ -138,7 +139,9 @@ fn a_butterfly_surface_is_refused_as_surface_calls_not_convex_and_changes_nothin
     let init = ok(&d, &["dev", "init", "--price", "150"]);
     let expiry = init["board_expiry"].as_i64().unwrap() + 7 * 86_400;
     let e = expiry.to_string();
-    let strikes = ["130:0.8", "140:0.8", "150:0.8", "160:0.8", "170:0.8"];
+    // Listed just convex: 150 at 87.4% between 80% neighbours and 85% wings (f64 Black-Scholes:
+    // at 13 days the 150 call stops being convex at 87.7%).
+    let strikes = ["130:0.85", "140:0.8", "150:0.874", "160:0.8", "170:0.85"];
     let mut args = vec!["gov", "create-board", "--expiry", &e];
     for s in &strikes {
         args.extend(["--strike", s]);
@@ -147,9 +150,9 @@ fn a_butterfly_surface_is_refused_as_surface_calls_not_convex_and_changes_nothin
     let feed = name_a_feed(&d);
 
     let before = ok(&d, &["market", "show"]);
-    // The wings at 85%, the middle strikes at 72/88/72: the 150 call is dearer than the
-    // average of its neighbours' (a butterfly paid to hold). Each vol is within one step.
-    let bad = "strike,vol_pct\n130,85\n140,72\n150,88\n160,72\n170,85\n";
+    // Half a point more at 150 (within one step): the 150 call is then dearer than the
+    // average of its neighbours' (a butterfly paid to hold).
+    let bad = "strike,vol_pct\n130,85\n140,80\n150,87.9\n160,80\n170,85\n";
     let (code, v) = post(&d, &e, bad, &feed);
     assert_eq!(code, Some(3), "{v}");
     assert_eq!(v["error"]["name"], "SurfaceCallsNotConvex", "{v}");
@@ -160,11 +163,11 @@ fn a_butterfly_surface_is_refused_as_surface_calls_not_convex_and_changes_nothin
     assert!(msg.contains("line 3: the board has no strike 145"), "{msg}");
     assert_eq!(ok(&d, &["market", "show"]), before, "a refused post changed the market");
 
-    // The same wings around a convex middle are taken (the board named by its address).
-    let smile = "strike,vol_pct\n130,85\n140,80\n150,76\n160,80\n170,85\n";
+    // Half a point less is convex and taken (the board named by its address).
+    let smile = "strike,vol_pct\n130,85\n140,80\n150,86.9\n160,80\n170,85\n";
     let (code, v) = post(&d, &board, smile, &feed);
     assert_eq!(code, Some(0), "{v}");
-    assert_eq!(column(&board_vol(&d, expiry), "base_vol"), [0.85, 0.8, 0.76, 0.8, 0.85]);
+    assert_eq!(column(&board_vol(&d, expiry), "base_vol"), [0.85, 0.8, 0.869, 0.8, 0.85]);
 }
 
 #[test]

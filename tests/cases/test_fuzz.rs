@@ -23,7 +23,8 @@
 //!   board at its own cap (an independent integer computation).
 //!
 //! A governance actor proposes random in-bounds parameter sets throughout; a griefer pins the
-//! pool's utilisation.
+//! pool's utilisation; the vol feed posts surfaces (within and past its bounds), inside closed
+//! loops and LP sandwiches too, and a keeper cranks the realised-vol estimate.
 //!
 //! Reproducible from a seed. `FUZZ_SEQUENCES` and `FUZZ_ACTIONS` set the campaign size (CI runs
 //! the defaults below; set them higher for a long campaign), `FUZZ_SEED` the first seed. A
@@ -71,6 +72,8 @@ struct World {
     keeper_quote: Pubkey,
     /// The keeper as a trader too (a liquidator that trades around its liquidations).
     keeper_lp: Lp,
+    /// The market's vol feed: posts surfaces within (and past) its bounds.
+    feed: Keypair,
     /// Active boards: address, expiry, number of strikes. The second is longer-dated, with
     /// other vols.
     boards: Vec<(Pubkey, i64, usize)>,
@@ -140,6 +143,22 @@ impl World {
         let mut quote_accounts: Vec<Pubkey> = traders.iter().chain(&lps).map(|p| p.quote).collect();
         quote_accounts.extend([keeper_quote, t.env.quote_vault]);
         let underlying_accounts = vec![keeper_underlying, t.env.underlying_vault];
+        // Governance names a vol feed (after the timelock), which posts both surfaces.
+        let feed = Keypair::new();
+        let authority = t.env.authority.insecure_clone();
+        let i = ix::propose_vol_feed(&t.env, &authority.pubkey(), &feed.pubkey());
+        t.env.send(&[i], &[&authority]).await.unwrap();
+        let eta = t.env.market_state().await.vol_feed_eta;
+        t.env.set_time(eta).await;
+        t.env.set_price(START_PRICE, START_CONF, eta);
+        t.env.send(&[ix::execute_vol_feed(&t.env)], &[]).await.unwrap();
+        for b in [first, second] {
+            let vols = t.env.board_state(&b).await.strikes.map(|s| micro_of(s.base_vol.get()));
+            let n = if b == first { STRIKES.len() } else { LONG_STRIKES.len() };
+            let i = ix::post_vol_surface(&t.env, &feed.pubkey(), &b, vols[..n].to_vec());
+            t.env.send(&[i], &[&feed]).await.unwrap();
+        }
+        t.env.refresh_all().await;
         let mut w = World {
             t,
             traders,
@@ -148,6 +167,7 @@ impl World {
             keeper_underlying,
             keeper_quote,
             keeper_lp,
+            feed,
             boards: vec![
                 (first, EXPIRY, STRIKES.len()),
                 (second, second_expiry, LONG_STRIKES.len()),
@@ -527,6 +547,15 @@ impl World {
                 what = "expiry and settlement";
                 self.expire_and_roll(rng, seed, step).await;
             }
+            93..=94 => {
+                what = "vol feed";
+                self.post_surface(rng, seed, step).await;
+            }
+            95 => {
+                what = "realised-vol crank";
+                let i = ix::update_vol(&self.t.env);
+                self.act(seed, step, what, vec![i], &[]).await;
+            }
             _ => {
                 what = "trade";
                 let tr = rng.below(self.traders.len() as u64) as usize;
@@ -587,11 +616,16 @@ impl World {
                 opened.push((board, strike, kind, buy, size));
             }
         }
-        match rng.below(4) {
+        match rng.below(5) {
             0 => {
                 let (board, _) = self.board(rng);
                 let i = ix::refresh_board(&self.t.env, &board);
                 self.act(seed, step, "refresh inside a loop", vec![i], &[]).await;
+            }
+            3 => {
+                // The vol feed posts inside the loop (front-run): a post moves no price by
+                // more than a half-spread.
+                self.post_surface(rng, seed, step).await;
             }
             1 => {
                 self.rebalance(rng, seed, step).await;
@@ -681,6 +715,10 @@ impl World {
             if !self.act(seed, step, "sandwich deposit", vec![i], &[&lp.key]).await {
                 return;
             }
+            if rng.below(2) == 0 {
+                // A post the depositor saw coming: the marks will follow it over the window.
+                self.post_surface(rng, seed, step).await;
+            }
             self.act(seed, step, "sandwich refresh", vec![refresh], &[]).await;
             let got = self.t.env.balance(&lp.shares[tranche as usize]).await - shares0;
             let i = ix::withdraw(&self.t.env, &lp, tranche, got, 0);
@@ -715,6 +753,30 @@ impl World {
                 );
             }
         }
+    }
+
+    /// The vol feed posts a random board's surface: each vol moved by up to 1.5 steps (past the
+    /// pro-rata limit now and then), sometimes with one strike kinked by up to 3 points (a
+    /// butterfly or a call spread out of bounds): refused by name or taken.
+    async fn post_surface(&mut self, rng: &mut Rng, seed: u64, step: usize) {
+        let (board, _, n) = self.boards[rng.below(self.boards.len() as u64) as usize];
+        let b = self.t.env.board_state(&board).await;
+        let max = self.t.env.market_state().await.params.vol.feed_max_step_vol_micro as i64;
+        let mut vols: Vec<u64> = b.strikes[..n]
+            .iter()
+            .map(|s| {
+                let v = micro_of(s.base_vol.get()) as i64;
+                let d = rng.below(3 * max as u64 + 1) as i64 - 3 * max / 2;
+                (v + d).max(1) as u64
+            })
+            .collect();
+        if rng.below(5) == 0 {
+            let i = rng.below(n as u64) as usize;
+            vols[i] = (vols[i] as i64 + rng.below(60_001) as i64 - 30_000).max(1) as u64;
+        }
+        let i = ix::post_vol_surface(&self.t.env, &self.feed.pubkey(), &board, vols);
+        let feed = self.feed.insecure_clone();
+        self.act(seed, step, "post surface", vec![i], &[&feed]).await;
     }
 
     /// A governance actor: a random set of 1-4 parameters, each moved within its step limit
@@ -844,6 +906,11 @@ impl World {
             self.t.env.open_position(&board, &owner).await;
         }
     }
+}
+
+/// A vol as the millionths a post carries (rounded to nearest).
+fn micro_of(v: Fx) -> u64 {
+    (v * Fx::from_num(1_000_000)).round().to_num::<u64>()
 }
 
 trait CloneAll {

@@ -184,29 +184,34 @@ async fn only_the_vol_feed_posts_and_each_bad_surface_is_refused_by_name() {
     env.expect_refusal(&[i], &[&stranger], refuse(E::NotVolFeed), &watched).await;
     let i = post(env, &feed, listed[..4].to_vec());
     env.expect_refusal(&[i], &[&feed], refuse(E::SurfaceStrikeCount), &watched).await;
-    // A day since listing: one step (10%) each way, no more.
+    // A day since listing: one step (half a vol point) each way, no more.
     let mut far = listed.clone();
-    far[2] = 880_001;
+    far[2] = 805_001;
     let i = post(env, &feed, far);
     env.expect_refusal(&[i], &[&feed], refuse(E::VolStepTooLarge), &watched).await;
     let mut low = listed.clone();
     low[0] = 5_000; // 0.5%: outside the surface's range
-    env.edit_market(|m| m.params.vol.feed_max_step_bps = 5_000).await;
     let i = post(env, &feed, low);
     env.expect_refusal(&[i], &[&feed], refuse(E::VolOutOfRange), &watched).await;
-    env.edit_market(|m| m.params.vol.feed_max_step_bps = 1_000).await;
-    // Within steps, but a butterfly below zero (f64: slopes 0.396 then 0.564 at 140-150-160).
+    // With steps of 10 points (and spreads as wide, the joint rule), a butterfly below zero
+    // (f64: slopes 0.396 then 0.564 at 140-150-160).
+    let wide = |m: &mut options_amm::state::Market, step: u32| {
+        m.params.trading.spread_vol_micro = u64::from(step);
+        m.params.vol.feed_max_step_vol_micro = step;
+    };
+    env.edit_market(|m| wide(m, 100_000)).await;
     let kinked = vec![850_000, 720_000, 880_000, 720_000, 850_000];
     let i = post(env, &feed, kinked);
     env.expect_refusal(&[i], &[&feed], refuse(E::SurfaceCallsNotConvex), &watched).await;
+    env.edit_market(|m| wide(m, 5_000)).await;
     // A valid post (the whole smile up a step) goes through; right after it no vol may move.
-    let up: Vec<u64> = listed.iter().map(|v| v * 11 / 10).collect();
+    let up: Vec<u64> = listed.iter().map(|v| v + 5_000).collect();
     env.send(&[post(env, &feed, up.clone())], &[&feed]).await.unwrap();
     let b = env.board_state(&board).await;
-    assert_eq!(b.strikes[2].base_vol.get().to_num::<f64>(), 0.88);
+    assert_eq!(b.strikes[2].base_vol.get().to_num::<f64>(), 0.805);
     env.next_slot();
     let mut again = up.clone();
-    again[1] = 880_001;
+    again[1] += 1;
     let i = post(env, &feed, again);
     env.expect_refusal(&[i], &[&feed], refuse(E::VolStepTooLarge), &watched).await;
 }
@@ -221,14 +226,14 @@ async fn a_post_moves_quotes_at_once_and_marks_only_through_the_time_weighted_vo
     let feed = name_feed(&mut t.env).await;
     let env = &mut t.env;
     let before = env.market_state().await;
-    let up: Vec<u64> = STRIKES.iter().map(|s| s.1 * 11_000).collect();
+    let up: Vec<u64> = STRIKES.iter().map(|s| s.1 * 10_000 + 5_000).collect();
     env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, up)], &[&feed]).await.unwrap();
     env.next_slot();
     env.refresh_all().await;
     let after = env.market_state().await;
     assert_eq!(after.options_value, before.options_value, "no mark moved at once");
     assert_eq!(env.board_state(&board).await.strikes[2].mark_vol.get().to_num::<f64>(), 0.8);
-    // The ask moved at once: a contract now costs about vega x 8 points more.
+    // The ask moved at once: a contract now costs about vega x half a point more.
     let quote = |env: &mut Env| ix::buy(env, &board, &trader, 2, CALL, CONTRACT, u64::MAX);
     let cash = env.balance(&trader.quote).await;
     let i = quote(env);
@@ -237,14 +242,14 @@ async fn a_post_moves_quotes_at_once_and_marks_only_through_the_time_weighted_vo
     let secs = (options_amm_tests::EXPIRY - env.now) as f64;
     let at =
         |v: f64| reference::black_scholes(reference::Kind::Call, 150.0, 150.0, v, 0.05, secs).price;
-    assert!(paid > at(0.88), "paid {paid} < the value at the posted vol {}", at(0.88));
-    // Half the window later (30 min), the marks are at 84%.
+    assert!(paid > at(0.805), "paid {paid} < the value at the posted vol {}", at(0.805));
+    // Half the window later (30 min), the marks are half way, at 80.25%.
     let now = env.now + 1_800;
     env.set_time(now).await;
     env.set_price(START_PRICE, START_CONF, now);
     env.refresh_all().await;
     let mark_vol = env.board_state(&board).await.strikes[2].mark_vol.get().to_num::<f64>();
-    assert!((mark_vol - 0.84).abs() < 1e-9, "{mark_vol}");
+    assert!((mark_vol - 0.8025).abs() < 1e-9, "{mark_vol}");
 }
 
 /// With a feed set, a board whose surface is older than `feed_max_age_secs` trades
@@ -275,18 +280,31 @@ async fn a_stale_surface_stops_risk_adding_trades_and_lets_positions_close() {
 
 /// The LP loop around a post: the vault is short calls, the feed lowers their vol (NAV will
 /// rise as the marks follow). An LP who deposits right after the post and withdraws once the
-/// marks have followed gets back no more than it put in: deposits pay for the whole way.
+/// marks have followed gets no more than the same deposit and withdrawal without the post (the
+/// hour's time decay is the pool's for holding the risk): deposits pay for the whole way.
 #[tokio::test]
 async fn depositing_after_a_post_and_withdrawing_once_marks_follow_gains_nothing() {
+    let with_post = lp_round_trip_over_an_hour(true).await;
+    let without = lp_round_trip_over_an_hour(false).await;
+    assert!(with_post <= without, "the post paid the LP {} over holding", with_post - without);
+}
+
+/// What an LP's 100k junior deposit, held an hour while the marks follow a post (if `post`)
+/// and withdrawn, returned (quote raw units, + = gained).
+async fn lp_round_trip_over_an_hour(post: bool) -> i128 {
     let mut t = Trading::new().await;
     let (board, trader) = (t.board, t.trader.same());
     t.env.buy_ok(&board, &trader, 2, CALL, 200 * CONTRACT).await;
     let feed = name_feed(&mut t.env).await;
     let env = &mut t.env;
-    let down: Vec<u64> = STRIKES.iter().map(|s| s.1 * 9_000).collect();
-    env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, down)], &[&feed]).await.unwrap();
-    env.next_slot();
-    env.refresh_all().await;
+    if post {
+        let down: Vec<u64> = STRIKES.iter().map(|s| s.1 * 10_000 - 5_000).collect();
+        env.send(&[ix::post_vol_surface(env, &feed.pubkey(), &board, down)], &[&feed])
+            .await
+            .unwrap();
+        env.next_slot();
+        env.refresh_all().await;
+    }
     let lp: Lp = env.lp(100_000 * USDC).await;
     let before = env.balance(&lp.quote).await;
     let i = ix::deposit(env, &lp, JUNIOR, 100_000 * USDC, 0);
@@ -297,8 +315,14 @@ async fn depositing_after_a_post_and_withdrawing_once_marks_follow_gains_nothing
     env.set_price(START_PRICE, START_CONF, now);
     env.refresh_all().await;
     let nav1 = env.market_state().await.options_value.get().to_num::<f64>();
-    assert!(nav1 > nav0 + 100.0, "the marks followed the post: {nav0} -> {nav1}");
-    env.withdraw_all_gains_nothing(&lp, JUNIOR, before).await;
+    if post {
+        // 200 calls of vega ~11 a vol unit, half a point: ~ +11 beside the hour's decay.
+        assert!(nav1 > nav0 + 10.0, "the marks followed the post: {nav0} -> {nav1}");
+    }
+    let shares = env.balance(&lp.shares[JUNIOR as usize]).await;
+    let i = ix::withdraw(env, &lp, JUNIOR, shares, 0);
+    env.send(&[i], &[&lp.key]).await.unwrap();
+    env.balance(&lp.quote).await as i128 - before as i128
 }
 
 /// Proposes and executes `feed` as the market's vol feed (after the timelock), refreshed.

@@ -153,7 +153,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     s.set_time(eta);
     s.set_price(px(120), START_CONF, eta);
     s.run("execute_params", &[client::execute_params(&s.keys, &payer)], &[]).unwrap();
-    // A vol feed is named after the timelock and posts the board's surface, 5% up.
+    // A vol feed is named after the timelock and posts the board's surface, one step up.
     let feed = Keypair::new();
     let i = client::propose_vol_feed(&s.keys, &a, &feed.pubkey());
     s.run("propose_vol_feed", &[i], &[&authority]).unwrap();
@@ -161,7 +161,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     s.set_time(eta);
     s.set_price(px(120), START_CONF, eta);
     s.run("execute_vol_feed", &[client::execute_vol_feed(&s.keys, &payer)], &[]).unwrap();
-    let vols: Vec<u64> = STRIKES.iter().map(|(_, v)| v * 10_500).collect();
+    let vols: Vec<u64> = STRIKES.iter().map(|(_, v)| v * 10_000 + 5_000).collect();
     let i = client::post_vol_surface(&s.keys, &feed.pubkey(), &board, vols);
     s.run("post_vol_surface", &[i], &[&feed]).unwrap();
     assert_eq!(s.board_state(&board).vol_posted_ts, eta);

@@ -16,8 +16,9 @@
 //!   most `alpha x (OUTLIER_VOL_MULTIPLE^2 - 1)` of itself each; a real regime change still
 //!   shows through, by that factor per print.
 //!
-//! The estimate is "mature" once it spans `MATURITY_HALF_LIVES` half-lives of prints: before
-//! that nothing is floored or tripped by it.
+//! The estimate is "mature" once it spans `MATURITY_HALF_LIVES` half-lives of prints and holds
+//! at least `MATURITY_SAMPLES` returns (so one return across a long gap does not make it):
+//! before that nothing is floored or tripped by it.
 
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
@@ -35,6 +36,9 @@ pub const YOUNG_CAP_VARIANCE: Fx = Fx::ONE;
 /// Half-lives of prints an estimate spans before it is mature.
 pub const MATURITY_HALF_LIVES: i64 = 2;
 
+/// Returns an estimate holds before it is mature.
+pub const MATURITY_SAMPLES: u64 = 30;
+
 /// ln 2.
 const LN_2: Fx = Fx::from_bits(12_786_308_645_202_655_660);
 
@@ -49,8 +53,9 @@ pub struct RealisedVol {
     /// publish time (0: none yet).
     pub log_price: Fx,
     pub publish_time: i64,
-    /// Seconds of returns the estimate is made of.
+    /// Seconds of returns the estimate is made of, and how many returns.
     pub span_secs: i64,
+    pub samples: u64,
 }
 
 fn engine<T>(r: core::result::Result<T, options_amm_pricing::PricingError>) -> Result<T> {
@@ -58,9 +63,10 @@ fn engine<T>(r: core::result::Result<T, options_amm_pricing::PricingError>) -> R
 }
 
 impl RealisedVol {
-    /// Mature once it spans `MATURITY_HALF_LIVES` half-lives.
+    /// Mature once it spans `MATURITY_HALF_LIVES` half-lives and `MATURITY_SAMPLES` returns.
     pub fn is_mature(&self, half_life_secs: u32) -> bool {
-        self.span_secs >= MATURITY_HALF_LIVES.saturating_mul(i64::from(half_life_secs))
+        self.samples >= MATURITY_SAMPLES
+            && self.span_secs >= MATURITY_HALF_LIVES.saturating_mul(i64::from(half_life_secs))
     }
 
     /// The estimate after seeing the print `price` published at `publish_time`, with half-life
@@ -107,6 +113,7 @@ impl RealisedVol {
             log_price,
             publish_time,
             span_secs: self.span_secs.saturating_add(dt),
+            samples: self.samples.saturating_add(1),
         })
     }
 }
@@ -228,6 +235,14 @@ mod tests {
         assert!(est.span_secs < 600 && !est.is_mature(300));
         let est = run(&prints, 300);
         assert!(est.span_secs >= 600 && est.is_mature(300));
+    }
+
+    #[test]
+    fn one_return_across_a_long_gap_does_not_make_an_estimate_mature() {
+        let first = RealisedVol::default().observe(Fx::from_num(100), 1_000, 300).unwrap();
+        let one = first.observe(Fx::from_num(130), 1_000 + 86_400, 300).unwrap();
+        assert!(one.span_secs >= 600 && !one.is_mature(300));
+        assert_eq!(one.samples, 1);
     }
 
     #[test]

@@ -15,7 +15,6 @@
 //! relative), so each comparison allows the tolerance of the prices it involves: a violation
 //! smaller than that is not one the engine can see, nor one a trader could take after fees.
 
-use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::math::safe::{overflow, SafeMath};
 use anchor_lang::prelude::*;
@@ -62,14 +61,17 @@ pub fn time_weighted(avg: Fx, target: Fx, elapsed: i64, window_secs: u32) -> Res
 /// post of exactly the limit (80% to 88% at 10%) is not refused by a rounding unit.
 const STEP_SLACK: Fx = Fx::from_bits(1 << 24);
 
-/// Refuses (`VolStepTooLarge`) a move from `old` to `new` larger than `max_step_bps` of `old`
-/// pro rata of `elapsed` over `step_secs` (at most one whole step, however long since).
-pub fn check_step(old: Fx, new: Fx, elapsed: i64, max_step_bps: u32, step_secs: u32) -> Result<()> {
+/// Refuses (`VolStepTooLarge`) a move from `old` to `new` larger than `max_step` (absolute
+/// vol) pro rata of `elapsed` over `step_secs` (at most one whole step, however long since).
+/// With `max_step` no more than the half-spread (a joint rule of the parameters), no post moves
+/// an option's price by more than a trade's half-spread charges: buying before a post and
+/// selling after it pays.
+pub fn check_step(old: Fx, new: Fx, elapsed: i64, max_step: Fx, step_secs: u32) -> Result<()> {
     require!(step_secs > 0, OptionsAmmError::ParamsOutOfBounds);
     let part = elapsed.clamp(0, i64::from(step_secs));
-    let allowed = old
-        .checked_mul_int(i128::from(max_step_bps) * i128::from(part))
-        .and_then(|v| v.checked_div_int(i128::from(step_secs) * i128::from(BPS)))
+    let allowed = max_step
+        .checked_mul_int(i128::from(part))
+        .and_then(|v| v.checked_div_int(i128::from(step_secs)))
         .ok_or_else(overflow)?;
     require!(
         new.safe_sub(old)?.abs() <= allowed.safe_add(STEP_SLACK)?,
@@ -177,23 +179,24 @@ mod tests {
 
     #[test]
     fn steps_are_pro_rata_of_time_up_to_one_step() {
-        let old = fx(0.8);
-        // 10% per hour: after half an hour, 4 vol points each way; after a day, one step (8).
-        check_step(old, fx(0.84 - 1e-12), 1_800, 1_000, 3_600).unwrap();
-        check_step(old, fx(0.76 + 1e-12), 1_800, 1_000, 3_600).unwrap();
-        let e = check_step(old, fx(0.84 + 1e-9), 1_800, 1_000, 3_600).unwrap_err();
+        let (old, step) = (fx(0.8), fx(0.005));
+        // Half a vol point per minute: after 30 s a quarter point each way; after a day, one
+        // step (half a point).
+        check_step(old, fx(0.8025 - 1e-12), 30, step, 60).unwrap();
+        check_step(old, fx(0.7975 + 1e-12), 30, step, 60).unwrap();
+        let e = check_step(old, fx(0.8025 + 1e-9), 30, step, 60).unwrap_err();
         assert_eq!(e, error!(OptionsAmmError::VolStepTooLarge));
-        assert!(check_step(old, fx(0.76 - 1e-9), 1_800, 1_000, 3_600).is_err());
-        check_step(old, fx(0.88 - 1e-12), 86_400, 1_000, 3_600).unwrap();
-        assert!(check_step(old, fx(0.88 + 1e-9), 86_400, 1_000, 3_600).is_err());
+        assert!(check_step(old, fx(0.7975 - 1e-9), 30, step, 60).is_err());
+        check_step(old, fx(0.805 - 1e-12), 86_400, step, 60).unwrap();
+        assert!(check_step(old, fx(0.805 + 1e-9), 86_400, step, 60).is_err());
         // Exactly one step, posted in millionths, is within it.
         let m = crate::math::value::micro;
-        check_step(m(800_000), m(880_000), 86_400, 1_000, 3_600).unwrap();
-        check_step(m(800_000), m(720_000), 86_400, 1_000, 3_600).unwrap();
-        assert!(check_step(m(800_000), m(880_001), 86_400, 1_000, 3_600).is_err());
+        check_step(m(800_000), m(805_000), 86_400, m(5_000), 60).unwrap();
+        check_step(m(800_000), m(795_000), 86_400, m(5_000), 60).unwrap();
+        assert!(check_step(m(800_000), m(805_001), 86_400, m(5_000), 60).is_err());
         // At the same second, nothing moves.
-        check_step(old, old, 0, 1_000, 3_600).unwrap();
-        assert!(check_step(old, fx(0.8000001), 0, 1_000, 3_600).is_err());
+        check_step(old, old, 0, step, 60).unwrap();
+        assert!(check_step(old, fx(0.8000001), 0, step, 60).is_err());
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub struct VolEstimate {
     pub log_price: PodFx,
     pub publish_time: i64,
     pub span_secs: i64,
+    pub samples: u64,
 }
 
 impl VolEstimate {
@@ -86,6 +87,7 @@ impl VolEstimate {
             log_price: self.log_price.get(),
             publish_time: self.publish_time,
             span_secs: self.span_secs,
+            samples: self.samples,
         }
     }
 
@@ -95,6 +97,7 @@ impl VolEstimate {
         self.log_price = PodFx::of(v.log_price);
         self.publish_time = v.publish_time;
         self.span_secs = v.span_secs;
+        self.samples = v.samples;
     }
 }
 
@@ -188,8 +191,8 @@ pub struct Market {
     pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 1_392);
-const _: () = assert!(core::mem::size_of::<VolEstimate>() == 64);
+const _: () = assert!(core::mem::size_of::<Market>() == 1_400);
+const _: () = assert!(core::mem::size_of::<VolEstimate>() == 72);
 const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 
 impl Market {

@@ -60,9 +60,10 @@ pub struct VolParams {
     /// Risk-adding trades of a series pause while mature realised vol exceeds its implied vol x
     /// this (basis points); reducing trades go on.
     pub breaker_ratio_bps: u32,
-    /// A vol-feed post moves each strike's vol by at most this share of it (basis points) per
-    /// `feed_step_secs` since the board's last post (pro rata, at most one step's worth).
-    pub feed_max_step_bps: u32,
+    /// A vol-feed post moves each strike's vol by at most this (millionths of vol) per
+    /// `feed_step_secs` since the board's last post (pro rata, at most one step's worth). No
+    /// more than the half-spread (joint rule), so no post is worth front-running.
+    pub feed_max_step_vol_micro: u32,
     pub feed_step_secs: u32,
     /// With a vol feed set, a board whose surface is older than this trades reduce-only.
     pub feed_max_age_secs: u32,
@@ -302,8 +303,8 @@ params_table! {
     vol.half_life_secs: u32 = [60, 7 * 86_400],
     vol.floor_ratio_bps: u32 = [5_000, 20_000],
     vol.breaker_ratio_bps: u32 = [12_000, 100_000],
-    vol.feed_max_step_bps: u32 = [100, 5_000],
-    vol.feed_step_secs: u32 = [60, 86_400],
+    vol.feed_max_step_vol_micro: u32 = [100, 200_000],
+    vol.feed_step_secs: u32 = [1, 86_400],
     vol.feed_max_age_secs: u32 = [60, 7 * 86_400],
     vol.mark_window_secs: u32 = [60, 7 * 86_400],
     vol.reserved: u32 = [0, 0],
@@ -315,7 +316,7 @@ pub const STEP_FLOOR_CAP: u64 = 1_000_000;
 /// Rules across parameters: each names the economic loop it closes. Every parameter set
 /// inside its bounds must also satisfy these (`validate`), so no in-bounds set opens a free
 /// loop.
-pub const JOINT_RULES: [&str; 3] = [
+pub const JOINT_RULES: [&str; 4] = [
     // buy, rebalance, sell, rebalance at one price: the keeper's discount on the delta moved
     // must not exceed the spot fee paid to move it (|delta| <= 1 per contract).
     "hedge.keeper_discount_bps <= trading.fee_spot_bps",
@@ -323,6 +324,8 @@ pub const JOINT_RULES: [&str; 3] = [
     "margin.mm_spot_shock_bps <= margin.im_spot_shock_bps",
     // a liquidator paid more than the margin floor could farm its own insolvent accounts.
     "margin.liquidation_penalty_bps x margin.keeper_penalty_share_bps / 10000 <= margin.min_margin_bps",
+    // buy, the vol feed posts, sell: a post may move a price by no more than a half-spread.
+    "vol.feed_max_step_vol_micro <= trading.spread_vol_micro",
 ];
 
 impl RiskParams {
@@ -336,6 +339,7 @@ impl RiskParams {
             h.keeper_discount_bps <= t.fee_spot_bps,
             g.mm_spot_shock_bps <= g.im_spot_shock_bps,
             keeper_reward <= u64::from(g.min_margin_bps),
+            u64::from(self.vol.feed_max_step_vol_micro) <= t.spread_vol_micro,
         ];
         ok.iter().position(|ok| !ok).map(|i| JOINT_RULES[i])
     }
@@ -439,8 +443,8 @@ impl RiskParams {
                 half_life_secs: 3_600,
                 floor_ratio_bps: 10_000,
                 breaker_ratio_bps: 30_000,
-                feed_max_step_bps: 1_000,
-                feed_step_secs: 3_600,
+                feed_max_step_vol_micro: 5_000,
+                feed_step_secs: 60,
                 feed_max_age_secs: 86_400,
                 mark_window_secs: 3_600,
                 reserved: 0,
@@ -504,7 +508,7 @@ mod tests {
     fn each_joint_rule_is_refused_by_name() {
         let base = RiskParams::reference();
         type Case = fn(&mut RiskParams);
-        let cases: [(usize, Case); 3] = [
+        let cases: [(usize, Case); 4] = [
             (0, |p| {
                 p.trading.fee_spot_bps = 2;
                 p.hedge.keeper_discount_bps = 3;
@@ -515,6 +519,7 @@ mod tests {
                 p.margin.liquidation_penalty_bps = 1_000;
                 p.margin.keeper_penalty_share_bps = 6_000;
             }),
+            (3, |p| p.vol.feed_max_step_vol_micro = p.trading.spread_vol_micro as u32 + 1),
         ];
         for (rule, change) in cases {
             let mut p = base;

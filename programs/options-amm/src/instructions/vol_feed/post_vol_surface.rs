@@ -20,8 +20,9 @@ pub struct PostVolSurface<'info> {
 
 /// Posts a board's surface: one vol per strike, millionths (1_000_000 = 100%). Steps: the
 /// signer must be the market's vol feed; the board active and not expired; one vol per strike,
-/// each in [MIN_SURFACE_VOL, MAX_SURFACE_VOL] and within `vol.feed_max_step_bps` of the vol it
-/// replaces, pro rata of `vol.feed_step_secs` since the board's last post; the board's call
+/// each in [MIN_SURFACE_VOL, MAX_SURFACE_VOL] and within `vol.feed_max_step_vol_micro` (no more
+/// than the half-spread) of the vol it replaces, pro rata of `vol.feed_step_secs` since the
+/// board's last post; the board's call
 /// prices at the oracle price free of static arbitrage (`math::surface`). The time-weighted
 /// vols are brought up to now at the old surface first, so marks, NAV and margins follow the
 /// new one only as time passes (`vol.mark_window_secs`); trades price at it at once.
@@ -55,7 +56,7 @@ pub fn post_vol_surface_handler(ctx: Context<PostVolSurface>, vols_micro: Vec<u6
             b.strikes[i].base_vol.get(),
             vol,
             elapsed,
-            v.feed_max_step_bps,
+            micro(u64::from(v.feed_max_step_vol_micro)),
             v.feed_step_secs,
         )?;
         vols[i] = vol;

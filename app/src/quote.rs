@@ -125,6 +125,7 @@ pub fn compute(args: &QuoteArgs) -> Result<(Fill, FillInputs), String> {
             to_raw(&args.locked, args.quote_decimals, "locked")?
         },
         max_utilisation_bps: reference.max_utilisation_bps,
+        extra_spread_vol: Fx::ZERO,
     };
     let f = fill(&inputs, &reference.trading).map_err(|e| e.to_string())?;
     Ok((f, inputs))

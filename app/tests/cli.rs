@@ -170,6 +170,7 @@ fn quote_json_is_the_programs_own_fill_to_the_unit() {
         pool_quote: 1_000_000_000_000,
         locked_quote: 0,
         max_utilisation_bps: RiskParams::reference().max_utilisation_bps,
+        extra_spread_vol: Fx::ZERO,
     };
     let f = fill(&inputs, &RiskParams::reference().trading).unwrap();
     assert_eq!(v["premium_raw"].as_u64().unwrap(), f.premium);

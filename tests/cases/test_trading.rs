@@ -51,6 +51,7 @@ async fn client_fill(
         pool_quote: m.lp_quote,
         locked_quote: m.locked_quote,
         max_utilisation_bps: m.params.max_utilisation_bps,
+        extra_spread_vol: Fx::ZERO,
     };
     fill(&inputs, &m.effective_params(env.now).trading).unwrap()
 }

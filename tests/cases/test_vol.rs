@@ -338,3 +338,92 @@ async fn name_feed(env: &mut Env) -> Keypair {
     env.refresh_all().await;
     feed
 }
+
+/// The f64 Black-Scholes call (price, vega) at spot 150: the oracle of the pricing checks here.
+fn call_f64(strike: f64, vol: f64, secs: f64) -> (f64, f64) {
+    let r = reference::black_scholes(reference::Kind::Call, 150.0, strike, vol, 0.05, secs);
+    (r.price, r.vega)
+}
+
+/// Inside the cutoff a long still closes, force-closed: at the worse for the trader of the
+/// surface and its time-weighted vol, less the 2-point penalty; opening stays refused.
+#[tokio::test]
+async fn inside_the_cutoff_a_long_closes_force_closed_and_opening_is_refused() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    t.env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
+    let env = &mut t.env;
+    let near = options_amm_tests::EXPIRY - 1_800;
+    env.set_time(near).await;
+    env.set_price(START_PRICE, START_CONF, near);
+    env.refresh_all().await;
+    let position = options_amm::client::pda::position(&board, &trader.pubkey());
+    let open = ix::buy(env, &board, &trader, 2, CALL, CONTRACT, u64::MAX);
+    let code = program_error(E::TradingCutoff);
+    env.expect_refusal(&[open], &[&trader.key], code, &[trader.quote, position]).await;
+    let flip = ix::sell(env, &board, &trader, 2, CALL, 11 * CONTRACT, 0);
+    env.expect_refusal(&[flip], &[&trader.key], code, &[trader.quote, position]).await;
+    let before = env.balance(&trader.quote).await;
+    env.sell_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
+    let got = (env.balance(&trader.quote).await - before) as f64 / USDC as f64 / 10.0;
+    let (value, vega) = call_f64(150.0, 0.8, 1_800.0);
+    assert!(got <= value - 0.02 * vega, "got {got}: no penalty under {value} (vega {vega})");
+    // At most: the base and penalty half-spreads (0.5 + 2 points of vega), the confidence
+    // (0.05 x delta ~0.5), the fees (1% of premium, 3 bps of spot), no inventory charge.
+    let floor = value - 0.025 * vega - 0.05 * 0.55 - 0.01 * value - 0.0003 * 150.0 - 0.002;
+    assert!(got >= floor, "got {got} below {floor} (value {value})");
+    assert_eq!(env.position_state(&position).await.sizes[2][0], 0);
+}
+
+/// Governance raises the band's floor to 25% of delta: the 180 call (delta ~0.2) is outside
+/// it. Its holder still sells it back (force-closed, below the f64 value less the penalty); a
+/// new buy is refused by name.
+#[tokio::test]
+async fn outside_the_delta_band_a_long_closes_force_closed_and_opening_is_refused() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    t.env.buy_ok(&board, &trader, 4, CALL, 10 * CONTRACT).await;
+    let env = &mut t.env;
+    env.edit_market(|m| m.params.trading.min_abs_delta_bps = 2_500).await;
+    let position = options_amm::client::pda::position(&board, &trader.pubkey());
+    let open = ix::buy(env, &board, &trader, 4, CALL, CONTRACT, u64::MAX);
+    let code = program_error(E::DeltaOutOfBand);
+    env.expect_refusal(&[open], &[&trader.key], code, &[trader.quote, position]).await;
+    let before = env.balance(&trader.quote).await;
+    env.sell_ok(&board, &trader, 4, CALL, 10 * CONTRACT).await;
+    let got = (env.balance(&trader.quote).await - before) as f64 / USDC as f64 / 10.0;
+    let secs = (options_amm_tests::EXPIRY - env.now) as f64;
+    let r = reference::black_scholes(reference::Kind::Call, 150.0, 180.0, 0.85, 0.05, secs);
+    let cap = reference::black_scholes(reference::Kind::Call, 150.0, 360.0, 0.85, 0.05, secs);
+    let (value, vega) = (r.price - cap.price, r.vega - cap.vega);
+    assert!(got < value - 0.02 * vega, "got {got} vs value {value}");
+    assert!(got > value - 0.03 * vega - 0.05 * 0.3 - 0.01 * value - 0.046, "got {got}");
+    assert_eq!(env.position_state(&position).await.sizes[4][0], 0);
+}
+
+/// The market's spread terms: a print 40 seconds old adds 40 x 0.00005 = 0.2 vol points of
+/// half-spread; the same buy on a fresh print pays less by about vega x 0.002 a contract.
+#[tokio::test]
+async fn an_older_print_widens_the_spread_by_its_age_term() {
+    let mut paid = vec![];
+    for age in [0, 40] {
+        let mut t = Trading::new().await;
+        let (board, trader) = (t.board, t.trader.same());
+        let env = &mut t.env;
+        let now = env.now + 50;
+        env.set_time(now).await;
+        env.set_price(START_PRICE, START_CONF, now - age);
+        env.refresh_all().await;
+        let before = env.balance(&trader.quote).await;
+        env.buy_ok(&board, &trader, 2, CALL, 100 * CONTRACT).await;
+        paid.push((before - env.balance(&trader.quote).await) as f64 / USDC as f64);
+    }
+    let secs = (options_amm_tests::EXPIRY - T0_PLUS_50) as f64;
+    let (_, vega) = call_f64(150.0, 0.8, secs);
+    let expected = 100.0 * vega * 0.002;
+    let extra = paid[1] - paid[0];
+    // The premium fee (1%) applies to the extra too.
+    assert!((extra - expected * 1.01).abs() < 0.02 * expected, "extra {extra} vs {expected}");
+}
+
+const T0_PLUS_50: i64 = options_amm_tests::T0 + 50;

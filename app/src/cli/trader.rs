@@ -401,8 +401,21 @@ pub(crate) fn fill_now(
         Some(_) => load::<Position>(c, &position, "position")?.sizes[i as usize][kd as usize],
         None => 0,
     };
-    options_amm::book::fill::market_fill(m, b, i, kd, side, size, held, &px, now)
-        .map_err(CliError::from)
+    // The program's fill (force-closed where normal trading is refused); where it refuses the
+    // trade outright (cutoff, delta band), the normal price, so a quote still shows it beside
+    // the program's refusal.
+    use options_amm::book::fill::{market_fill, trade_fill};
+    use options_amm::error::OptionsAmmError as E;
+    match trade_fill(m, b, i, kd, side, size, held, &px, now) {
+        Ok((f, _)) => Ok(f),
+        Err(e)
+            if e == anchor_lang::error!(E::DeltaOutOfBand)
+                || e == anchor_lang::error!(E::TradingCutoff) =>
+        {
+            market_fill(m, b, i, kd, side, size, held, &px, now).map_err(CliError::from)
+        }
+        Err(e) => Err(CliError::from(e)),
+    }
 }
 
 pub(crate) fn fill_json(f: &options_amm::math::fill::Fill, qd: u8) -> Value {

@@ -132,6 +132,8 @@ pub struct Traded {
     /// premium, oracle spot, the vault's aggregates after.
     pub inventory_charge: i128,
     pub spread: i128,
+    /// Closed where normal trading is refused (inside the cutoff, outside the delta band).
+    pub force_close: bool,
     pub spot: i128,
     pub net_delta: i128,
     pub net_gamma: i128,

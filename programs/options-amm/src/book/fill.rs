@@ -8,7 +8,7 @@ use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, Fi
 use crate::math::safe::SafeMath;
 use crate::math::safe::{add_signed, long};
 use crate::math::value::secs_until;
-use crate::math::value::{bps, quote_raw, whole_units, Rounding};
+use crate::math::value::{bps, micro, quote_raw, whole_units, Rounding};
 use crate::oracle::OraclePrice;
 use crate::state::Kind;
 use crate::state::{Board, Market, Position};
@@ -50,9 +50,82 @@ pub fn surface_is_stale(m: &Market, b: &Board, now: i64) -> bool {
         && now.saturating_sub(b.vol_posted_ts) > i64::from(m.params.vol.feed_max_age_secs)
 }
 
+/// How a trade is priced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pricing {
+    /// At the surface (a buy at no less than the realised-vol floor), with the market's spread.
+    Normal,
+    /// A position closed where normal trading is refused (inside the cutoff, outside the delta
+    /// band; Lyra's force-close): at the worse for the trader of the surface and its
+    /// time-weighted vol, without the inventory charge, plus `vol.force_close_spread_vol_micro`.
+    ForceClose,
+}
+
+/// Whether a trade only reduces the trader's position: the opposite side, no larger than it
+/// (no flip). Such trades always go through the breakers.
+pub fn reduces_position(position: i64, side: Side, size: u64) -> bool {
+    match side {
+        Side::Buy => position < 0 && size <= position.unsigned_abs(),
+        Side::Sell => position > 0 && size <= position.unsigned_abs(),
+    }
+}
+
+/// The half-spread the market's state adds, in vol: `vol.spread_gap_bps` of the amount mature
+/// realised vol exceeds `implied` by, and `vol.spread_age_vol_micro` per second of the oracle
+/// print's age.
+pub fn market_spread_vol(m: &Market, implied: Fx, px: &OraclePrice, now: i64) -> Result<Fx> {
+    let v = &m.params.vol;
+    let gap = match m.mature_realised_vol() {
+        Some(rv) if rv > implied => rv.safe_sub(implied)?.safe_mul(bps(v.spread_gap_bps))?,
+        _ => Fx::ZERO,
+    };
+    let age = now.saturating_sub(px.publish_time).max(0);
+    let age = micro(u64::from(v.spread_age_vol_micro))
+        .checked_mul_int(i128::from(age))
+        .ok_or_else(crate::math::safe::overflow)?;
+    gap.safe_add(age)
+}
+
+/// The fill a trade gets, or its refusal: inside the trading cutoff, or outside the tradable
+/// delta band, only a trade that reduces the trader's position goes through, force-closed
+/// (`Pricing::ForceClose`); anything else there is refused (`TradingCutoff`,
+/// `DeltaOutOfBand`). The same computation the client runs.
+#[allow(clippy::too_many_arguments)]
+pub fn trade_fill(
+    m: &Market,
+    b: &Board,
+    strike_index: u8,
+    kind: Kind,
+    side: Side,
+    size: u64,
+    position: i64,
+    px: &OraclePrice,
+    now: i64,
+) -> Result<(Fill, Pricing)> {
+    let t = &m.params.trading;
+    require!(now < b.expiry_ts, OptionsAmmError::TradingCutoff);
+    let reduces = reduces_position(position, side, size);
+    let at = |pricing| {
+        fill_at(m, b, strike_index, kind, side, size, position, px, now, pricing)
+            .map(|f| (f, pricing))
+    };
+    let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
+    if now >= cutoff {
+        require!(reduces, OptionsAmmError::TradingCutoff);
+        return at(Pricing::ForceClose);
+    }
+    let normal = at(Pricing::Normal)?;
+    let band = bps(t.min_abs_delta_bps)..=bps(t.max_abs_delta_bps);
+    if band.contains(&normal.0.greeks.delta.abs()) {
+        return Ok(normal);
+    }
+    require!(reduces, OptionsAmmError::DeltaOutOfBand);
+    at(Pricing::ForceClose)
+}
+
 /// The fill of `size` contracts of one series of `b` for a trader holding `position` in it,
-/// at the oracle price and the market's aggregate greeks: the same computation the client
-/// runs (`math::fill`), at the trade's vol (`trade_vol`).
+/// at the oracle price and the market's aggregate greeks, priced normally (`trade_fill`
+/// decides when a trade is force-closed instead).
 #[allow(clippy::too_many_arguments)]
 pub fn market_fill(
     m: &Market,
@@ -65,15 +138,47 @@ pub fn market_fill(
     px: &OraclePrice,
     now: i64,
 ) -> Result<Fill> {
+    fill_at(m, b, strike_index, kind, side, size, position, px, now, Pricing::Normal)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fill_at(
+    m: &Market,
+    b: &Board,
+    strike_index: u8,
+    kind: Kind,
+    side: Side,
+    size: u64,
+    position: i64,
+    px: &OraclePrice,
+    now: i64,
+    pricing: Pricing,
+) -> Result<Fill> {
     let st = b.strike(strike_index)?;
     let p = m.effective_params(now);
+    let implied = st.base_vol.get();
+    let extra = market_spread_vol(m, implied, px, now)?;
+    if pricing == Pricing::ForceClose {
+        // Lyra's force-close: the worse for the trader of the surface and its time-weighted
+        // vol, no inventory charge (the potential need not be paid back or rebated on a close
+        // that normal trading refuses), the penalty spread on top.
+        let avg = b.avg_vol_at(st, now, p.vol.mark_window_secs)?;
+        let vol = match side {
+            Side::Buy => trade_vol(m, implied.max(avg), side)?,
+            Side::Sell => implied.min(avg),
+        };
+        let penalty = micro(u64::from(p.vol.force_close_spread_vol_micro));
+        let spread = extra.safe_add(penalty)?;
+        return unskewed_fill(m, b, strike_index, kind, side, size, px, now, vol, spread);
+    }
+    let vol = trade_vol(m, implied, side)?;
     fill(
         &FillInputs {
             kind,
             side,
             size,
             strike: st.strike.get(),
-            base_vol: trade_vol(m, st.base_vol.get(), side)?,
+            base_vol: vol,
             cap_bps: b.cap_multiple_bps,
             spot: px.price,
             spot_conf: px.conf,
@@ -88,6 +193,7 @@ pub fn market_fill(
             pool_quote: m.lp_quote,
             locked_quote: m.locked_quote,
             max_utilisation_bps: m.params.max_utilisation_bps,
+            extra_spread_vol: extra,
         },
         &p.trading,
     )
@@ -109,6 +215,26 @@ pub fn liquidation_fill(
     px: &OraclePrice,
     now: i64,
 ) -> Result<Fill> {
+    let vol = b.strike(strike_index)?.base_vol.get();
+    unskewed_fill(m, b, strike_index, kind, side, size, px, now, vol, Fx::ZERO)
+}
+
+/// A fill at `vol` with the trading quote's every inventory-dependent term off (the
+/// potential's scales, the delta spread, the near-expiry widening), the base half-spread plus
+/// `extra_spread_vol` and the oracle's uncertainty, and the normal fees; no lock charge.
+#[allow(clippy::too_many_arguments)]
+fn unskewed_fill(
+    m: &Market,
+    b: &Board,
+    strike_index: u8,
+    kind: Kind,
+    side: Side,
+    size: u64,
+    px: &OraclePrice,
+    now: i64,
+    vol: Fx,
+    extra_spread_vol: Fx,
+) -> Result<Fill> {
     let st = b.strike(strike_index)?;
     let params = m.effective_params(now);
     let t = &params.trading;
@@ -117,19 +243,18 @@ pub fn liquidation_fill(
         kind,
         px.price,
         st.strike.get(),
-        st.base_vol.get(),
+        vol,
         params.risk_free_rate_bps,
         secs,
         b.cap_multiple_bps,
     )?;
-    // The trading quote with every inventory-dependent term off: the potential's scales, the
-    // delta spread and the near-expiry widening.
     let mut p = quote_params(t);
     p.skew_vega = Fx::ZERO;
     p.skew_gamma = Fx::ZERO;
     p.skew_delta = Fx::ZERO;
     p.spread_delta_vol = Fx::ZERO;
     p.spread_expiry_vol = Fx::ZERO;
+    p.spread_vol = p.spread_vol.safe_add(extra_spread_vol)?;
     let inputs = QuoteInputs {
         greeks,
         spot: px.price,

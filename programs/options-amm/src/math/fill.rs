@@ -175,6 +175,9 @@ pub struct FillInputs {
     pub pool_quote: u64,
     pub locked_quote: u64,
     pub max_utilisation_bps: u32,
+    /// Half-spread the market's state adds to `spread_vol` (vol; `book::fill::market_spread_vol`
+    /// and the force-close penalty), never negative.
+    pub extra_spread_vol: Fx,
 }
 
 /// A fill in token units: what the trader pays (buy) or receives (sell) before collateral.
@@ -261,7 +264,9 @@ pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
         side: i.side,
         inventory: i.inventory,
     };
-    let q = quote(&inputs, &quote_params(t)).map_err(|e| match e {
+    let mut qp = quote_params(t);
+    qp.spread_vol = qp.spread_vol.safe_add(i.extra_spread_vol.max(Fx::ZERO))?;
+    let q = quote(&inputs, &qp).map_err(|e| match e {
         options_amm_pricing::PricingError::NoBid => error!(OptionsAmmError::NoBid),
         e => error!(OptionsAmmError::from(e)),
     })?;

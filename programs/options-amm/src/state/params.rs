@@ -69,7 +69,12 @@ pub struct VolParams {
     pub feed_max_age_secs: u32,
     /// The window of the time-weighted vol that marks, NAV and margins use (GWAV), seconds.
     pub mark_window_secs: u32,
-    pub reserved: u32,
+    /// Half-spread added per unit of vol that mature realised vol exceeds implied by (bps).
+    pub spread_gap_bps: u32,
+    /// Half-spread added per second of the oracle print's age (millionths of vol).
+    pub spread_age_vol_micro: u32,
+    /// Half-spread added to a force-close (millionths of vol).
+    pub force_close_spread_vol_micro: u32,
 }
 
 /// Traders' margin and liquidation parameters, basis points.
@@ -307,7 +312,9 @@ params_table! {
     vol.feed_step_secs: u32 = [1, 86_400],
     vol.feed_max_age_secs: u32 = [60, 7 * 86_400],
     vol.mark_window_secs: u32 = [60, 7 * 86_400],
-    vol.reserved: u32 = [0, 0],
+    vol.spread_gap_bps: u32 = [0, 10_000],
+    vol.spread_age_vol_micro: u32 = [0, 1_000],
+    vol.force_close_spread_vol_micro: u32 = [1_000, 200_000],
 }
 
 /// The most a parameter's share-of-span step floor may be (see `too_large_step`).
@@ -447,7 +454,9 @@ impl RiskParams {
                 feed_step_secs: 60,
                 feed_max_age_secs: 86_400,
                 mark_window_secs: 3_600,
-                reserved: 0,
+                spread_gap_bps: 1_000,
+                spread_age_vol_micro: 50,
+                force_close_spread_vol_micro: 20_000,
             },
         }
     }
@@ -471,8 +480,8 @@ mod tests {
         assert_eq!(FIELDS[15].0, "trading.skew_delta_micro");
         assert_eq!(FIELDS[44].0, "margin.reserved");
         assert_eq!(FIELDS[50].0, "vol.feed_max_age_secs");
-        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "vol.reserved");
-        assert_eq!(NUM_PARAMS, 53);
+        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "vol.force_close_spread_vol_micro");
+        assert_eq!(NUM_PARAMS, 55);
         let mut p = RiskParams::default();
         p.set(9, 7_200).unwrap();
         p.set(15, 123).unwrap();

@@ -1,13 +1,14 @@
 //! What `buy` and `sell` share: their accounts and the handler.
 
-use crate::book::fill::{apply_fill, market_fill, realised_vol_tripped, surface_is_stale};
+use crate::book::fill::{
+    apply_fill, realised_vol_tripped, reduces_position, surface_is_stale, trade_fill, Pricing,
+};
 use crate::book::margin::require_initial_margin;
 use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, BreakerReason, CircuitBreakerTripped, Traded};
 use crate::math::safe::{add_signed, short, SafeMath};
-use crate::math::value::bps;
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING};
@@ -89,8 +90,15 @@ pub fn execute(
             BoardStatus::Settled => return err!(OptionsAmmError::BoardSettled),
             BoardStatus::Delisted => return err!(OptionsAmmError::BoardNotActive),
         }
+        let (i, k) = (strike_index as usize, kind as usize);
+        let implied = b.strike(strike_index)?.base_vol.get();
+        let position = pos.sizes[i][k];
+        // Breakers and the cutoff stop trades that add risk; a trade that only reduces the
+        // trader's position (opposite side, no larger than it: no flip) always goes through,
+        // force-closed where normal trading is refused (`trade_fill`).
+        let reduces = reduces_position(position, side, size);
         let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
-        require!(now < cutoff, OptionsAmmError::TradingCutoff);
+        require!(now < cutoff || reduces, OptionsAmmError::TradingCutoff);
         let market_key = a.market.key();
         let trip =
             |reason: BreakerReason| emit!(CircuitBreakerTripped { market: market_key, reason });
@@ -101,28 +109,15 @@ pub fn execute(
             trip(BreakerReason::StaleGreekCache);
             return err!(OptionsAmmError::StaleGreekCache);
         }
-        let (i, k) = (strike_index as usize, kind as usize);
-        let implied = b.strike(strike_index)?.base_vol.get();
-        let position = pos.sizes[i][k];
-        // Breakers pause trades that add risk; a trade that only reduces the trader's position
-        // (opposite side, no larger than it: no flip) always goes through.
-        let reduces = match side {
-            Side::Buy => position < 0 && size <= position.unsigned_abs(),
-            Side::Sell => position > 0 && size <= position.unsigned_abs(),
-        };
-        let adds_risk = !reduces;
-        if adds_risk && realised_vol_tripped(&m, implied)? {
+        if !reduces && realised_vol_tripped(&m, implied)? {
             trip(BreakerReason::RealisedVolJump);
             return err!(OptionsAmmError::RealisedVolBreaker);
         }
-        if adds_risk && surface_is_stale(&m, &b, now) {
+        if !reduces && surface_is_stale(&m, &b, now) {
             trip(BreakerReason::StaleVolSurface);
             return err!(OptionsAmmError::VolSurfaceStale);
         }
-        let f = market_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
-        let abs_delta = f.greeks.delta.abs();
-        let band = bps(t.min_abs_delta_bps)..=bps(t.max_abs_delta_bps);
-        require!(band.contains(&abs_delta), OptionsAmmError::DeltaOutOfBand);
+        let (f, pricing) = trade_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
 
         // Money from the trader's point of view (+ = trader pays the vault).
         let fees = f.fees()?;
@@ -207,6 +202,7 @@ pub fn execute(
             trader_flow: i64::try_from(premium_flow).map_err(|_| OptionsAmmError::MathOverflow)?,
             inventory_charge: f.quote.inventory_charge.to_bits(),
             spread: f.quote.spread.to_bits(),
+            force_close: pricing == Pricing::ForceClose,
             spot: px.price.to_bits(),
             net_delta: post.net_delta.to_bits(),
             net_gamma: post.net_gamma.to_bits(),

@@ -3,7 +3,7 @@
 //! time-weighted vol that marks, NAV and margins follow.
 
 use options_amm::error::OptionsAmmError as E;
-use options_amm::state::{CALL, JUNIOR};
+use options_amm::state::{CALL, JUNIOR, PUT};
 use options_amm_reference as reference;
 use options_amm_tests::{
     ix, program_error, Env, Lp, Trading, CONTRACT, DAY, START_CONF, START_PRICE, STRIKES, USDC,
@@ -427,3 +427,25 @@ async fn an_older_print_widens_the_spread_by_its_age_term() {
 }
 
 const T0_PLUS_50: i64 = options_amm_tests::T0 + 50;
+
+/// At most 10 underlying of delta beyond what the hedge can offset: the vault holds no
+/// underlying, so long delta past the band (5) cannot be sold away. Buying puts (the vault
+/// short puts, long delta ~0.46 each) is refused by name once it would pass 15 of delta; the
+/// buyer can still sell them back.
+#[tokio::test]
+async fn a_trade_past_what_the_hedge_can_offset_is_refused_and_closing_goes_through() {
+    let mut t = Trading::new().await;
+    let (board, trader) = (t.board, t.trader.same());
+    let env = &mut t.env;
+    env.edit_market(|m| m.params.hedge.max_unhedged_delta = 10).await;
+    env.buy_ok(&board, &trader, 2, PUT, 20 * CONTRACT).await;
+    let delta = env.market_state().await.net_delta.get().to_num::<f64>();
+    assert!((9.0..10.0).contains(&delta), "20 puts leave the vault long ~9.3: {delta}");
+    let position = options_amm::client::pda::position(&board, &trader.pubkey());
+    let more = ix::buy(env, &board, &trader, 2, PUT, 20 * CONTRACT, u64::MAX);
+    let code = program_error(E::CannotHedge);
+    env.expect_refusal(&[more], &[&trader.key], code, &[trader.quote, position]).await;
+    // 10 more (to ~14 of delta, 9 unhedgeable) still fit.
+    env.buy_ok(&board, &trader, 2, PUT, 10 * CONTRACT).await;
+    env.sell_ok(&board, &trader, 2, PUT, 30 * CONTRACT).await;
+}

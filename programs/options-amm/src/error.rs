@@ -275,6 +275,8 @@ pub enum OptionsAmmError {
     SurfaceCallsNotConvex,
     #[msg("No vol-feed change is pending")]
     NoPendingVolFeed,
+    #[msg("The trade would leave the vault more delta than its hedge can offset: only trades that reduce a position go through")]
+    CannotHedge,
 }
 
 impl From<PricingError> for OptionsAmmError {

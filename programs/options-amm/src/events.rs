@@ -233,6 +233,8 @@ pub enum BreakerReason {
     RealisedVolJump,
     /// A vol feed is set and the board's surface is older than `vol.feed_max_age_secs`.
     StaleVolSurface,
+    /// The trade would leave more delta than the hedge can offset (`hedge.max_unhedged_delta`).
+    CannotHedge,
 }
 
 /// A circuit breaker refused an action (emitted just before the refusal's error, so it is in the

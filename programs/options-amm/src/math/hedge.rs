@@ -21,6 +21,28 @@ pub enum HedgeSide {
     VaultSells,
 }
 
+/// How much of the vault's net delta (options and hedge, whole underlying) no rebalance can
+/// offset: beyond the band, long delta past the underlying it holds (it can only sell what it
+/// has), short delta past what its free quote buys at `spot`. Never negative.
+pub fn unhedgeable_delta(
+    net_delta: Fx,
+    band: Fx,
+    held: Fx,
+    free_quote: Fx,
+    spot: Fx,
+) -> Result<Fx> {
+    let over = |excess: Fx| -> Result<Fx> {
+        Ok(excess.checked_sub(band).ok_or_else(crate::math::safe::overflow)?.max(Fx::ZERO))
+    };
+    if net_delta > 0 {
+        over(net_delta.checked_sub(held).ok_or_else(crate::math::safe::overflow)?)
+    } else {
+        require!(spot > 0, OptionsAmmError::OracleNonPositivePrice);
+        let buys = free_quote.checked_div(spot).ok_or_else(crate::math::safe::overflow)?;
+        over(net_delta.checked_neg().ok_or_else(crate::math::safe::overflow)?.saturating_sub(buys))
+    }
+}
+
 pub trait HedgeVenue {
     /// Quote raw units the vault pays (`VaultBuys`) or receives (`VaultSells`) for `amount`
     /// underlying raw units at `oracle_price`, rounded in the vault's favour.
@@ -69,6 +91,19 @@ impl HedgeVenue for KeeperVenue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unhedgeable_delta_is_what_neither_the_held_underlying_nor_free_quote_can_offset() {
+        let f = |v: f64| Fx::from_num(v);
+        let u = |d, held, free| unhedgeable_delta(f(d), f(5.0), f(held), f(free), f(150.0));
+        // Long 40: 10 held, band 5 -> 25 cannot be sold away.
+        assert_eq!(u(40.0, 10.0, 1e6).unwrap(), f(25.0));
+        assert_eq!(u(14.0, 10.0, 0.0).unwrap(), Fx::ZERO);
+        // Short 40: 3,000 of free quote buys 20 -> 15 beyond the band.
+        assert_eq!(u(-40.0, 0.0, 3_000.0).unwrap(), f(15.0));
+        assert_eq!(u(-40.0, 0.0, 6_000.0).unwrap(), Fx::ZERO);
+        assert_eq!(u(0.0, 0.0, 0.0).unwrap(), Fx::ZERO);
+    }
 
     #[test]
     fn keeper_earns_the_discount_and_rounding_favours_the_vault() {

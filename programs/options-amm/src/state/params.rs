@@ -163,7 +163,10 @@ pub struct HedgeParams {
     pub max_rebalance_size: u64,
     /// The keeper's price improvement on the oracle price, basis points.
     pub keeper_discount_bps: u32,
-    pub reserved: u32,
+    /// Most net delta (whole underlying) a trade may leave beyond what the hedge can offset
+    /// (the band, the underlying held, what free quote buys): past it risk-adding trades that
+    /// add to it pause (Lyra's "can hedge").
+    pub max_unhedged_delta: u32,
 }
 
 /// The parameters a trade's price depends on besides spreads and fees: the potential's caps,
@@ -296,7 +299,7 @@ params_table! {
     hedge.delta_band_micro: u64 = [0, 1_000_000_000_000_000],
     hedge.max_rebalance_size: u64 = [1, u64::MAX / 4],
     hedge.keeper_discount_bps: u32 = [0, 100],
-    hedge.reserved: u32 = [0, 0],
+    hedge.max_unhedged_delta: u32 = [1, u32::MAX as u64],
     margin.im_spot_shock_bps: u32 = [500, 5_000],
     margin.mm_spot_shock_bps: u32 = [300, 4_000],
     margin.vol_shock_bps: u32 = [0, 10_000],
@@ -434,7 +437,7 @@ impl RiskParams {
                 delta_band_micro: 5_000_000,         // 5 underlying
                 max_rebalance_size: 100_000_000_000, // 100 underlying at 9 decimals
                 keeper_discount_bps: 3,
-                reserved: 0,
+                max_unhedged_delta: 1_000,
             },
             margin: MarginParams {
                 im_spot_shock_bps: 2_000,

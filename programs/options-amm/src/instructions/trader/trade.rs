@@ -8,14 +8,16 @@ use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, BreakerReason, CircuitBreakerTripped, Traded};
+use crate::math::hedge::unhedgeable_delta;
 use crate::math::safe::{add_signed, short, SafeMath};
+use crate::math::value::{micro, whole_units};
 use crate::oracle::{self, OracleUse};
 use crate::state::Kind;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, PAUSE_TRADING};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use options_amm_pricing::Side;
+use options_amm_pricing::{Fx, Side};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -50,6 +52,17 @@ pub struct Trade<'info> {
     pub oracle: UncheckedAccount<'info>,
     #[account(address = market.load()?.quote_token_program @ OptionsAmmError::WrongTokenProgram)]
     pub quote_token_program: Interface<'info, TokenInterface>,
+}
+
+/// The vault's net delta no rebalance could offset now (`math::hedge::unhedgeable_delta`).
+fn unhedged(m: &Market, spot: Fx) -> Result<Fx> {
+    unhedgeable_delta(
+        m.net_delta.get(),
+        micro(m.params.hedge.delta_band_micro),
+        whole_units(m.lp_underlying, m.underlying_decimals)?,
+        whole_units(m.free_quote(), m.quote_decimals)?,
+        spot,
+    )
 }
 
 /// Fills a trade of `size` contracts (underlying raw units) of one series.
@@ -118,6 +131,7 @@ pub fn execute(
             return err!(OptionsAmmError::VolSurfaceStale);
         }
         let (f, pricing) = trade_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
+        let unhedged_before = unhedged(&m, px.price)?;
 
         // Money from the trader's point of view (+ = trader pays the vault).
         let fees = f.fees()?;
@@ -182,6 +196,14 @@ pub fn execute(
         if side == Side::Sell && m.lock_shortfall() > 0 && m.lock_shortfall() >= shortfall_before {
             trip(BreakerReason::FreeLiquidity);
             return err!(OptionsAmmError::InsufficientFreeLiquidity);
+        }
+        // Lyra's "can hedge": a risk-adding trade may not push the vault's delta further past
+        // what its hedge can offset than `hedge.max_unhedged_delta`.
+        let unhedged_after = unhedged(&m, px.price)?;
+        let limit_delta = Fx::from_num(m.params.hedge.max_unhedged_delta);
+        if !reduces && unhedged_after > limit_delta && unhedged_after > unhedged_before {
+            trip(BreakerReason::CannotHedge);
+            return err!(OptionsAmmError::CannotHedge);
         }
         let check_margin = side == Side::Sell && acc.has_shorts();
         let post = m.inventory();

@@ -7,8 +7,10 @@
 //! `crash` falls about 40% over three days with a volatility spike) is published each step; LPs
 //! deposit and withdraw; traders buy and sell calls and puts across two boards; the keeper runs
 //! `keeper run`'s pass (realised vol, refresh, settle, hedge, liquidate) and governance lists a
-//! new board for each that settles. The solvency and conservation invariants are checked after
-//! every step, and any violation fails the run. The path's random numbers use f64 (client side
+//! new board for each that settles; the vol feed governance named posts each board's surface
+//! every step, moved within the allowed step towards the realised vol the program holds of the
+//! path. The solvency and conservation invariants are checked after every step, and any
+//! violation fails the run. The path's random numbers use f64 (client side
 //! only; the program runs no floats).
 
 use crate::backend::{CliError, Embedded, Result};
@@ -150,7 +152,17 @@ pub struct Report {
     pub fees: Fees,
     /// The informed vol traders (they know the path's volatility; none in a replay).
     pub informed: Informed,
+    /// The vol feed's surface posts (one per active board an hour, or a step where prints are
+    /// further apart):
+    /// taken, and refused by the program (counted in `transactions` and `refused` too).
+    pub vol_posts: VolPosts,
     pub transactions_per_second: f64,
+}
+
+#[derive(Serialize, Default, Debug, Clone, Copy)]
+pub struct VolPosts {
+    pub posted: u64,
+    pub refused: u64,
 }
 
 /// What the informed vol traders did: trades, looks that found the price within the spread,
@@ -172,6 +184,79 @@ pub fn informed_side(worth: f64, ask: Option<f64>, bid: Option<f64>) -> Option<(
         (_, Some(b)) if b > worth => Some((Side::Sell, b - worth)),
         _ => None,
     }
+}
+
+/// A vol in millionths (1_000_000 = 100% a year), the unit `vol post` sends, to the nearest.
+fn millionths(v: Fx) -> u64 {
+    v.checked_mul_int(1_000_000).and_then(|x| x.round().checked_to_num()).unwrap_or(0)
+}
+
+/// The range of a posted vol (`math::surface::check_range`) in whole millionths.
+fn surface_range() -> (u64, u64) {
+    use options_amm::math::surface::{MAX_SURFACE_VOL, MIN_SURFACE_VOL};
+    let whole = |v: Fx| v.checked_mul_int(1_000_000).unwrap_or(Fx::ZERO);
+    (whole(MIN_SURFACE_VOL).ceil().to_num(), whole(MAX_SURFACE_VOL).floor().to_num())
+}
+
+/// The vol feed's target for one board, millionths a strike: the listed surface's shape (each
+/// strike's offset from the listed vol at `atm`, the strike nearest spot when the feed first
+/// saw the board) around `level`, the program's mature realised vol; the listed vols while the
+/// estimate is not mature. Each within the range a post may take.
+pub fn feed_target(listed: &[u64], atm: usize, level: Option<u64>) -> Vec<u64> {
+    let (lo, hi) = surface_range();
+    listed
+        .iter()
+        .map(|&v| match level {
+            Some(l) => (i128::from(l) + i128::from(v) - i128::from(listed[atm]))
+                .clamp(i128::from(lo), i128::from(hi)) as u64,
+            None => v.clamp(lo, hi),
+        })
+        .collect()
+}
+
+/// `old` (a strike's posted vol) moved towards `target` (millionths) by as much as the
+/// program's `check_step` takes `elapsed` seconds after the board's last post: the allowance
+/// computed as it computes it (`vol.feed_max_step_vol_micro` pro rata of `vol.feed_step_secs`,
+/// at most one step), then the move checked with `check_step` itself and shortened by a
+/// millionth while it refuses (the rounding of the allowance to millionths).
+pub fn feed_step(
+    old: Fx,
+    target: u64,
+    elapsed: i64,
+    v: &options_amm::state::VolParams,
+) -> Result<u64> {
+    use options_amm::math::{surface::check_step, value::micro};
+    let step_secs = i64::from(v.feed_step_secs);
+    let max_step = micro(u64::from(v.feed_max_step_vol_micro));
+    let part = elapsed.clamp(0, step_secs);
+    let allowed = max_step
+        .checked_mul_int(i128::from(part))
+        .and_then(|a| a.checked_div_int(i128::from(step_secs)))
+        .and_then(|a| a.checked_mul_int(1_000_000))
+        .ok_or("vol.feed_step_secs is 0")?;
+    let cap: i128 = allowed.ceil().to_num();
+    let from = i128::from(millionths(old));
+    let mut d = (i128::from(target) - from).clamp(-cap, cap);
+    let takes = |d: i128| {
+        let new = u64::try_from(from + d).map(micro).unwrap_or(Fx::ZERO);
+        check_step(old, new, elapsed, max_step, v.feed_step_secs).is_ok()
+    };
+    while d != 0 && !takes(d) {
+        d -= d.signum();
+    }
+    Ok((from + d) as u64)
+}
+
+/// A `vol post` file (`strike,vol`, fractions) for `strikes` (the board's, as listed) and
+/// `vols` (millionths): each strike as the decimal it was listed as (its millionths), so the
+/// file names the board's own strikes.
+fn surface_file(strikes: &[Fx], vols: &[u64]) -> String {
+    let dec6 = |m: u64| format!("{}.{:06}", m / 1_000_000, m % 1_000_000);
+    let mut text = String::from("strike,vol\n");
+    for (k, v) in strikes.iter().zip(vols) {
+        text.push_str(&format!("{},{}\n", dec6(millionths(*k)), dec6(*v)));
+    }
+    text
 }
 
 #[derive(Serialize, Default, Debug)]
@@ -267,6 +352,12 @@ struct Sim {
     drawdown: TrancheNav,
     utilisation: Vec<f64>,
     quote_total: u128,
+    /// The market's vol feed, named through governance at the start, and each board's listed surface (millionths) with its at-the-money strike
+    /// when the feed first saw it.
+    feed: Option<Keypair>,
+    listed: std::collections::BTreeMap<Pubkey, (Vec<u64>, usize)>,
+    /// The file the feed's `vol post` reads, in the world's directory.
+    surface_csv: PathBuf,
 }
 
 impl Sim {
@@ -378,6 +469,54 @@ impl Sim {
                 self.report.informed.expected_profit += edge;
             }
         }
+    }
+
+    /// The vol feed's post, each hour: every active, unexpired board's surface moved towards
+    /// `feed_target` (the program's mature realised vol in the listed shape) by the step the
+    /// program allows (`feed_step`), sent as `vol post` sends a file. A refusal (static
+    /// arbitrage, say) is counted, not fatal.
+    fn post_surfaces(&mut self, now: i64) -> Result<()> {
+        let Some(feed) = self.feed.as_ref().map(Keypair::insecure_clone) else {
+            return Ok(());
+        };
+        let m = self.market()?;
+        let level = m.mature_realised_vol().map(millionths);
+        let file = self.surface_csv.clone();
+        for (key, b) in cli::chain::boards(&mut self.c, &self.keys.market)? {
+            // Hourly: a replay's finer prints do not each make a post (a board listed this
+            // step is first posted an hour after its listing).
+            if !b.is_active() || now >= b.expiry_ts || now - b.vol_posted_ts < HOUR {
+                continue;
+            }
+            let slots = &b.strikes[..b.num_strikes as usize];
+            let strikes: Vec<Fx> = slots.iter().map(|s| s.strike.get()).collect();
+            // First seen (only this feed posts): the surface is the listed one.
+            let spot = Fx::from_num(self.price);
+            let (listed, atm) = self.listed.entry(key).or_insert_with(|| {
+                let vols = slots.iter().map(|s| millionths(s.base_vol.get())).collect();
+                let gap = |k: &Fx| if *k > spot { *k - spot } else { spot - *k };
+                let atm = (0..strikes.len()).min_by_key(|&i| gap(&strikes[i])).unwrap_or(0);
+                (vols, atm)
+            });
+            let target = feed_target(listed, *atm, level);
+            let elapsed = now.saturating_sub(b.vol_posted_ts);
+            let vols = slots
+                .iter()
+                .zip(&target)
+                .map(|(s, &t)| feed_step(s.base_vol.get(), t, elapsed, &m.params.vol))
+                .collect::<Result<Vec<u64>>>()?;
+            if std::env::var_os("SIM_DEBUG").is_some() {
+                eprintln!("vol post {} at {now}: realised {level:?}, vols {vols:?}", b.expiry_ts);
+            }
+            std::fs::write(&file, surface_file(&strikes, &vols))
+                .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
+            let cmd = cli::Vol::Post { board: b.expiry_ts.to_string(), file: file.clone() };
+            match self.act(&feed, |c| cli::vol::vol(c, cmd)) {
+                Some(_) => self.report.vol_posts.posted += 1,
+                None => self.report.vol_posts.refused += 1,
+            }
+        }
+        Ok(())
     }
 
     /// Value per share of each tranche (quote units per whole share).
@@ -495,6 +634,8 @@ impl Sim {
             let keeper = self.keeper.insecure_clone();
             self.act(&keeper, |c| cli::keeper::keeper_pass(c, &Keeper::Refresh));
         }
+        // The vol feed: each board's surface towards the path's realised vol.
+        self.post_surfaces(now)?;
 
         // Traders: random and directional flow.
         let boards = self.open_boards(now)?;
@@ -611,17 +752,32 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     let dir =
         std::env::temp_dir().join(format!("options-amm-sim-{}-{}", std::process::id(), args.seed));
     let _ = std::fs::remove_dir_all(&dir);
-    let keeper = Keypair::new();
-    let mut world = Embedded::open(&dir, keeper.insecure_clone())?;
-    world.set_time(T0)?;
-    let mut c = Ctx::local(world, dir.clone());
-    // The market, its mints and oracle, and a first board two weeks out (`dev init`).
     let mut params = options_amm::RiskParams::reference();
     for d in &args.without {
         d.take_out(&mut params);
     }
-    cli::dev::init(&mut c, dec(start_price), 14, params)?;
+    // The vol feed is named through governance's own timelocked path: the market is created
+    // the timelock (in whole days) before the run starts, the feed proposed then and executed
+    // at the start. The run's clock and boards are those of a market created at the start.
+    let lead = (i64::from(params.timelock_secs) + DAY - 1) / DAY * DAY;
+    let keeper = Keypair::new();
+    let mut world = Embedded::open(&dir, keeper.insecure_clone())?;
+    world.set_time(T0 - lead)?;
+    let mut c = Ctx::local(world, dir.clone());
+    // The market, its mints and oracle, and a first board two weeks after the start
+    // (`dev init`).
+    cli::dev::init(&mut c, dec(start_price), 14 + lead / DAY, params)?;
     let (k, _) = cli::chain::market(&mut c)?;
+    let feed = Some(Keypair::new());
+    if let Some(f) = &feed {
+        cli::gov::gov(&mut c, Gov::ProposeVolFeed { new_feed: f.pubkey() })?;
+    }
+    let e = c.world()?;
+    e.set_time(T0)?;
+    cli::dev::publish(e, k.oracle, Fx::from_num(start_price), Fx::from_num(0.05), T0)?;
+    if feed.is_some() {
+        cli::gov::gov(&mut c, Gov::ExecuteVolFeed)?;
+    }
     let fund = |c: &mut Ctx, to: &Keypair, quote: u64, underlying: u64| {
         let cmd = Dev::Fund {
             to: Some(to.pubkey()),
@@ -659,7 +815,14 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         peak: TrancheNav::default(),
         drawdown: TrancheNav::default(),
         utilisation: Vec::new(),
+        feed,
+        listed: Default::default(),
+        surface_csv: dir.join("surface.csv"),
     };
+    // The first board priced at the start, before anyone deposits.
+    let keeper_c = keeper.insecure_clone();
+    sim.act(&keeper_c, |c| cli::keeper::keeper_pass(c, &Keeper::Refresh))
+        .ok_or("the first board's refresh was refused")?;
     // LPs: 500k senior and 200k junior, then a second LP with 300k to come.
     fund(&mut sim.c, &lps[0], 1_000_000, 0)?;
     fund(&mut sim.c, &lps[1], 300_000, 0)?;
@@ -685,7 +848,6 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     sim.quote_total = sim.quote_in_world()?;
     // A second, one-week board.
     sim.list_board(T0 + 7 * DAY);
-    let keeper_c = keeper.insecure_clone();
     sim.act(&keeper_c, |c| cli::keeper::keeper_pass(c, &Keeper::Refresh));
     let m0 = sim.market()?;
     sim.report.initial_nav = tranche_navs(&m0, sim.price);
@@ -848,6 +1010,7 @@ pub fn print_human(r: &Report) {
         r.net_delta_before_after_rebalance[0], r.net_delta_before_after_rebalance[1]
     );
     println!("  fees: protocol {:.2}, LP {:.2}", r.fees.protocol, r.fees.lp);
+    println!("  vol posts {} ({} refused)", r.vol_posts.posted, r.vol_posts.refused);
     println!("  invariant violations {}", r.invariant_violations);
 }
 
@@ -981,10 +1144,12 @@ fn economics_markdown(
          sides and trade one contract only when the price is off by more than the spread and \
          fees (the boards are listed at 80% vol; calm runs at 45%, rally 60%, chop 110%, the crash \
          150% in its three days); two LPs deposit and withdraw; the keeper runs `keeper run`'s \
-         pass each hour (refresh, settle, hedge, liquidate); governance lists a board for each \
-         that settles. Nobody trades momentum and nobody sells on thin collateral, and vol does \
-         not move with the market (live vol is issue 14): those parts of issue 15 are still \
-         open.\n\n",
+         pass each hour (realised vol, refresh, settle, hedge, liquidate); governance lists a \
+         board for each that settles; the vol feed governance named posts each board's surface \
+         each hour, moved by at most the allowed step (half a vol point an hour in the reference \
+         set) towards the realised vol the program estimates from the path's prints, once that \
+         estimate is mature. Nobody trades momentum and nobody sells on thin collateral: those \
+         parts of issue 15 are still open.\n\n",
     );
     md.push_str(
         "Variants: `all defences` is the reference parameter set; `without skew` sets the \
@@ -1003,12 +1168,12 @@ fn economics_markdown(
     md.push_str(
         "| scenario | variant | senior return | junior return | worst junior return | junior max \
          drawdown | trades | liquidations | rebalances | LP fees | dollar delta std: hedged / \
-         options only | utilisation mean / max |\n",
+         options only | utilisation mean / max | vol posts (refused) |\n",
     );
-    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (scenario, vi, r) in rows {
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.3}% | {:.0} | {:.1} | {:.1} | {:.2} | {:.0} / {:.0} | {:.2}% / {:.2}% |\n",
+            "| {} | {} | {} | {} | {} | {:.3}% | {:.0} | {:.1} | {:.1} | {:.2} | {:.0} / {:.0} | {:.2}% / {:.2}% | {:.0} ({:.1}) |\n",
             format!("{scenario:?}").to_lowercase(),
             variant_name(VARIANTS[*vi]),
             pct(mean_of(r, |x| x.tranche_return.senior)),
@@ -1023,6 +1188,8 @@ fn economics_markdown(
             mean_of(r, |x| x.dollar_delta_std[1]),
             100.0 * mean_of(r, |x| x.utilisation[0]),
             100.0 * r.iter().map(|x| x.utilisation[1]).fold(0.0, f64::max),
+            mean_of(r, |x| x.vol_posts.posted as f64),
+            mean_of(r, |x| x.vol_posts.refused as f64),
         ));
     }
     // Goals.
@@ -1105,5 +1272,73 @@ mod tests {
         }
         assert_eq!(informed_side(10.5, None, bid), None, "no ask: the buy is refused");
         assert_eq!(informed_side(8.0, ask, None), None, "no bid: the sell is refused");
+    }
+
+    /// The feed moves each vol as far towards its target as the program's `check_step` takes
+    /// (one millionth more is refused), pro rata of the time since the board's last post, at
+    /// most one step, and no further than the target.
+    #[test]
+    fn the_feed_steps_as_far_as_check_step_allows_and_no_further() {
+        use options_amm::math::{surface::check_step, value::micro};
+        let v = options_amm::RiskParams::reference().vol;
+        let (max, secs) = (micro(u64::from(v.feed_max_step_vol_micro)), v.feed_step_secs);
+        assert_eq!((v.feed_max_step_vol_micro, secs), (5_000, 60), "the figures below");
+        let old = micro(800_000);
+        // A whole step after a step's time or longer; pro rata before; nothing at once.
+        for (elapsed, down, up) in [
+            (3_600, 795_000, 805_000),
+            (60, 795_000, 805_000),
+            (30, 797_500, 802_500),
+            (7, 799_417, 800_583), // 583.3 millionths allowed: rounded towards the old vol
+            (0, 800_000, 800_000),
+            (-5, 800_000, 800_000),
+        ] {
+            assert_eq!(feed_step(old, 400_000, elapsed, &v).unwrap(), down, "{elapsed} s");
+            assert_eq!(feed_step(old, 1_200_000, elapsed, &v).unwrap(), up, "{elapsed} s");
+        }
+        // Within the allowance: the target itself.
+        assert_eq!(feed_step(old, 798_000, 3_600, &v).unwrap(), 798_000);
+        assert_eq!(feed_step(old, 800_000, 3_600, &v).unwrap(), 800_000);
+        // Every elapsed time: taken by check_step, and a millionth further refused.
+        for elapsed in 0..=70 {
+            for target in [300_000u64, 1_300_000] {
+                let got = feed_step(old, target, elapsed, &v).unwrap();
+                check_step(old, micro(got), elapsed, max, secs).unwrap();
+                let further = if target > got { got + 1 } else { got - 1 };
+                assert!(check_step(old, micro(further), elapsed, max, secs).is_err(), "{elapsed}");
+            }
+        }
+    }
+
+    /// The target is the listed smile moved to the realised vol at its at-the-money strike,
+    /// the listed vols while the estimate is not mature, always within the posted range.
+    #[test]
+    fn the_feeds_target_keeps_the_listed_smile_around_realised_vol() {
+        let listed = [850_000, 800_000, 780_000, 800_000, 860_000];
+        assert_eq!(
+            feed_target(&listed, 2, Some(500_000)),
+            vec![570_000, 520_000, 500_000, 520_000, 580_000]
+        );
+        assert_eq!(feed_target(&listed, 0, Some(500_000))[0], 500_000);
+        assert_eq!(feed_target(&listed, 2, None), listed.to_vec());
+        let (lo, hi) = surface_range();
+        assert_eq!(feed_target(&listed, 2, Some(1)), vec![70_001, 20_001, lo, 20_001, 80_001]);
+        assert_eq!(feed_target(&listed, 2, Some(4_990_000))[4], hi);
+        // The range is the program's own.
+        use options_amm::math::{surface::check_range, value::micro};
+        check_range(micro(lo)).unwrap();
+        check_range(micro(hi)).unwrap();
+        assert!(check_range(micro(lo - 1)).is_err() && check_range(micro(hi + 1)).is_err());
+    }
+
+    /// The file the feed posts names the board's strikes as `vol post` reads them back (a
+    /// strike that is not a whole number too), with the vols to the millionth.
+    #[test]
+    fn the_feeds_file_reads_back_as_its_vols() {
+        let m = options_amm::math::value::micro;
+        let strikes = [m(120_000_000), m(140_100_000), m(150_000_000)];
+        let vols = [7_813, 800_001, 5_000_000];
+        let text = surface_file(&strikes, &vols);
+        assert_eq!(crate::cli::vol::parse_surface(&text, &strikes).unwrap(), vols.to_vec());
     }
 }

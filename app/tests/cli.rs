@@ -235,6 +235,7 @@ fn simulate_json_reports_every_key_and_no_invariant_violation() {
         "final_nav",
         "net_delta_before_after_rebalance",
         "fees",
+        "vol_posts",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -283,6 +284,9 @@ fn simulate_replays_a_price_file_at_its_own_times() {
     assert_eq!(v["price_path"].as_str().unwrap(), file.display().to_string());
     assert_eq!(v["invariant_violations"], 0);
     assert!(v["trades"].as_u64().unwrap() > 0);
+    // The vol feed posts both boards hourly: after each of the 28 steps of an hour or more,
+    // not after the 90-second one.
+    assert_eq!(v["vol_posts"], serde_json::json!({ "posted": 56, "refused": 0 }));
 
     // A bad file: its line, exit 2, and nothing on stdout.
     std::fs::write(&file, "unix_seconds,price\n1600000000,150\n1600003600,-1\n").unwrap();
@@ -331,6 +335,24 @@ fn simulate_without_a_defence_measures_the_same_seed_without_it() {
     cli().args(["simulate", "--without", "live-vol"]).assert().code(2);
 }
 
+/// The vol feed governance names at the start posts every open board's surface each step (the
+/// two boards listed at the start: two posts an hour, none refused: a flat listed smile moved
+/// flat is never arbitrage).
+#[test]
+fn simulate_drives_the_vol_feed_from_its_own_path() {
+    let args = ["simulate", "--scenario", "calm", "--days", "2", "--seed", "5", "--json"];
+    let live = json_of(cli().args(args));
+    assert_eq!(live["invariant_violations"], 0);
+    let steps = live["steps"].as_u64().unwrap();
+    assert_eq!(steps, 48);
+    let posted = live["vol_posts"]["posted"].as_u64().unwrap();
+    assert!(posted > 0, "the feed posts: {}", live["vol_posts"]);
+    assert_eq!(live["vol_posts"]["refused"], 0);
+    assert_eq!(posted, 2 * steps, "each of the two open boards every step");
+    // The posts are user commands of the run, counted with the rest.
+    assert!(live["transactions"].as_u64().unwrap() >= posted);
+}
+
 /// `--matrix FILE`: every scenario x variant (here 1 seed of 1 day) into one markdown file with
 /// the command that made it, one table row per cell, the goals, and the charts beside it.
 #[test]
@@ -351,10 +373,11 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
         .collect();
     assert_eq!(rows.len(), 20, "4 scenarios x 5 variants");
     for r in &rows {
-        // Columns: "", scenario, variant, ..., rebalances is the 9th.
+        // Columns: "", scenario, variant, ..., rebalances is the 9th, vol posts the 13th.
         if r[2] == "without hedge" || r[2] == "without any" {
             assert_eq!(r[9], "0.0", "no hedge without hedging: {r:?}");
         }
+        assert_eq!(r[13], "48 (0.0)", "two boards a step for 24 steps: {r:?}");
     }
     assert!(md.contains("## Goals (issue 15), measured"));
     for scenario in ["calm", "crash", "rally", "chop"] {

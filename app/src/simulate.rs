@@ -51,6 +51,17 @@ pub enum Defence {
     /// The spread's delta and near-expiry terms (`trading.spread_delta_vol_micro`,
     /// `trading.spread_expiry_vol_micro`) at 0; the base spread and the confidence term stay.
     SpreadTerms,
+    /// Live vol: no vol feed is named (the surfaces stay as listed) and the realised-vol
+    /// defences are off: the buy floor at its lowest ratio (`vol.floor_ratio_bps`), the breaker
+    /// at its highest (`vol.breaker_ratio_bps`), no spread for realised vol above implied
+    /// (`vol.spread_gap_bps` 0).
+    LiveVol,
+}
+
+/// Parameter `name`'s governance bounds (`params_table`): (lowest, highest).
+fn bounds(name: &str) -> (u64, u64) {
+    let f = options_amm::state::FIELDS.iter().find(|f| f.0 == name);
+    f.map(|f| (f.1, f.2)).unwrap_or_else(|| panic!("no parameter {name}"))
 }
 
 impl Defence {
@@ -63,6 +74,13 @@ impl Defence {
             }
             Defence::Hedge => p.hedge.delta_band_micro = 1_000_000_000_000_000,
             Defence::SpreadTerms => (t.spread_delta_vol_micro, t.spread_expiry_vol_micro) = (0, 0),
+            Defence::LiveVol => {
+                let v = &mut p.vol;
+                let as_u32 = |x: u64| u32::try_from(x).expect("a u32 parameter's bound");
+                v.floor_ratio_bps = as_u32(bounds("vol.floor_ratio_bps").0);
+                v.breaker_ratio_bps = as_u32(bounds("vol.breaker_ratio_bps").1);
+                v.spread_gap_bps = 0;
+            }
         }
     }
 }
@@ -153,7 +171,7 @@ pub struct Report {
     /// The informed vol traders (they know the path's volatility; none in a replay).
     pub informed: Informed,
     /// The vol feed's surface posts (one per active board an hour, or a step where prints are
-    /// further apart):
+    /// further apart; none `--without live-vol`):
     /// taken, and refused by the program (counted in `transactions` and `refused` too).
     pub vol_posts: VolPosts,
     pub transactions_per_second: f64,
@@ -352,7 +370,8 @@ struct Sim {
     drawdown: TrancheNav,
     utilisation: Vec<f64>,
     quote_total: u128,
-    /// The market's vol feed, named through governance at the start, and each board's listed surface (millionths) with its at-the-money strike
+    /// The market's vol feed, named through governance at the start (none `--without
+    /// live-vol`), and each board's listed surface (millionths) with its at-the-money strike
     /// when the feed first saw it.
     feed: Option<Keypair>,
     listed: std::collections::BTreeMap<Pubkey, (Vec<u64>, usize)>,
@@ -768,7 +787,7 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     // (`dev init`).
     cli::dev::init(&mut c, dec(start_price), 14 + lead / DAY, params)?;
     let (k, _) = cli::chain::market(&mut c)?;
-    let feed = Some(Keypair::new());
+    let feed = (!args.without.contains(&Defence::LiveVol)).then(Keypair::new);
     if let Some(f) = &feed {
         cli::gov::gov(&mut c, Gov::ProposeVolFeed { new_feed: f.pubkey() })?;
     }
@@ -1015,13 +1034,17 @@ pub fn print_human(r: &Report) {
 }
 
 /// The variants of the matrix: every defence on, each taken out alone, all taken out.
-const VARIANTS: [&[Defence]; 5] = [
+const VARIANTS: [&[Defence]; 6] = [
     &[],
     &[Defence::Skew],
     &[Defence::Hedge],
     &[Defence::SpreadTerms],
-    &[Defence::Skew, Defence::Hedge, Defence::SpreadTerms],
+    &[Defence::LiveVol],
+    &[Defence::Skew, Defence::Hedge, Defence::SpreadTerms, Defence::LiveVol],
 ];
+
+/// The matrix's variant with every defence taken out.
+const ALL_OUT: usize = VARIANTS.len() - 1;
 
 fn variant_name(v: &[Defence]) -> String {
     match v {
@@ -1036,6 +1059,7 @@ fn defence_name(d: Defence) -> &'static str {
         Defence::Skew => "skew",
         Defence::Hedge => "hedge",
         Defence::SpreadTerms => "spread-terms",
+        Defence::LiveVol => "live-vol",
     }
 }
 
@@ -1155,7 +1179,10 @@ fn economics_markdown(
         "Variants: `all defences` is the reference parameter set; `without skew` sets the \
          inventory potential's scales to 0; `without hedge` sets the rebalance band to its \
          maximum (no hedge is ever due); `without spread-terms` sets the spread's delta and \
-         near-expiry terms to 0; `without any` takes all three out.\n\n",
+         near-expiry terms to 0; `without live-vol` names no vol feed (the surfaces stay as \
+         listed) and turns the realised-vol defences off (the buy floor and the breaker at the \
+         ratios' outer bounds, no spread for realised vol above implied); `without any` takes \
+         all four out.\n\n",
     );
     md.push_str(
         "The junior tranche pays the senior tranche's target return first \
@@ -1201,7 +1228,7 @@ fn economics_markdown(
     let junior_loss = |s: Scenario, vi: usize| {
         pick(s, vi).map(|r| -mean_of(r, |x| x.tranche_return.junior).min(0.0)).unwrap_or(0.0)
     };
-    let (on, off) = (junior_loss(Scenario::Crash, 0), junior_loss(Scenario::Crash, 4));
+    let (on, off) = (junior_loss(Scenario::Crash, 0), junior_loss(Scenario::Crash, ALL_OUT));
     let crash_liq = pick(Scenario::Crash, 0).map(|r| mean_of(r, |x| x.liquidations as f64));
     let violations: u64 = all.iter().map(|r| r.invariant_violations).sum();
     let hedge = pick(Scenario::Crash, 0)
@@ -1340,5 +1367,23 @@ mod tests {
         let vols = [7_813, 800_001, 5_000_000];
         let text = surface_file(&strikes, &vols);
         assert_eq!(crate::cli::vol::parse_surface(&text, &strikes).unwrap(), vols.to_vec());
+    }
+
+    /// Each defence taken out leaves a parameter set the program takes (bounds and joint
+    /// rules); live vol's at the bounds of its ratios.
+    #[test]
+    fn each_defence_taken_out_leaves_valid_parameters() {
+        for d in Defence::value_variants() {
+            let mut p = options_amm::RiskParams::reference();
+            d.take_out(&mut p);
+            assert_eq!((p.out_of_bounds(), p.broken_rule()), (None, None), "{d:?}");
+            assert_ne!(p, options_amm::RiskParams::reference(), "{d:?} changes something");
+        }
+        let mut p = options_amm::RiskParams::reference();
+        Defence::LiveVol.take_out(&mut p);
+        assert_eq!((p.vol.floor_ratio_bps, p.vol.breaker_ratio_bps), (5_000, 100_000));
+        assert_eq!(p.vol.spread_gap_bps, 0);
+        // The matrix takes every defence out in its last variant.
+        assert_eq!(VARIANTS[ALL_OUT].len(), Defence::value_variants().len());
     }
 }

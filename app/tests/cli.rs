@@ -332,23 +332,32 @@ fn simulate_without_a_defence_measures_the_same_seed_without_it() {
     let unskewed = run(&["skew,spread-terms"]);
     assert_eq!(unskewed["without"], serde_json::json!(["skew", "spread-terms"]));
     assert_ne!(unskewed["fees"]["lp"], base["fees"]["lp"], "priced without the skew");
-    cli().args(["simulate", "--without", "live-vol"]).assert().code(2);
+    cli().args(["simulate", "--without", "vol"]).assert().code(2);
 }
 
 /// The vol feed governance names at the start posts every open board's surface each step (the
 /// two boards listed at the start: two posts an hour, none refused: a flat listed smile moved
-/// flat is never arbitrage).
+/// flat is never arbitrage); `--without live-vol` names no feed, so nothing is posted.
 #[test]
-fn simulate_drives_the_vol_feed_from_its_own_path() {
-    let args = ["simulate", "--scenario", "calm", "--days", "2", "--seed", "5", "--json"];
-    let live = json_of(cli().args(args));
-    assert_eq!(live["invariant_violations"], 0);
+fn simulate_drives_the_vol_feed_from_its_own_path_unless_without_live_vol() {
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec!["simulate", "--scenario", "calm", "--days", "2", "--seed", "5"];
+        args.push("--json");
+        args.extend_from_slice(extra);
+        let v = json_of(cli().args(&args));
+        assert_eq!(v["invariant_violations"], 0, "{extra:?}");
+        v
+    };
+    let live = run(&[]);
     let steps = live["steps"].as_u64().unwrap();
     assert_eq!(steps, 48);
     let posted = live["vol_posts"]["posted"].as_u64().unwrap();
     assert!(posted > 0, "the feed posts: {}", live["vol_posts"]);
     assert_eq!(live["vol_posts"]["refused"], 0);
     assert_eq!(posted, 2 * steps, "each of the two open boards every step");
+    let off = run(&["--without", "live-vol"]);
+    assert_eq!(off["without"], serde_json::json!(["live-vol"]));
+    assert_eq!(off["vol_posts"], serde_json::json!({ "posted": 0, "refused": 0 }));
     // The posts are user commands of the run, counted with the rest.
     assert!(live["transactions"].as_u64().unwrap() >= posted);
 }
@@ -361,7 +370,7 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
     let _ = std::fs::remove_dir_all(&dir);
     let file = dir.join("ECONOMICS.md");
     let v = json_of(cli().args(["simulate", "--days", "1", "--seeds", "1", "--matrix"]).arg(&file));
-    assert_eq!(v["runs"], 20);
+    assert_eq!(v["runs"], 24);
     assert_eq!(v["invariant_violations"], 0);
     let md = std::fs::read_to_string(&file).unwrap();
     let command = format!("simulate --matrix {} --days 1 --seeds 1", file.display());
@@ -371,14 +380,19 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
         .filter(|l| ["| calm", "| crash", "| rally", "| chop"].iter().any(|p| l.starts_with(p)))
         .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
         .collect();
-    assert_eq!(rows.len(), 20, "4 scenarios x 5 variants");
+    assert_eq!(rows.len(), 24, "4 scenarios x 6 variants");
     for r in &rows {
         // Columns: "", scenario, variant, ..., rebalances is the 9th, vol posts the 13th.
         if r[2] == "without hedge" || r[2] == "without any" {
             assert_eq!(r[9], "0.0", "no hedge without hedging: {r:?}");
         }
-        assert_eq!(r[13], "48 (0.0)", "two boards a step for 24 steps: {r:?}");
+        if r[2] == "without live-vol" || r[2] == "without any" {
+            assert_eq!(r[13], "0 (0.0)", "no posts without live vol: {r:?}");
+        } else {
+            assert_eq!(r[13], "48 (0.0)", "two boards a step for 24 steps: {r:?}");
+        }
     }
+    assert_eq!(rows.iter().filter(|r| r[2] == "without live-vol").count(), 4);
     assert!(md.contains("## Goals (issue 15), measured"));
     for scenario in ["calm", "crash", "rally", "chop"] {
         assert!(dir.join("economics").join(scenario).join("tranche_nav.svg").exists());

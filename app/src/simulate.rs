@@ -8,8 +8,8 @@
 //! deposit and withdraw; traders buy and sell calls and puts across two boards; the keeper runs
 //! `keeper run`'s pass (realised vol, refresh, settle, hedge, liquidate) and governance lists a
 //! new board for each that settles; the vol feed governance named posts each board's surface
-//! every step, moved within the allowed step towards the realised vol the program holds of the
-//! path. The solvency and conservation invariants are checked after every step, and any
+//! every hour, moved within the allowed step towards the realised vol the program holds of the
+//! path (`--without live-vol`: no feed, and the realised-vol defences off). The solvency and conservation invariants are checked after every step, and any
 //! violation fails the run. The path's random numbers use f64 (client side
 //! only; the program runs no floats).
 

@@ -335,8 +335,8 @@ fn simulate_without_a_defence_measures_the_same_seed_without_it() {
     cli().args(["simulate", "--without", "vol"]).assert().code(2);
 }
 
-/// The vol feed governance names at the start posts every open board's surface each step (the
-/// two boards listed at the start: two posts an hour, none refused: a flat listed smile moved
+/// The vol feed governance names at the start posts every open board's surface each hour (the
+/// two boards listed at the start: two posts a step, none refused: a flat listed smile moved
 /// flat is never arbitrage); `--without live-vol` names no feed, so nothing is posted.
 #[test]
 fn simulate_drives_the_vol_feed_from_its_own_path_unless_without_live_vol() {

@@ -253,7 +253,7 @@ pub enum OptionsAmmError {
     MintsNotDistinct,
     #[msg("The market's current or pending parameters are outside their bounds")]
     ParamsOutOfBounds,
-    #[msg("The realised-vol estimate has already seen this print")]
+    #[msg("The realised-vol estimate does not take this print (not a minute newer than the last one taken)")]
     VolAlreadyCurrent,
     #[msg("Realised vol has jumped past the breaker multiple of the series' implied vol: only trades that reduce a position go through")]
     RealisedVolBreaker,

@@ -79,16 +79,17 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
         assert_eq!((e.size, e.owner), (size * CONTRACT, buyer.owner));
         assert_eq!(e.premium + e.fee_lp + e.fee_protocol, before - s.balance(&buyer.quote));
     }
-    // A new print: the buy also enters it into the realised-vol estimate; the crank the next.
-    s.set_time(T0 + 2);
-    s.set_price(px(150) + px(1) / 10, START_CONF, T0 + 2);
+    // A new print a minute on: the buy also enters it into the realised-vol estimate; the
+    // crank the next, a minute later.
+    s.set_time(T0 + 60);
+    s.set_price(px(150) + px(1) / 10, START_CONF, T0 + 60);
     let i = client::buy(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, u64::MAX);
     s.run("buy", &[i], &[&buyer_key]).unwrap();
-    s.set_time(T0 + 3);
-    s.set_price(px(150), START_CONF, T0 + 3);
+    s.set_time(T0 + 120);
+    s.set_price(px(150), START_CONF, T0 + 120);
     let payer = s.payer.pubkey();
     s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
-    assert_eq!(s.market().realised_vol.publish_time, T0 + 3);
+    assert_eq!(s.market().realised_vol.publish_time, T0 + 120);
     let i =
         client::sell(&s.keys, &board, &buyer, ATM, CALL, CONTRACT, 0, &s.margin_of(&buyer.owner));
     s.run("sell", &[i], &[&buyer_key]).unwrap();
@@ -119,8 +120,8 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     assert_eq!(s.balance(&s.keys.underlying_vault.clone()), 4 * CONTRACT);
 
     // Spot drops to 120: the put seller is liquidated in part by a keeper.
-    s.set_time(T0 + 10);
-    s.set_price(px(120), START_CONF, T0 + 10);
+    s.set_time(T0 + 125);
+    s.set_price(px(120), START_CONF, T0 + 125);
     s.refresh(&board).unwrap();
     let (liq_key, liq) = s.wallet(0);
     let i = client::liquidate(

@@ -61,12 +61,18 @@ pub enum Pricing {
     ForceClose,
 }
 
-/// Whether a trade only reduces the trader's position: the opposite side, no larger than it
-/// (no flip). Such trades always go through the breakers.
-pub fn reduces_position(position: i64, side: Side, size: u64) -> bool {
+/// Whether a trade only reduces risk: the trader's position (the opposite side, no larger than
+/// it: no flip) and the vault's in the series (`vault_position`, the other way round). A pair
+/// of accounts long and short the same series (the vault flat) cannot use one leg to trade
+/// through a breaker or the cutoff in the direction it likes.
+pub fn reduces_position(position: i64, vault_position: i64, side: Side, size: u64) -> bool {
+    let shrinks = |held: i64, sells: bool| {
+        (if sells { held > 0 } else { held < 0 }) && size <= held.unsigned_abs()
+    };
+    // A trader's buy: the trader's short shrinks, the vault's long shrinks (it sells).
     match side {
-        Side::Buy => position < 0 && size <= position.unsigned_abs(),
-        Side::Sell => position > 0 && size <= position.unsigned_abs(),
+        Side::Buy => shrinks(position, false) && shrinks(vault_position, true),
+        Side::Sell => shrinks(position, true) && shrinks(vault_position, false),
     }
 }
 
@@ -87,7 +93,7 @@ pub fn market_spread_vol(m: &Market, implied: Fx, px: &OraclePrice, now: i64) ->
 }
 
 /// The fill a trade gets, or its refusal: inside the trading cutoff, or outside the tradable
-/// delta band, only a trade that reduces the trader's position goes through, force-closed
+/// delta band, only a trade that reduces risk (`reduces_position`) goes through, force-closed
 /// (`Pricing::ForceClose`); anything else there is refused (`TradingCutoff`,
 /// `DeltaOutOfBand`). The same computation the client runs.
 #[allow(clippy::too_many_arguments)]
@@ -104,23 +110,43 @@ pub fn trade_fill(
 ) -> Result<(Fill, Pricing)> {
     let t = &m.params.trading;
     require!(now < b.expiry_ts, OptionsAmmError::TradingCutoff);
-    let reduces = reduces_position(position, side, size);
-    let at = |pricing| {
-        fill_at(m, b, strike_index, kind, side, size, position, px, now, pricing)
-            .map(|f| (f, pricing))
-    };
+    let vault = b.strike(strike_index)?.vault_position[kind.index()];
+    let reduces = reduces_position(position, vault, side, size);
+    let at = |pricing| fill_at(m, b, strike_index, kind, side, size, position, px, now, pricing);
     let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
-    if now >= cutoff {
+    let normal = if now >= cutoff {
         require!(reduces, OptionsAmmError::TradingCutoff);
-        return at(Pricing::ForceClose);
-    }
-    let normal = at(Pricing::Normal)?;
-    let band = bps(t.min_abs_delta_bps)..=bps(t.max_abs_delta_bps);
-    if band.contains(&normal.0.greeks.delta.abs()) {
-        return Ok(normal);
-    }
-    require!(reduces, OptionsAmmError::DeltaOutOfBand);
-    at(Pricing::ForceClose)
+        None
+    } else {
+        let f = at(Pricing::Normal)?;
+        let band = bps(t.min_abs_delta_bps)..=bps(t.max_abs_delta_bps);
+        if band.contains(&f.greeks.delta.abs()) {
+            return Ok((f, Pricing::Normal));
+        }
+        require!(reduces, OptionsAmmError::DeltaOutOfBand);
+        Some(f)
+    };
+    // A force-close pays the worse for the trader of itself and the normal fill: it never
+    // returns an inventory rebate the opening trade was paid (sell counter-flow before the
+    // cutoff, buy back force-closed after it). Inside the cutoff the normal fill is priced
+    // here too; a sale with no normal bid (`NoBid`) is refused: a long can be held to
+    // settlement, and a short always has an ask.
+    let normal = match normal {
+        Some(f) => f,
+        None => at(Pricing::Normal)?,
+    };
+    let forced = at(Pricing::ForceClose)?;
+    let total = |f: &Fill| -> Result<u64> {
+        match side {
+            Side::Buy => f.premium.safe_add(f.fees()?),
+            Side::Sell => Ok(f.premium.saturating_sub(f.fees()?)),
+        }
+    };
+    let forced_worse = match side {
+        Side::Buy => total(&forced)? >= total(&normal)?,
+        Side::Sell => total(&forced)? <= total(&normal)?,
+    };
+    Ok(if forced_worse { (forced, Pricing::ForceClose) } else { (normal, Pricing::ForceClose) })
 }
 
 /// The fill of `size` contracts of one series of `b` for a trader holding `position` in it,

@@ -6,8 +6,10 @@
 //! whatever `dt` is. The estimate moves towards it by `alpha = 1 - 2^(-dt / H)` (H the
 //! half-life), so a return's weight decays with the time since it, not with the number of
 //! prints. Robustness:
-//! - a print already seen, or an older one, changes nothing (repeated reads of one print in a
-//!   slot, a pull-oracle account carrying an older update);
+//! - a print already seen, an older one, or one less than `MIN_SAMPLE_SECS` after the last one
+//!   taken changes nothing (repeated reads of one print in a slot, a pull-oracle account
+//!   carrying an older update; and whoever pushes updates cannot sample second by second: the
+//!   bias of noise and of picking among close prints shrinks with the spacing);
 //! - a gap counts as one return over the gap, and `alpha` is at most 1/2 (`dt` capped at H), so
 //!   a single sample never replaces more than half the history;
 //! - an outlier print's contribution is bounded: the sample is capped at
@@ -16,9 +18,10 @@
 //!   most `alpha x (OUTLIER_VOL_MULTIPLE^2 - 1)` of itself each; a real regime change still
 //!   shows through, by that factor per print.
 //!
-//! The estimate is "mature" once it spans `MATURITY_HALF_LIVES` half-lives of prints and holds
-//! at least `MATURITY_SAMPLES` returns (so one return across a long gap does not make it):
-//! before that nothing is floored or tripped by it.
+//! The estimate is "mature" once it spans `MATURITY_HALF_LIVES` half-lives of prints, each
+//! return counting for at most `MAX_SPAN_STEP_SECS`, and holds at least `MATURITY_SAMPLES`
+//! returns (so a return across a long gap does not make it): before that nothing is floored or
+//! tripped by it.
 
 use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
@@ -39,6 +42,12 @@ pub const MATURITY_HALF_LIVES: i64 = 2;
 /// Returns an estimate holds before it is mature.
 pub const MATURITY_SAMPLES: u64 = 30;
 
+/// A print is taken only this long after the last one taken, seconds.
+pub const MIN_SAMPLE_SECS: i64 = 60;
+
+/// The most one return adds to the span that maturity counts, seconds.
+pub const MAX_SPAN_STEP_SECS: i64 = 600;
+
 /// ln 2.
 const LN_2: Fx = Fx::from_bits(12_786_308_645_202_655_660);
 
@@ -53,7 +62,8 @@ pub struct RealisedVol {
     /// publish time (0: none yet).
     pub log_price: Fx,
     pub publish_time: i64,
-    /// Seconds of returns the estimate is made of, and how many returns.
+    /// Seconds of returns the estimate is made of (each counting at most
+    /// `MAX_SPAN_STEP_SECS`), and how many returns.
     pub span_secs: i64,
     pub samples: u64,
 }
@@ -70,11 +80,13 @@ impl RealisedVol {
     }
 
     /// The estimate after seeing the print `price` published at `publish_time`, with half-life
-    /// `half_life_secs` (> 0). A print not newer than the last one changes nothing.
+    /// `half_life_secs` (> 0). A print less than `MIN_SAMPLE_SECS` after the last one taken
+    /// (or older) changes nothing.
     pub fn observe(&self, price: Fx, publish_time: i64, half_life_secs: u32) -> Result<Self> {
         require!(price > 0, OptionsAmmError::OracleNonPositivePrice);
         require!(half_life_secs > 0, OptionsAmmError::ParamsOutOfBounds);
-        if self.publish_time != 0 && publish_time <= self.publish_time {
+        let next = self.publish_time.saturating_add(MIN_SAMPLE_SECS);
+        if self.publish_time != 0 && publish_time < next {
             return Ok(*self);
         }
         let log_price = engine(options_amm_pricing::ln(price))?;
@@ -112,7 +124,7 @@ impl RealisedVol {
             vol: engine(options_amm_pricing::sqrt(variance))?,
             log_price,
             publish_time,
-            span_secs: self.span_secs.saturating_add(dt),
+            span_secs: self.span_secs.saturating_add(dt.min(MAX_SPAN_STEP_SECS)),
             samples: self.samples.saturating_add(1),
         })
     }
@@ -130,7 +142,7 @@ mod tests {
         let (mut var, mut span) = (0.0f64, 0i64);
         let (mut p0, mut t0) = prints[0];
         for &(p, t) in &prints[1..] {
-            if t <= t0 {
+            if t < t0 + 60 {
                 continue;
             }
             let dt = (t - t0) as f64;
@@ -138,7 +150,7 @@ mod tests {
             let cap = (9.0 * var).max(1.0);
             let s = (r * r * YEAR / dt).min(cap);
             var = if span == 0 { s } else { var + (1.0 - 0.5f64.powf(dt.min(h) / h)) * (s - var) };
-            span += t - t0;
+            span += (t - t0).min(600);
             p0 = p;
             t0 = t;
         }
@@ -204,14 +216,17 @@ mod tests {
         let prints = path(11, 3_000, 0.6, 10);
         let est = run(&prints, h);
         assert!(est.is_mature(h));
-        let (p, t) = *prints.last().unwrap();
-        // A print at ten times the price, then back to normal, a second apart each.
-        let bad = est.observe(Fx::from_num(p * 10.0), t + 1, h).unwrap();
-        let back = bad.observe(Fx::from_num(p), t + 2, h).unwrap();
-        let alpha = 1.0 - 0.5f64.powf(1.0 / h as f64);
+        let (p, t) = (est.log_price.to_num::<f64>().exp(), est.publish_time);
+        // A print at ten times the price, then back to normal, a minute apart each.
+        let bad = est.observe(Fx::from_num(p * 10.0), t + 60, h).unwrap();
+        let back = bad.observe(Fx::from_num(p), t + 120, h).unwrap();
+        let alpha = 1.0 - 0.5f64.powf(60.0 / h as f64);
         let bound = (1.0 + alpha * 8.0).powi(2) * est.variance.to_num::<f64>();
         assert!(back.variance.to_num::<f64>() <= bound * (1.0 + 1e-9));
-        assert!(back.vol.to_num::<f64>() < est.vol.to_num::<f64>() * 1.01);
+        // Each capped sample moves the variance by at most 8 alpha (9% a minute apart): the
+        // bad print and its return lift the vol by under 10%, where uncapped they would
+        // multiply it (a 10x print: a sample of ln(10)^2 x 525,600 = 2.8 million).
+        assert!(back.vol.to_num::<f64>() < est.vol.to_num::<f64>() * 1.1);
     }
 
     #[test]
@@ -219,7 +234,7 @@ mod tests {
         let h = 600u32;
         let prints = path(5, 500, 0.4, 20);
         let est = run(&prints, h);
-        let (p, t) = *prints.last().unwrap();
+        let (p, t) = (est.log_price.to_num::<f64>().exp(), est.publish_time);
         // A day without prints, then a print 1% away: sample = 0.01^2 x 365 = 0.0365.
         let after = est.observe(Fx::from_num(p * 1.01), t + 86_400, h).unwrap();
         let r = 1.01f64.ln();
@@ -230,11 +245,20 @@ mod tests {
 
     #[test]
     fn a_young_estimate_is_not_mature_until_two_half_lives_of_prints() {
-        let prints = path(9, 60, 0.5, 10);
-        let est = run(&prints[..30], 300);
-        assert!(est.span_secs < 600 && !est.is_mature(300));
+        let prints = path(9, 60, 0.5, 60);
+        let est = run(&prints[..20], 300);
+        assert!(est.span_secs >= 600 && est.samples < 30 && !est.is_mature(300));
         let est = run(&prints, 300);
-        assert!(est.span_secs >= 600 && est.is_mature(300));
+        assert!(est.samples >= 30 && est.is_mature(300));
+    }
+
+    #[test]
+    fn prints_less_than_a_minute_apart_are_not_sampled() {
+        let first = RealisedVol::default().observe(Fx::from_num(100), 1_000, 300).unwrap();
+        let close = first.observe(Fx::from_num(101), 1_059, 300).unwrap();
+        assert_eq!(close, first);
+        let taken = first.observe(Fx::from_num(101), 1_060, 300).unwrap();
+        assert_eq!((taken.samples, taken.publish_time), (1, 1_060));
     }
 
     #[test]

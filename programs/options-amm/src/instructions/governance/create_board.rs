@@ -1,6 +1,7 @@
 use crate::error::OptionsAmmError;
 use crate::events::BoardCreated;
 use crate::math::safe::SafeMath;
+use crate::math::surface::check_range;
 use crate::math::value::{bps, micro};
 use crate::state::{
     seeds, Board, BoardStatus, Config, Market, PodFx, MAX_ACTIVE_BOARDS, MAX_STRIKES,
@@ -39,7 +40,8 @@ pub struct CreateBoard<'info> {
 /// Lists an expiry with its strikes. Steps: the expiry must lie beyond the trading cutoff and
 /// inside the engine's horizon; 1..=MAX_STRIKES strikes, strictly increasing, each strike,
 /// its cap strike (strike x the call cap multiple, which the board keeps for life) and its
-/// vol inside the engine's domain, so every refresh of the board can price it (an unpriceable
+/// vol inside the engine's domain (the vol also inside the surface's range, which the vol
+/// feed can post to), so every refresh of the board can price it (an unpriceable
 /// board would freeze LP flows, which need every board fresh); the board starts stale (never
 /// refreshed); invariant; event.
 pub fn create_board_handler(
@@ -78,6 +80,8 @@ pub fn create_board_handler(
             && cap_strike.is_some_and(|c| c <= MAX_PRICE)
             && (MIN_VOL..=MAX_VOL).contains(&vol);
         require!(in_domain, OptionsAmmError::ListingOutsideEngineDomain);
+        // A vol the feed could never post to would freeze the board once a feed is set.
+        check_range(vol)?;
         require!(strike > previous, OptionsAmmError::StrikesNotIncreasing);
         previous = strike;
         slot.strike = PodFx::of(strike);

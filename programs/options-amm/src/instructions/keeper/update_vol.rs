@@ -16,16 +16,16 @@ pub struct UpdateVol<'info> {
 /// Enters the oracle's current print into the market's realised-vol estimate (every
 /// instruction that prices does the same; this crank keeps the estimate current when nothing
 /// trades). Anyone may call it. Refused with an invalid oracle, with a print other than the one
-/// already used in this slot, or when the print is not newer than the last one seen
-/// (`VolAlreadyCurrent`: nothing to do).
+/// already used in this slot, or when the estimate does not take the print (not at least
+/// `MIN_SAMPLE_SECS` newer than the last one taken: `VolAlreadyCurrent`, nothing to do).
 pub fn update_vol_handler(ctx: Context<UpdateVol>) -> Result<()> {
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
     let mut m = ctx.accounts.market.load_mut()?;
     let px = oracle::read(&m, &ctx.accounts.oracle, now, OracleUse::Trade)?;
     let last = m.realised_vol.publish_time;
-    require!(last == 0 || px.publish_time > last, OptionsAmmError::VolAlreadyCurrent);
     m.observe_price(clock.slot, px.publish_time, px.price)?;
+    require!(m.realised_vol.publish_time != last, OptionsAmmError::VolAlreadyCurrent);
     m.invariant()?;
     let est = m.realised_vol.get();
     emit!(RealisedVolUpdated {

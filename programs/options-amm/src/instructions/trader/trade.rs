@@ -54,15 +54,33 @@ pub struct Trade<'info> {
     pub quote_token_program: Interface<'info, TokenInterface>,
 }
 
-/// The vault's net delta no rebalance could offset now (`math::hedge::unhedgeable_delta`).
-fn unhedged(m: &Market, spot: Fx) -> Result<Fx> {
-    unhedgeable_delta(
-        m.net_delta.get(),
-        micro(m.params.hedge.delta_band_micro),
-        whole_units(m.lp_underlying, m.underlying_decimals)?,
-        whole_units(m.free_quote(), m.quote_decimals)?,
-        spot,
-    )
+/// The books the vault's hedge capacity depends on, copied (cheap) so the state before a fill
+/// can be compared with the state after it.
+struct HedgeState {
+    net_delta: Fx,
+    held: u64,
+    free_quote: u64,
+}
+
+impl HedgeState {
+    fn of(m: &Market) -> Self {
+        HedgeState {
+            net_delta: m.net_delta.get(),
+            held: m.lp_underlying,
+            free_quote: m.free_quote(),
+        }
+    }
+
+    /// The net delta no rebalance could offset (`math::hedge::unhedgeable_delta`).
+    fn unhedged(&self, m: &Market, band: Fx, spot: Fx) -> Result<Fx> {
+        unhedgeable_delta(
+            self.net_delta,
+            band,
+            whole_units(self.held, m.underlying_decimals)?,
+            whole_units(self.free_quote, m.quote_decimals)?,
+            spot,
+        )
+    }
 }
 
 /// Fills a trade of `size` contracts (underlying raw units) of one series.
@@ -107,9 +125,10 @@ pub fn execute(
         let implied = b.strike(strike_index)?.base_vol.get();
         let position = pos.sizes[i][k];
         // Breakers and the cutoff stop trades that add risk; a trade that only reduces the
-        // trader's position (opposite side, no larger than it: no flip) always goes through,
-        // force-closed where normal trading is refused (`trade_fill`).
-        let reduces = reduces_position(position, side, size);
+        // trader's position and the vault's (`reduces_position`) goes through, force-closed
+        // where normal trading is refused (`trade_fill`).
+        let reduces =
+            reduces_position(position, b.strike(strike_index)?.vault_position[k], side, size);
         let cutoff = b.expiry_ts.saturating_sub(i64::from(t.trading_cutoff_secs));
         require!(now < cutoff || reduces, OptionsAmmError::TradingCutoff);
         let market_key = a.market.key();
@@ -131,7 +150,7 @@ pub fn execute(
             return err!(OptionsAmmError::VolSurfaceStale);
         }
         let (f, pricing) = trade_fill(&m, &b, strike_index, kind, side, size, position, &px, now)?;
-        let unhedged_before = unhedged(&m, px.price)?;
+        let hedge_before = HedgeState::of(&m);
 
         // Money from the trader's point of view (+ = trader pays the vault).
         let fees = f.fees()?;
@@ -199,11 +218,15 @@ pub fn execute(
         }
         // Lyra's "can hedge": a risk-adding trade may not push the vault's delta further past
         // what its hedge can offset than `hedge.max_unhedged_delta`.
-        let unhedged_after = unhedged(&m, px.price)?;
+        // What no rebalance can offset is at most |net delta| - band: computed only past that.
         let limit_delta = Fx::from_num(m.params.hedge.max_unhedged_delta);
-        if !reduces && unhedged_after > limit_delta && unhedged_after > unhedged_before {
-            trip(BreakerReason::CannotHedge);
-            return err!(OptionsAmmError::CannotHedge);
+        let band = micro(m.params.hedge.delta_band_micro);
+        if !reduces && m.net_delta.get().abs() > limit_delta.safe_add(band)? {
+            let after = HedgeState::of(&m).unhedged(&m, band, px.price)?;
+            if after > limit_delta && after > hedge_before.unhedged(&m, band, px.price)? {
+                trip(BreakerReason::CannotHedge);
+                return err!(OptionsAmmError::CannotHedge);
+            }
         }
         let check_margin = side == Side::Sell && acc.has_shorts();
         let post = m.inventory();

@@ -317,3 +317,58 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
         worst("liquidate")
     );
 }
+
+/// Each vol breaker trips with its event in the failed transaction's logs and its named error,
+/// on the SBF build: realised vol run to ~3.6x the 80% implied (0.5% a minute), then a stale
+/// surface once a feed is named and stays silent. A trade that reduces the position goes
+/// through both.
+#[test]
+fn each_vol_breaker_trips_with_its_event_and_reducing_trades_go_through() {
+    use options_amm::events::{BreakerReason, CircuitBreakerTripped};
+    let (mut s, board, _, _) = funded();
+    let (key, w) = s.trader(&board, 20_000 * USDC);
+    let i = client::buy(&s.keys, &board, &w, ATM, CALL, 10 * CONTRACT, u64::MAX);
+    s.run("buy", &[i], &[&key]).unwrap();
+    let payer = s.payer.pubkey();
+    for n in 1..=150 {
+        let now = T0 + 60 * n;
+        s.set_time(now);
+        s.set_price(if n % 2 == 0 { px(150) } else { px(150) * 1005 / 1000 }, START_CONF, now);
+        s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
+    }
+    let now = s.now + 1;
+    s.set_time(now);
+    s.set_price(px(150), START_CONF, now);
+    s.refresh(&board).unwrap();
+    let tripped = |f: &options_amm_sbf_tests::Failure| {
+        client::events::<CircuitBreakerTripped>(&f.logs)
+            .into_iter()
+            .map(|e| e.reason)
+            .collect::<Vec<_>>()
+    };
+    let i = client::buy(&s.keys, &board, &w, ATM, CALL, CONTRACT, u64::MAX);
+    let f = s.run("buy", &[i], &[&key]).unwrap_err();
+    assert!(f.logs.iter().any(|l| l.contains("RealisedVolBreaker")), "{:?}", f.logs);
+    assert_eq!(tripped(&f), vec![BreakerReason::RealisedVolJump]);
+    let margin = s.margin_of(&w.owner);
+    let i = client::sell(&s.keys, &board, &w, ATM, CALL, 4 * CONTRACT, 0, &margin);
+    s.run("sell", &[i], &[&key]).unwrap();
+
+    // A feed named, silent past its freshness limit: the surface is stale.
+    let authority = s.authority.insecure_clone();
+    let feed = Keypair::new();
+    let i = client::propose_vol_feed(&s.keys, &authority.pubkey(), &feed.pubkey());
+    s.run("propose_vol_feed", &[i], &[&authority]).unwrap();
+    let late = s.market().vol_feed_eta;
+    s.set_time(late);
+    s.set_price(px(150), START_CONF, late);
+    s.run("execute_vol_feed", &[client::execute_vol_feed(&s.keys, &payer)], &[]).unwrap();
+    s.refresh(&board).unwrap();
+    let i = client::buy(&s.keys, &board, &w, 3, CALL, CONTRACT, u64::MAX);
+    let f = s.run("buy", &[i], &[&key]).unwrap_err();
+    assert!(f.logs.iter().any(|l| l.contains("VolSurfaceStale")), "{:?}", f.logs);
+    assert_eq!(tripped(&f), vec![BreakerReason::StaleVolSurface]);
+    let margin = s.margin_of(&w.owner);
+    let i = client::sell(&s.keys, &board, &w, ATM, CALL, 6 * CONTRACT, 0, &margin);
+    s.run("sell", &[i], &[&key]).unwrap();
+}

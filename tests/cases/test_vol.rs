@@ -522,3 +522,25 @@ async fn a_stale_feed_proposal_expires_and_a_listing_outside_the_surface_range_i
     let i = ix::create_board(env, late + 14 * DAY, &[(150, 600)]);
     env.expect_refusal(&[i], &[&authority], program_error(E::VolOutOfRange), &[]).await;
 }
+
+/// Once realised vol is mature, a post must lie within its band: with 0.05% moves a minute
+/// (realised ~36%) and the band at 1.2x, no vol above ~43.5% may be posted, so the feed cannot
+/// keep (or walk) a surface near 80%; with the band at 4x (the reference) it can.
+#[tokio::test]
+async fn a_post_far_from_mature_realised_vol_is_refused_by_name() {
+    let mut t = Trading::new().await;
+    let board = t.board;
+    let feed = name_feed(&mut t.env).await;
+    zigzag(&mut t.env, 5, 150, 60).await;
+    let env = &mut t.env;
+    let rv = vol_of(&env.market_state().await);
+    assert!((0.3..0.4).contains(&rv), "{rv}");
+    let listed: Vec<u64> = STRIKES.iter().map(|s| s.1 * 10_000).collect();
+    env.edit_market(|m| m.params.vol.feed_rv_band_bps = 12_000).await;
+    let i = ix::post_vol_surface(env, &feed.pubkey(), &board, listed.clone());
+    let code = program_error(E::VolFarFromRealised);
+    env.expect_refusal(&[i], &[&feed], code, &[board]).await;
+    env.edit_market(|m| m.params.vol.feed_rv_band_bps = 40_000).await;
+    let i = ix::post_vol_surface(env, &feed.pubkey(), &board, listed);
+    env.send(&[i], &[&feed]).await.unwrap();
+}

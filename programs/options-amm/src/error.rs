@@ -277,6 +277,8 @@ pub enum OptionsAmmError {
     NoPendingVolFeed,
     #[msg("The trade would leave the vault more delta than its hedge can offset: only trades that reduce a position go through")]
     CannotHedge,
+    #[msg("A posted vol is further from mature realised vol than the feed's band allows")]
+    VolFarFromRealised,
 }
 
 impl From<PricingError> for OptionsAmmError {

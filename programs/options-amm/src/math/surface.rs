@@ -57,6 +57,17 @@ pub fn time_weighted(avg: Fx, target: Fx, elapsed: i64, window_secs: u32) -> Res
     avg.safe_add(moved)
 }
 
+/// Refuses (`VolFarFromRealised`) a vol outside [rv / k, rv x k] around a mature realised vol
+/// `rv`, k = `band_bps` / 10,000 (no check without a mature estimate).
+pub fn check_near_realised(vol: Fx, realised: Option<Fx>, band_bps: u32) -> Result<()> {
+    let Some(rv) = realised else { return Ok(()) };
+    let k = crate::math::value::bps(band_bps);
+    // rv / k <= vol <= rv x k, without a division: rv <= vol x k and vol <= rv x k.
+    let near = rv <= vol.safe_mul(k)? && vol <= rv.safe_mul(k)?;
+    require!(near, OptionsAmmError::VolFarFromRealised);
+    Ok(())
+}
+
 /// Slack on a step's limit for the rounding of vols posted in millionths (2^-40 ~ 9e-13): a
 /// post of exactly the limit (80% to 88% at 10%) is not refused by a rounding unit.
 const STEP_SLACK: Fx = Fx::from_bits(1 << 24);
@@ -211,6 +222,20 @@ mod tests {
         let down = time_weighted(target, avg, 900, 3_600).unwrap();
         assert!((down.to_num::<f64>() - 0.8).abs() < 1e-15);
         assert_eq!(time_weighted(avg, target, -5, 3_600).unwrap(), avg);
+    }
+
+    #[test]
+    fn a_vol_far_from_mature_realised_vol_is_refused_by_name() {
+        // rv 40%, k = 3: [13.33%, 120%].
+        let rv = Some(fx(0.4));
+        check_near_realised(fx(1.2), rv, 30_000).unwrap();
+        check_near_realised(fx(0.134), rv, 30_000).unwrap();
+        for v in [1.2001, 0.133] {
+            let e = check_near_realised(fx(v), rv, 30_000).unwrap_err();
+            assert_eq!(e, error!(OptionsAmmError::VolFarFromRealised), "{v}");
+        }
+        // No mature estimate: no bound.
+        check_near_realised(fx(4.0), None, 30_000).unwrap();
     }
 
     #[test]

@@ -191,7 +191,7 @@ pub struct Market {
     pub reserved: [u64; 4],
 }
 
-const _: () = assert!(core::mem::size_of::<Market>() == 1_416);
+const _: () = assert!(core::mem::size_of::<Market>() == 1_432);
 const _: () = assert!(core::mem::size_of::<VolEstimate>() == 72);
 const _: () = assert!(core::mem::size_of::<TrancheState>() == 48);
 

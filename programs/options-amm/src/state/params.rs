@@ -75,6 +75,10 @@ pub struct VolParams {
     pub spread_age_vol_micro: u32,
     /// Half-spread added to a force-close (millionths of vol).
     pub force_close_spread_vol_micro: u32,
+    /// Once realised vol is mature, every posted vol lies within [rv / k, rv x k], k this
+    /// (basis points): a captured feed key cannot walk the surface far from the market.
+    pub feed_rv_band_bps: u32,
+    pub reserved: u32,
 }
 
 /// Traders' margin and liquidation parameters, basis points.
@@ -318,6 +322,8 @@ params_table! {
     vol.spread_gap_bps: u32 = [0, 10_000],
     vol.spread_age_vol_micro: u32 = [0, 1_000],
     vol.force_close_spread_vol_micro: u32 = [1_000, 200_000],
+    vol.feed_rv_band_bps: u32 = [12_000, 100_000],
+    vol.reserved: u32 = [0, 0],
 }
 
 /// The most a parameter's share-of-span step floor may be (see `too_large_step`).
@@ -460,6 +466,8 @@ impl RiskParams {
                 spread_gap_bps: 1_000,
                 spread_age_vol_micro: 50,
                 force_close_spread_vol_micro: 20_000,
+                feed_rv_band_bps: 40_000,
+                reserved: 0,
             },
         }
     }
@@ -483,8 +491,8 @@ mod tests {
         assert_eq!(FIELDS[15].0, "trading.skew_delta_micro");
         assert_eq!(FIELDS[44].0, "margin.reserved");
         assert_eq!(FIELDS[50].0, "vol.feed_max_age_secs");
-        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "vol.force_close_spread_vol_micro");
-        assert_eq!(NUM_PARAMS, 55);
+        assert_eq!(FIELDS[NUM_PARAMS - 1].0, "vol.reserved");
+        assert_eq!(NUM_PARAMS, 57);
         let mut p = RiskParams::default();
         p.set(9, 7_200).unwrap();
         p.set(15, 123).unwrap();

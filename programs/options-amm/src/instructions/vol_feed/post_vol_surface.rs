@@ -1,6 +1,6 @@
 use crate::error::OptionsAmmError;
 use crate::events::VolSurfacePosted;
-use crate::math::surface::{check_no_arbitrage, check_range, check_step};
+use crate::math::surface::{check_near_realised, check_no_arbitrage, check_range, check_step};
 use crate::math::value::{micro, secs_until};
 use crate::oracle::{self, OracleUse};
 use crate::state::{Board, BoardStatus, Market, PodFx, MAX_STRIKES};
@@ -20,7 +20,8 @@ pub struct PostVolSurface<'info> {
 
 /// Posts a board's surface: one vol per strike, millionths (1_000_000 = 100%). Steps: the
 /// signer must be the market's vol feed; the board active and not expired; one vol per strike,
-/// each in [MIN_SURFACE_VOL, MAX_SURFACE_VOL] and within `vol.feed_max_step_vol_micro` (no more
+/// each in [MIN_SURFACE_VOL, MAX_SURFACE_VOL], within `vol.feed_rv_band_bps` of mature realised
+/// vol (either way), and within `vol.feed_max_step_vol_micro` (no more
 /// than the half-spread) of the vol it replaces, pro rata of `vol.feed_step_secs` since the
 /// board's last post; the board's call
 /// prices at the oracle price free of static arbitrage (`math::surface`). The time-weighted
@@ -47,11 +48,13 @@ pub fn post_vol_surface_handler(ctx: Context<PostVolSurface>, vols_micro: Vec<u6
     m.observe_price(clock.slot, px.publish_time, px.price)?;
     let v = m.params.vol;
     let elapsed = now.saturating_sub(b.vol_posted_ts);
+    let realised = m.mature_realised_vol();
     let mut vols = [Fx::ZERO; MAX_STRIKES];
     let mut strikes = [Fx::ZERO; MAX_STRIKES];
     for i in 0..n {
         let vol = micro(vols_micro[i]);
         check_range(vol)?;
+        check_near_realised(vol, realised, v.feed_rv_band_bps)?;
         check_step(
             b.strikes[i].base_vol.get(),
             vol,

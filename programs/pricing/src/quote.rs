@@ -14,9 +14,12 @@
 //! h(x) = x^2 / 2 for |x| <= m and m |x| - m^2 / 2 beyond (a Huber function: the charge per unit
 //! of inventory grows linearly up to m caps and stays at its value there beyond), and
 //!
-//!   spread = |vega| (w Q + w_d / D_cap x integral of |D| along the trade) + Q conf |delta|,
+//!   spread = |vega| (w Q + w_d / D_cap x integral of |D| where it rises along the trade)
+//!            + Q conf |delta|,
 //!
-//! w the base half-spread plus the near-expiry widening, w_d the half-spread per delta cap.
+//! w the base half-spread plus the near-expiry widening, w_d the half-spread per delta cap,
+//! charged only on the part of the trade that moves |D| away from zero: counter-flow pays no
+//! delta term, so with the potential's delta term the mid shifts to pay it.
 //!
 //! Why a potential: every trade's inventory charge is the change of one function of the
 //! market's state, so any closed sequence of trades (across series, boards and kinds) that
@@ -144,6 +147,23 @@ pub fn integral_abs_linear(a: Fx, b: Fx, q: Fx) -> Result<Fx, PricingError> {
     add(mul(abs(a)?, t_star)? / 2, mul(abs(end)?, sub(q, t_star)?)? / 2)
 }
 
+/// Integral of |a + b t| for t in [0, q] over the part where |a + b t| rises (where the line
+/// moves away from zero): exact, zero when it only falls towards zero.
+pub fn integral_abs_linear_rising(a: Fx, b: Fx, q: Fx) -> Result<Fx, PricingError> {
+    let end = add(a, mul(b, q)?)?;
+    // |D| rises where D has the sign of b: nowhere if the line ends on the other side of zero.
+    if b == 0 || (b > 0 && end <= 0) || (b < 0 && end >= 0) {
+        return Ok(Fx::ZERO);
+    }
+    if a == 0 || (a > 0) == (b > 0) {
+        // Rising all the way: the trapezoid is exact.
+        return mul(q, abs(add(a, end)?)? / 2);
+    }
+    // Falling to the root t* = -a/b, rising after it: one triangle.
+    let t_star = div(-a, b)?;
+    Ok(mul(abs(end)?, sub(q, t_star)?)? / 2)
+}
+
 /// The Huber function: x^2 / 2 for |x| <= m, m |x| - m^2 / 2 beyond. Convex, even, zero at
 /// zero, with a continuous slope bounded by m.
 pub fn huber(x: Fx, m: Fx) -> Result<Fx, PricingError> {
@@ -229,14 +249,17 @@ pub fn quote(i: &QuoteInputs, p: &QuoteParams) -> Result<Quote, PricingError> {
     let inventory_charge = sub(n.potential(&post, p)?, n.potential(inv, p)?)?;
 
     // Half-spread in vol, applied to |vega| (a capped call's vega can be negative): the base,
-    // near expiry a widening, and |net delta| integrated exactly along the trade.
+    // near expiry a widening, and |net delta| integrated exactly along the part of the trade
+    // that moves it away from zero: a trade that brings the vault's delta back pays no delta
+    // term (with the potential's delta term, the mid moves to pay counter-flow), one that
+    // pushes it out pays it on the way out.
     let mut w = p.spread_vol;
     if i.expiry_secs < p.near_expiry_secs {
         let left =
             Fx::from_num(p.near_expiry_secs - i.expiry_secs) / Fx::from_num(p.near_expiry_secs);
         w = add(w, mul(p.spread_expiry_vol, left)?)?;
     }
-    let delta_path = integral_abs_linear(inv.net_delta, mul(s.signum(), g.delta)?, q)?;
+    let delta_path = integral_abs_linear_rising(inv.net_delta, mul(s.signum(), g.delta)?, q)?;
     let vol_points = add(mul(w, q)?, mul(p.spread_delta_vol, mul(delta_path, n.inv[0])?)?)?;
     let spread = add(mul(abs(g.vega)?, vol_points)?, mul(q, mul(i.spot_conf, abs(g.delta)?)?)?)?;
 
@@ -447,10 +470,19 @@ mod tests {
     fn spread_widens_with_net_delta_oracle_confidence_and_near_expiry() {
         let base = inputs(OptionKind::Call, Side::Buy, "1", flat());
         let q0 = quote(&base, &params()).unwrap();
-        // A vault long delta: a call buy reduces it, so compare spreads, not premiums.
+        // A vault short delta: a call buy pushes it further out, so compare spreads.
         let delta_heavy =
             QuoteInputs { inventory: Inventory { net_delta: fx("-80"), ..flat() }, ..base };
         assert!(quote(&delta_heavy, &params()).unwrap().spread > q0.spread);
+        // A vault long delta: the call buy brings it back, so no delta term at all (the spread
+        // equals the one with the delta term off), less than from flat (which moves it out).
+        let counter =
+            QuoteInputs { inventory: Inventory { net_delta: fx("80"), ..flat() }, ..base };
+        let mut no_delta_term = params();
+        no_delta_term.spread_delta_vol = Fx::ZERO;
+        let c = quote(&counter, &params()).unwrap();
+        assert_eq!(c.spread, quote(&counter, &no_delta_term).unwrap().spread);
+        assert!(c.spread < q0.spread);
         let unsure = QuoteInputs { spot_conf: fx("1.5"), ..base };
         assert!(quote(&unsure, &params()).unwrap().premium > q0.premium);
         let near = QuoteInputs { expiry_secs: 3_600, ..base };
@@ -492,6 +524,13 @@ mod tests {
         assert_eq!(integral_abs_linear(fx("2"), fx("-1"), fx("4")).unwrap(), fx("4")); // 2 + 2
         assert_eq!(integral_abs_linear(fx("1"), fx("1"), fx("2")).unwrap(), fx("4"));
         assert_eq!(integral_abs_linear(fx("-3"), Fx::ZERO, fx("2")).unwrap(), fx("6"));
+        // Only where |D| rises: 2 - t falls to 0 at t = 2 then rises to 2 at t = 4: 2.
+        assert_eq!(integral_abs_linear_rising(fx("2"), fx("-1"), fx("4")).unwrap(), fx("2"));
+        assert_eq!(integral_abs_linear_rising(fx("1"), fx("1"), fx("2")).unwrap(), fx("4"));
+        assert_eq!(integral_abs_linear_rising(fx("3"), fx("-1"), fx("2")).unwrap(), Fx::ZERO);
+        assert_eq!(integral_abs_linear_rising(fx("-3"), fx("1"), fx("2")).unwrap(), Fx::ZERO);
+        assert_eq!(integral_abs_linear_rising(fx("-3"), Fx::ZERO, fx("2")).unwrap(), Fx::ZERO);
+        assert_eq!(integral_abs_linear_rising(fx("-1"), fx("-1"), fx("2")).unwrap(), fx("4"));
     }
 
     #[test]

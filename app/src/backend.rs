@@ -44,6 +44,37 @@ pub trait Backend {
     }
     /// Lets other commands at the world (a local world's lock); use `open` again after.
     fn release(&mut self) {}
+
+    // A local world's privileges (the `dev` commands): the embedded runtime has them, and so
+    // has a local validator through its own RPC methods (Surfpool's `surfnet_setAccount` and
+    // `surfnet_timeTravel`); a real cluster has not.
+
+    /// Writes an account (oracle prices, mints).
+    fn put_account(&mut self, _key: Pubkey, _owner: Pubkey, _data: Vec<u8>) -> Result<()> {
+        Err(not_local())
+    }
+    /// Moves the clock forward to `at` (unix seconds).
+    fn warp_to(&mut self, _at: i64) -> Result<()> {
+        Err(not_local())
+    }
+    /// The local mints' authority (`<state>/faucet.json`, created on first use).
+    fn faucet(&mut self) -> Result<Keypair> {
+        Err(not_local())
+    }
+}
+
+fn not_local() -> CliError {
+    CliError::Input("dev commands need the embedded world (no --url) or a local validator".into())
+}
+
+/// The faucet key in `dir`, written on first use.
+fn faucet_in(dir: &Path) -> Result<Keypair> {
+    let path = dir.join("faucet.json");
+    if !path.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        write_keypair(&path, &Keypair::new())?;
+    }
+    read_keypair(&path)
 }
 
 /// Reads a keypair file in the Solana CLI's format (a JSON array of 64 bytes).
@@ -188,11 +219,7 @@ impl Embedded {
             .build()
             .map_err(|e| e.to_string())?;
         let ctx = rt.block_on(pt.start_with_context());
-        let faucet_path = dir.join("faucet.json");
-        if !faucet_path.exists() {
-            write_keypair(&faucet_path, &Keypair::new())?;
-        }
-        let faucet = read_keypair(&faucet_path)?;
+        let faucet = faucet_in(dir)?;
         let mut e = Embedded {
             dir: dir.into(),
             rt,
@@ -253,11 +280,6 @@ impl Embedded {
         self.ctx.set_account(&key, &AccountSharedData::from(account));
         self.known.insert(key);
         self.dirty = true;
-    }
-
-    /// The local mints' authority.
-    pub fn faucet(&self) -> &Keypair {
-        &self.faucet
     }
 
     fn save(&mut self) -> Result<()> {
@@ -398,15 +420,46 @@ impl Backend for Embedded {
     fn release(&mut self) {
         self.lock = None;
     }
+
+    fn put_account(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) -> Result<()> {
+        self.put(key, owner, data);
+        Ok(())
+    }
+
+    fn warp_to(&mut self, at: i64) -> Result<()> {
+        self.set_time(at)
+    }
+
+    fn faucet(&mut self) -> Result<Keypair> {
+        Ok(self.faucet.insecure_clone())
+    }
 }
 
 // ---------------------------------------------------------------- JSON-RPC
 
-/// A cluster over JSON-RPC (`--url`), confirmed commitment.
+/// How the RPC backend sends: the commitment it waits for, and the compute budget it asks for.
+#[derive(Clone, Debug, Default)]
+pub struct SendOptions {
+    /// `processed`, `confirmed` (the default) or `finalized`.
+    pub commitment: Option<String>,
+    /// A compute-unit limit for each transaction (the runtime's default without it).
+    pub compute_unit_limit: Option<u32>,
+    /// A priority fee in micro-lamports per compute unit.
+    pub priority_fee: Option<u64>,
+}
+
+/// How many times a transaction whose blockhash expired before it landed is signed again with
+/// a fresh one and resent.
+const RESENDS: usize = 3;
+
+/// A cluster over JSON-RPC (`--url`).
 pub struct Rpc {
     client: solana_rpc_client::rpc_client::RpcClient,
     user: Keypair,
     url: String,
+    options: SendOptions,
+    /// Where a local validator's faucet key lives (`<state>/faucet.json`).
+    state: PathBuf,
 }
 
 impl Rpc {
@@ -415,24 +468,72 @@ impl Rpc {
         CliError::Chain(format!("cannot connect to {}: {e}", self.url))
     }
 
-    /// `ixs` in a transaction paid by the user and signed by it and `signers`, at the latest
-    /// blockhash.
+    /// `ixs` after the compute-budget instructions the options ask for, in a transaction paid
+    /// by the user and signed by it and `signers`, at the latest blockhash.
     fn signed(&self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Transaction> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction as Budget;
+        let mut all = vec![];
+        if let Some(units) = self.options.compute_unit_limit {
+            all.push(Budget::set_compute_unit_limit(units));
+        }
+        if let Some(price) = self.options.priority_fee {
+            all.push(Budget::set_compute_unit_price(price));
+        }
+        all.extend_from_slice(ixs);
         let blockhash = self.client.get_latest_blockhash().map_err(|e| self.unreachable(e))?;
         let mut keys: Vec<&Keypair> = vec![&self.user];
         keys.extend_from_slice(signers);
-        Ok(Transaction::new_signed_with_payer(ixs, Some(&self.user.pubkey()), &keys, blockhash))
+        Ok(Transaction::new_signed_with_payer(&all, Some(&self.user.pubkey()), &keys, blockhash))
     }
 
-    pub fn new(url: &str, user: Keypair) -> Rpc {
+    pub fn new(url: &str, user: Keypair, options: SendOptions, state: &Path) -> Result<Rpc> {
+        use solana_commitment_config::CommitmentConfig;
+        let commitment = match options.commitment.as_deref() {
+            None | Some("confirmed") => CommitmentConfig::confirmed(),
+            Some("processed") => CommitmentConfig::processed(),
+            Some("finalized") => CommitmentConfig::finalized(),
+            Some(other) => {
+                return Err(CliError::Input(format!(
+                    "--commitment is processed, confirmed or finalized, not {other:?}"
+                )))
+            }
+        };
         // An unreachable or silent node fails within seconds, not the client's default 30.
         let client = solana_rpc_client::rpc_client::RpcClient::new_with_timeout_and_commitment(
             url.to_string(),
             std::time::Duration::from_secs(8),
-            solana_commitment_config::CommitmentConfig::confirmed(),
+            commitment,
         );
-        Rpc { client, user, url: url.to_string() }
+        Ok(Rpc { client, user, url: url.to_string(), options, state: state.into() })
     }
+
+    /// A local validator's own RPC method (Surfpool's cheat codes); a cluster without it is
+    /// not local.
+    fn local_method(&self, method: &'static str, params: serde_json::Value) -> Result<()> {
+        use solana_rpc_client_api::request::RpcRequest;
+        self.client
+            .send::<serde_json::Value>(RpcRequest::Custom { method }, params)
+            .map(drop)
+            .map_err(|e| {
+                if e.to_string().contains("Method not found") {
+                    CliError::Input(format!(
+                        "{} has no {method}: dev commands need the embedded world or a local \
+                         validator (options-amm-validator)",
+                        self.url
+                    ))
+                } else {
+                    self.unreachable(e)
+                }
+            })
+    }
+}
+
+/// Whether a send failed only because its blockhash expired before the transaction landed (it
+/// can then never land, and signing it again with a fresh blockhash is safe).
+fn blockhash_expired(e: &solana_rpc_client_api::client_error::Error) -> bool {
+    use solana_sdk::transaction::TransactionError;
+    e.get_transaction_error() == Some(TransactionError::BlockhashNotFound)
+        || e.to_string().contains("unable to confirm transaction")
 }
 
 /// The simulation logs a preflight failure carries.
@@ -461,10 +562,26 @@ impl Backend for Rpc {
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
-        let tx = self.signed(ixs, signers)?;
-        match self.client.send_and_confirm_transaction(&tx) {
-            Ok(_) => Ok(vec![]),
-            Err(e) => Err(CliError::from_failure(&e.to_string(), &preflight_logs(&e))),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = self.signed(ixs, signers)?;
+            match self.client.send_and_confirm_transaction(&tx) {
+                Ok(_) => return Ok(vec![]),
+                Err(e) if attempt < RESENDS && blockhash_expired(&e) => continue,
+                Err(e) if e.get_transaction_error().is_none() && preflight_logs(&e).is_empty() => {
+                    // Nothing from the runtime: the node itself failed or went silent.
+                    if matches!(
+                        e.kind(),
+                        solana_rpc_client_api::client_error::ErrorKind::Reqwest(_)
+                            | solana_rpc_client_api::client_error::ErrorKind::Io(_)
+                    ) {
+                        return Err(self.unreachable(e));
+                    }
+                    return Err(CliError::from_failure(&e.to_string(), &[]));
+                }
+                Err(e) => return Err(CliError::from_failure(&e.to_string(), &preflight_logs(&e))),
+            }
         }
     }
 
@@ -506,5 +623,23 @@ impl Backend for Rpc {
         self.client
             .get_program_accounts_with_config(&options_amm::ID, config)
             .map_err(|e| self.unreachable(e))
+    }
+
+    fn put_account(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) -> Result<()> {
+        let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+        let update = serde_json::json!({
+            "lamports": 1_000_000_000u64, "data": hex, "owner": owner.to_string(),
+            "executable": false,
+        });
+        self.local_method("surfnet_setAccount", serde_json::json!([key.to_string(), update]))
+    }
+
+    fn warp_to(&mut self, at: i64) -> Result<()> {
+        let ms = at.checked_mul(1000).ok_or_else(|| CliError::Input(format!("bad time {at}")))?;
+        self.local_method("surfnet_timeTravel", serde_json::json!([{ "absoluteTimestamp": ms }]))
+    }
+
+    fn faucet(&mut self) -> Result<Keypair> {
+        faucet_in(&self.state)
     }
 }

@@ -61,6 +61,7 @@ fn every_command_prints_the_keys_docs_cli_md_lists() {
         ("dev init", vec![]), // checked from `init` below
         ("dev fund", vec!["dev", "fund", "--quote", "10"]),
         ("dev price", vec!["dev", "price", "150"]),
+        ("dev accounts", vec!["dev", "accounts", "--price", "20"]),
         ("dev keygen", vec!["dev", "keygen", key.to_str().unwrap()]),
         ("keeper refresh", vec!["keeper", "refresh"]),
         ("lp deposit", vec!["lp", "deposit", "--tranche", "senior", "100000"]),

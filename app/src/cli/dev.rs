@@ -1,6 +1,8 @@
-//! Commands only the embedded (local) world allows: keys, mints, faucet, prices, the clock.
+//! Commands only a local world allows: keys, mints, faucet, prices, the clock. The embedded
+//! runtime has these privileges, and so has a local validator (`--url` of
+//! `options-amm-validator`, through its account-setting and time-travel RPC methods).
 
-use crate::backend::{Backend, Embedded, Result};
+use crate::backend::{Backend, Result};
 use crate::quote::to_raw;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::program_pack::Pack;
@@ -44,6 +46,12 @@ pub enum Dev {
     Warp { secs: i64 },
     /// Writes a new keypair file.
     Keygen { path: PathBuf },
+    /// Creates a quote mint (6 decimals), an underlying mint (9) and a Pyth price account at
+    /// `--price`, for a market that `gov create-market` or migrations/deploy.ts then sets up.
+    Accounts {
+        #[arg(long, default_value = "150")]
+        price: String,
+    },
 }
 
 // ---------------------------------------------------------------- dev (local world)
@@ -51,7 +59,7 @@ pub enum Dev {
 /// Publishes into the local world's oracle price account (legacy Pyth layout, owned by the
 /// Pyth program); the previous publish time is the last one's, as on a real feed.
 pub(crate) fn publish(
-    e: &mut Embedded,
+    e: &mut dyn Backend,
     oracle: Pubkey,
     price: Fx,
     conf: Fx,
@@ -73,12 +81,11 @@ pub(crate) fn publish(
         prev_publish_time: prev.filter(|&p| p < at),
         ..Default::default()
     };
-    e.put(
+    e.put_account(
         oracle,
         options_amm_local::pyth::ORACLE_PROGRAM,
         options_amm_local::pyth::legacy_price_account(&q),
-    );
-    Ok(())
+    )
 }
 
 /// `v` in the oracle's units (exponent -8), or an error for a value outside what a price
@@ -91,10 +98,10 @@ fn pyth_units<T: fixed::traits::FromFixed + Default + PartialOrd>(v: Fx, what: &
         .ok_or_else(|| CliError::Input(format!("{what} out of range: {v}")))
 }
 
-pub(crate) fn local_mint(e: &mut Embedded, decimals: u8) -> Pubkey {
+pub(crate) fn local_mint(e: &mut dyn Backend, decimals: u8) -> Result<Pubkey> {
     let key = Keypair::new().pubkey();
     let mint = spl_token::state::Mint {
-        mint_authority: Some(e.faucet().pubkey()).into(),
+        mint_authority: Some(e.faucet()?.pubkey()).into(),
         supply: 0,
         decimals,
         is_initialized: true,
@@ -102,18 +109,41 @@ pub(crate) fn local_mint(e: &mut Embedded, decimals: u8) -> Pubkey {
     };
     let mut data = vec![0; spl_token::state::Mint::LEN];
     mint.pack_into_slice(&mut data);
-    e.put(key, spl_token::ID, data);
-    key
+    e.put_account(key, spl_token::ID, data)?;
+    Ok(key)
 }
 
-pub(crate) fn mint_to(e: &mut Embedded, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Result<()> {
-    let faucet = e.faucet().pubkey();
+/// Mints `amount` to `owner`'s associated account (created if missing), signed by the faucet:
+/// a real SPL Token transaction.
+pub(crate) fn mint_to(
+    e: &mut dyn Backend,
+    mint: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> Result<()> {
+    let faucet = e.faucet()?;
     let payer = e.user().pubkey();
     let to = ata(owner, mint, &spl_token::ID);
-    let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, &to, &faucet, &[], amount)
-        .map_err(|e| e.to_string())?;
-    let faucet_key = e.faucet().insecure_clone();
-    e.send(&[create_ata(&payer, owner, mint, &spl_token::ID), ix], &[&faucet_key]).map(drop)
+    let ix =
+        spl_token::instruction::mint_to(&spl_token::ID, mint, &to, &faucet.pubkey(), &[], amount)
+            .map_err(|e| e.to_string())?;
+    e.send(&[create_ata(&payer, owner, mint, &spl_token::ID), ix], &[&faucet]).map(drop)
+}
+
+/// The local mints and oracle of a new market.
+fn accounts(e: &mut dyn Backend, price: Fx, now: i64) -> Result<(Pubkey, Pubkey, Pubkey)> {
+    let (quote, underlying) = (local_mint(e, 6)?, local_mint(e, 9)?);
+    let oracle = Keypair::new().pubkey();
+    publish(e, oracle, price, Fx::from_num(0.05), now)?;
+    Ok((quote, underlying, oracle))
+}
+
+fn positive_price(text: &str) -> Result<Fx> {
+    let p = crate::decimal::parse_fx(text)?;
+    if p <= Fx::ZERO {
+        return Err(CliError::Input(format!("a price must be above zero (got {text})")));
+    }
+    Ok(p)
 }
 
 /// `dev init` with the market's risk parameters `params` (the simulation's baselines take
@@ -125,11 +155,9 @@ pub(crate) fn init(c: &mut Ctx, price: String, days: i64, params: RiskParams) ->
     if g.state.join("market").exists() {
         return Err(CliError::Input(format!("{} already holds a market", g.state.display())));
     }
-    let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
-    let p = crate::decimal::parse_fx(&price)?;
-    let (quote, underlying) = (local_mint(e, 6), local_mint(e, 9));
-    let oracle = Keypair::new().pubkey();
-    publish(e, oracle, p, Fx::from_num(0.05), now)?;
+    let e = c.b.as_mut();
+    let p = positive_price(&price)?;
+    let (quote, underlying, oracle) = accounts(e, p, now)?;
     mint_to(e, &quote, &me, 1_000_000 * 1_000_000)?;
     mint_to(e, &underlying, &me, 1_000 * 1_000_000_000)?;
     c.b.send(&[client::initialize_config(&me, &me, &me)], &[])?;
@@ -176,7 +204,7 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
         Dev::Fund { to, quote, underlying } => {
             let (k, m) = market(c)?;
             let to = to.unwrap_or(me);
-            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            let e = c.b.as_mut();
             if quote != "0" {
                 mint_to(e, &k.quote_mint, &to, to_raw(&quote, m.quote_decimals, "quote")?)?;
             }
@@ -190,7 +218,7 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
         }
         Dev::Price { price, conf } => {
             let (k, _) = market(c)?;
-            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            let e = c.b.as_mut();
             let (p, cf) = (crate::decimal::parse_fx(&price)?, crate::decimal::parse_fx(&conf)?);
             if p <= Fx::ZERO || cf < Fx::ZERO {
                 return Err(CliError::Input(format!(
@@ -203,15 +231,29 @@ pub(crate) fn dev(c: &mut Ctx, cmd: Dev) -> Result<Value> {
         Dev::Warp { secs } => {
             let (k, m) = market(c)?;
             let last = spot(c, &m)?;
-            let e = c.b.embedded().ok_or("dev commands need the embedded world (no --url)")?;
+            let e = c.b.as_mut();
             // The clock only moves forward, and stays a unix time.
             let at = now
                 .checked_add(secs)
                 .filter(|_| secs >= 0)
                 .ok_or_else(|| CliError::Input(format!("cannot warp {secs} s from {now}")))?;
-            e.set_time(at)?;
+            e.warp_to(at)?;
+            // A validator's clock may land a little past `at`: publish at the time it reads.
+            let at = e.now()?.max(at);
             publish(e, k.oracle, last, Fx::from_num(0.05), at)?;
             Ok(json!({ "now": at }))
+        }
+        Dev::Accounts { price } => {
+            let p = positive_price(&price)?;
+            let (quote, underlying, oracle) = accounts(c.b.as_mut(), p, now)?;
+            Ok(json!({
+                "quote_mint": quote.to_string(),
+                "underlying_mint": underlying.to_string(),
+                "oracle": oracle.to_string(),
+                "price": fx(p),
+                "publish_time": now,
+                "faucet": c.b.faucet()?.pubkey().to_string(),
+            }))
         }
         Dev::Keygen { .. } => unreachable!("handled before opening a backend"),
     }

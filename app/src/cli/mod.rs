@@ -59,6 +59,15 @@ pub struct Global {
     /// Print one JSON object.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// With --url: the commitment a send waits for (processed, confirmed, finalized).
+    #[arg(long, global = true)]
+    commitment: Option<String>,
+    /// With --url: a compute-unit limit for each transaction (a compute-budget instruction).
+    #[arg(long, global = true)]
+    compute_unit_limit: Option<u32>,
+    /// With --url: a priority fee, in micro-lamports per compute unit.
+    #[arg(long, global = true)]
+    priority_fee: Option<u64>,
 }
 
 /// A user group's command with the options every such command takes.
@@ -90,7 +99,16 @@ impl Ctx {
     /// Commands against a local world already open (the simulation drives every user's
     /// commands through one), with the market recorded in `state`.
     pub(crate) fn local(e: Embedded, state: PathBuf) -> Ctx {
-        let g = Global { url: None, keypair: None, state, market: None, json: true };
+        let g = Global {
+            url: None,
+            keypair: None,
+            state,
+            market: None,
+            json: true,
+            commitment: None,
+            compute_unit_limit: None,
+            priority_fee: None,
+        };
         Ctx { b: Box::new(e), g }
     }
 
@@ -109,7 +127,12 @@ pub(crate) fn open(g: &Global) -> Result<Ctx> {
     let b: Box<dyn Backend> = match &g.url {
         Some(url) => {
             let path = g.keypair.clone().unwrap_or_else(home_keypair);
-            Box::new(Rpc::new(url, backend::read_keypair(&path)?))
+            let options = backend::SendOptions {
+                commitment: g.commitment.clone(),
+                compute_unit_limit: g.compute_unit_limit,
+                priority_fee: g.priority_fee,
+            };
+            Box::new(Rpc::new(url, backend::read_keypair(&path)?, options, &g.state)?)
         }
         None => {
             let path = g.keypair.clone().unwrap_or_else(|| g.state.join("id.json"));

@@ -288,9 +288,10 @@ impl World {
     async fn share_values(&mut self) -> [(u128, u128); 2] {
         let mut m = self.t.env.market_state().await;
         let now = self.t.env.now;
-        m.accrue(now).unwrap();
         let spot = Fx::from_num(self.price) / 100_000_000;
         let v = LpValuation::new(&m, spot, Fx::ZERO, now).unwrap();
+        let ceiling = v.reference_nav(&m);
+        m.accrue(now, ceiling).unwrap();
         let values = split(v.reference_nav(&m), m.tranches[SENIOR as usize].claim);
         let mints = self.t.env.share_mints;
         let mut out = [(0, 0); 2];

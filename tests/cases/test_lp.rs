@@ -87,6 +87,29 @@ async fn senior_claim_accrues_and_junior_takes_the_residual() {
     assert_eq!(m.tranches[0].claim, 0);
 }
 
+/// Found on a real validator, whose clock moves between transactions: seniors alone accrued a
+/// claim above the pool's value within seconds, and every junior deposit was then refused as a
+/// shortfall. The target return is paid out of junior capital; with none, nothing accrues.
+#[tokio::test]
+async fn juniors_can_join_a_pool_of_seniors_alone_at_any_later_time() {
+    let mut env = Env::new().await;
+    let senior = env.lp(1_000 * USDC).await;
+    let junior = env.lp(500 * USDC).await;
+    deposit(&mut env, &senior, SENIOR, 1_000 * USDC).await;
+    advance(&mut env, YEAR / 4).await;
+    deposit(&mut env, &junior, JUNIOR, 500 * USDC).await;
+    // A quarter at 5% with no junior capital accrued nothing: the claim is what was paid in.
+    let m = env.market_state().await;
+    assert_eq!(m.tranches[0].claim, 1_000 * USDC);
+    // From then on the junior pays the target: half a year at 5% of 1,000 is 25.
+    advance(&mut env, YEAR / 2).await;
+    let junior_out = withdraw(&mut env, &junior, JUNIOR, 500 * USDC * SHARE).await;
+    assert!((475 * USDC - 1..=475 * USDC).contains(&junior_out), "junior got {junior_out}");
+    // The senior leaves with its claim, all of what is left.
+    let senior_out = withdraw(&mut env, &senior, SENIOR, 1_000 * USDC * SHARE).await;
+    assert!((1_025 * USDC - 1..=1_025 * USDC).contains(&senior_out), "senior got {senior_out}");
+}
+
 #[tokio::test]
 async fn deposit_then_withdraw_never_returns_more_than_deposited() {
     let mut env = Env::new().await;
@@ -415,10 +438,10 @@ async fn deposit_failure_junior_while_the_seniors_are_in_shortfall() {
     let lp = env.lp(2_000 * USDC).await;
     deposit(&mut env, &lp, SENIOR, 1_000 * USDC).await;
     deposit(&mut env, &lp, JUNIOR, 40 * USDC).await;
-    // A year at 5% moves 50 of claim onto a pool of 1,040: the seniors are 10 short, the junior
-    // tranche is worth nothing. A junior deposit of 10 would at once be worth 0 (it fills the
-    // seniors' shortfall first): refused by name.
-    advance(&mut env, YEAR).await;
+    // A loss leaves the seniors 10 short: the pool is worth 1,040 against a claim of 1,050
+    // (written into the market as a loss would leave it). A junior deposit of 10 would at once
+    // be worth 0 (it fills the seniors' shortfall first): refused by name.
+    env.edit_market(|m| m.tranches[SENIOR as usize].claim = 1_050 * USDC).await;
     let ix = ix::deposit(&env, &lp, JUNIOR, 10 * USDC, 0);
     env.expect_refusal(&[ix], &[&lp.key], program_error(E::SeniorShortfall), &lp.accounts()).await;
     let ix = ix::deposit(&env, &lp, JUNIOR, 500 * USDC, 0);
@@ -426,6 +449,25 @@ async fn deposit_failure_junior_while_the_seniors_are_in_shortfall() {
     // Its holders cannot burn their shares for nothing: a zero payout is refused by name.
     let ix = ix::withdraw(&env, &lp, JUNIOR, 40 * USDC * SHARE, 0);
     env.expect_refusal(&[ix], &[&lp.key], program_error(E::WithdrawTooSmall), &lp.accounts()).await;
+}
+
+#[tokio::test]
+async fn the_senior_target_consumes_junior_capital_but_never_accrues_past_the_pool() {
+    let mut env = Env::new().await;
+    let lp = env.lp(2_000 * USDC).await;
+    deposit(&mut env, &lp, SENIOR, 1_000 * USDC).await;
+    deposit(&mut env, &lp, JUNIOR, 40 * USDC).await;
+    // A year at 5% would move 50 of claim onto a pool of 1,040: the junior's 40 pays 40 of it,
+    // and the claim stops at the pool's value (seen at the next LP flow, a senior deposit of 1).
+    advance(&mut env, YEAR).await;
+    deposit(&mut env, &lp, SENIOR, USDC).await;
+    assert_eq!(env.market_state().await.tranches[SENIOR as usize].claim, 1_041 * USDC);
+    // The junior tranche is worth nothing: its holders cannot burn shares for nothing, and a
+    // new junior deposit is refused as into a wiped-out tranche (not as a shortfall).
+    let ix = ix::withdraw(&env, &lp, JUNIOR, 40 * USDC * SHARE, 0);
+    env.expect_refusal(&[ix], &[&lp.key], program_error(E::WithdrawTooSmall), &lp.accounts()).await;
+    let ix = ix::deposit(&env, &lp, JUNIOR, 10 * USDC, 0);
+    env.expect_refusal(&[ix], &[&lp.key], program_error(E::TrancheWipedOut), &lp.accounts()).await;
 }
 
 #[tokio::test]

@@ -485,8 +485,6 @@ async fn a_withdrawal_leaves_out_what_expired_shorts_still_owe() {
     let supply = t.env.supply(&t.env.share_mints[1].clone()).await;
     let shares = t.env.balance(&lp.shares[1]).await / 10;
     let mut accrued = m;
-    accrued.accrue(t.env.now).unwrap();
-    let claim = accrued.tranches[0].claim;
     let v = options_amm::book::valuation::LpValuation::new(
         &accrued,
         Fx::from_num(120),
@@ -494,6 +492,9 @@ async fn a_withdrawal_leaves_out_what_expired_shorts_still_owe() {
         t.env.now,
     )
     .unwrap();
+    let ceiling = v.reference_nav(&accrued);
+    accrued.accrue(t.env.now, ceiling).unwrap();
+    let claim = accrued.tranches[0].claim;
     let without = v.for_withdrawal(&accrued, claim);
     let with = options_amm::math::tranche::split(v.nav - v.phi_high as i128, claim);
     assert_eq!(with.junior - without.junior, 3_000 * USDC, "the receivable is left out");

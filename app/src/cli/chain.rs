@@ -42,14 +42,18 @@ pub(crate) fn market(c: &mut Ctx) -> Result<(MarketKeys, Market)> {
     Ok((MarketKeys::from_market(key, &m), m))
 }
 
-/// The tranches' values now: the senior claim accrued to the clock, as the program does first.
+/// The tranches' values now: the senior claim accrued to the clock (up to the LP reference
+/// value), as the program does first.
 pub(crate) fn tranche_values(
     c: &mut Ctx,
     m: &Market,
 ) -> Result<(i128, options_amm::math::tranche::TrancheValues)> {
     let s = spot(c, m)?;
+    let now = c.b.now()?;
     let mut m = *m;
-    m.accrue(c.b.now()?).map_err(|e| e.to_string())?;
+    let v = options_amm::book::valuation::LpValuation::new(&m, s, Fx::ZERO, now)
+        .map_err(|e| e.to_string())?;
+    m.accrue(now, v.reference_nav(&m)).map_err(|e| e.to_string())?;
     m.tranche_values(s).map_err(|e| CliError::Input(e.to_string()))
 }
 

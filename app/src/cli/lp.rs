@@ -101,7 +101,6 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             let now = c.b.now()?;
             let s = spot(c, &m)?;
             let mut accrued = m;
-            accrued.accrue(now).map_err(|e| e.to_string())?;
             let mut band = Fx::ZERO;
             let rate = m.effective_params(now).risk_free_rate_bps;
             for (_, b) in self::boards(c, &k.market)? {
@@ -120,6 +119,7 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             }
             let v = options_amm::book::valuation::LpValuation::new(&accrued, s, band, now)
                 .map_err(|e| e.to_string())?;
+            accrued.accrue(now, v.reference_nav(&accrued)).map_err(|e| e.to_string())?;
             let values = v.for_withdrawal(&accrued, accrued.tranches[SENIOR as usize].claim);
             let mut out = vec![];
             for t in [SENIOR, JUNIOR] {

@@ -234,13 +234,19 @@ impl Market {
         Ok(self.lp_quote as i128 + hedge as i128 + options + self.settlement_receivable as i128)
     }
 
-    /// Brings the senior claim up to `now` at the target rate.
-    pub fn accrue(&mut self, now: i64) -> Result<()> {
+    /// Brings the senior claim up to `now` at the target rate, but never past `ceiling` (the
+    /// pool's value, quote units) by accrual: the target return is paid out of the junior
+    /// tranche's residual, and with none left there is nothing to pay it from. Without the
+    /// ceiling, a pool with seniors and no juniors would accrue a claim above its own value
+    /// within seconds and refuse every junior deposit as a shortfall. A claim already above
+    /// the ceiling (a loss) stays as it is.
+    pub fn accrue(&mut self, now: i64, ceiling: i128) -> Result<()> {
         let dt = now.saturating_sub(self.last_accrual_ts);
         if dt > 0 {
             let claim = self.tranches[SENIOR as usize].claim;
-            self.tranches[SENIOR as usize].claim =
-                accrue_claim(claim, self.params.senior_target_rate_bps, dt)?;
+            let accrued = accrue_claim(claim, self.params.senior_target_rate_bps, dt)?;
+            let ceiling = u64::try_from(ceiling.max(0)).unwrap_or(u64::MAX);
+            self.tranches[SENIOR as usize].claim = accrued.min(ceiling.max(claim));
             self.last_accrual_ts = now;
         }
         Ok(())

@@ -23,7 +23,9 @@ pub fn execute_params_handler(ctx: Context<ExecuteParams>) -> Result<()> {
     require!(m.pending_eta != 0, OptionsAmmError::NoPendingProposal);
     require!(now >= m.pending_eta, OptionsAmmError::TimelockNotElapsed);
     require!(now <= m.pending_expiry, OptionsAmmError::ProposalExpired);
-    m.accrue(now)?;
+    // No oracle here to value the pool: the accrual to now is not capped (the next LP flow's
+    // is); a claim it lifts above the pool's value stays until fees lift the value past it.
+    m.accrue(now, i128::MAX)?;
     // The pricing parameters fade from what is in force now (possibly mid-fade) to the new.
     m.prev_pricing = crate::state::PricingParams::of(&m.effective_params(now));
     m.params_changed_ts = now;

@@ -38,10 +38,11 @@ pub struct Deposit<'info> {
 
 /// Deposits `amount` quote units into a tranche at NAV and mints at least `min_shares`.
 /// Steps: refuse zero, paused, a print other than the one used in this slot, a stale or
-/// expired board; accrue the senior claim; value the pool at the top of its refresh band
+/// expired board; value the pool at the top of its refresh band
 /// (`book::valuation`: a deposit pays for what a refresh could still add, so deposit, refresh,
 /// withdraw never pays; net of the inventory potential, so a deposit around a large trade
-/// takes no share of the charge the pool owes back); refuse a junior deposit while NAV is below the senior claim (it would
+/// takes no share of the charge the pool owes back); accrue the senior claim up to the LP
+/// reference value at most; refuse a junior deposit while NAV is below the senior claim (it would
 /// pay the seniors' shortfall); shares = amount x (supply + v) / (value + v), rounded down;
 /// transfer in, mint; book the deposit (a senior deposit in shortfall adds the claim its
 /// shares carry, so the seniors already in keep theirs); reconcile the vault; check the
@@ -63,9 +64,10 @@ pub fn deposit_handler(
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, price.publish_time, price.price)?;
         let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
-        m.accrue(now)?;
-        let claim = m.tranches[SENIOR as usize].claim;
         let valuation = LpValuation::new(&m, price.price, band, now)?;
+        let ceiling = valuation.reference_nav(&m);
+        m.accrue(now, ceiling)?;
+        let claim = m.tranches[SENIOR as usize].claim;
         let values = valuation.for_deposit(claim);
         let in_shortfall = valuation.deposit_nav() < claim as i128;
         require!(!(tranche == JUNIOR && in_shortfall), OptionsAmmError::SeniorShortfall);

@@ -37,7 +37,7 @@ pub struct Withdraw<'info> {
 
 /// Burns `shares` of a tranche and pays their NAV, at least `min_amount` quote units.
 /// Steps: refuse zero, paused, a print other than the one used in this slot, a stale or
-/// expired board; accrue the senior claim; value the pool at the bottom of its refresh band
+/// expired board; accrue the senior claim (up to the LP reference value at most); value the pool at the bottom of its refresh band
 /// and without what expired shorts still owe and the inventory potential the pool owes back
 /// (`book::valuation`: a leaver takes nothing a refresh, a settlement or a counter-flow trade
 /// could still take away); amount = shares x (value + v) / (supply +
@@ -61,8 +61,9 @@ pub fn withdraw_handler(
         let price = oracle::read(&m, &a.oracle, now, OracleUse::Trade)?;
         m.observe_price(clock.slot, price.publish_time, price.price)?;
         let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
-        m.accrue(now)?;
         let valuation = LpValuation::new(&m, price.price, band, now)?;
+        let ceiling = valuation.reference_nav(&m);
+        m.accrue(now, ceiling)?;
         let nav = valuation.nav;
         let values = valuation.for_withdrawal(&m, m.tranches[SENIOR as usize].claim);
         let value = values.get(tranche);

@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { AnchorProvider, BN, Program, type Idl, type IdlType, type IdlTypeDef } from "@anchor-lang/core";
-import { PublicKey, SystemProgram } from "@solana/web3.js";
+import { PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 
 const TOKEN_PROGRAM_ID = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 const ORACLE_PYTH_LEGACY = 0;
@@ -212,6 +212,40 @@ function fromJson(ty: IdlType, v: unknown, at: string, types: IdlTypeDef[]): unk
   return fail(`${at}: IDL type ${JSON.stringify(ty)} is not supported by this script`);
 }
 
+/**
+ * Signs `tx` with the wallet at a fresh blockhash, sends it, and waits for `confirmed` by polling
+ * the signature's status (no websocket: many RPC providers offer none, and a subscription made
+ * after the transaction landed may never hear of it). A transaction whose blockhash expired
+ * before it landed can never land: it is signed again at a new blockhash and resent (3 tries).
+ * A failed transaction throws with the program's logs.
+ */
+async function send(provider: AnchorProvider, tx: Transaction): Promise<string> {
+  const conn = provider.connection;
+  for (let attempt = 1; ; attempt++) {
+    const { blockhash, lastValidBlockHeight } = await conn.getLatestBlockhash("confirmed");
+    tx.recentBlockhash = blockhash;
+    tx.feePayer = provider.wallet.publicKey;
+    tx.signatures = [];
+    const signed = await provider.wallet.signTransaction(tx);
+    const sig = await conn.sendRawTransaction(signed.serialize(), { preflightCommitment: "confirmed" });
+    for (;;) {
+      const status = (await conn.getSignatureStatuses([sig])).value[0];
+      if (status?.err) {
+        const t = await conn.getTransaction(sig, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+        const logs = (t?.meta?.logMessages ?? []).join("\n");
+        throw new Error(`transaction ${sig} failed: ${JSON.stringify(status.err)}\n${logs}`);
+      }
+      if (status?.confirmationStatus === "confirmed" || status?.confirmationStatus === "finalized") {
+        return sig;
+      }
+      if ((await conn.getBlockHeight("confirmed")) > lastValidBlockHeight) break;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    if (attempt >= 3) fail(`transaction ${sig} expired ${attempt} times before it landed`);
+    console.warn(`transaction ${sig} expired before it landed: signing again (try ${attempt + 1})`);
+  }
+}
+
 async function deploy(provider: AnchorProvider): Promise<void> {
   const paramsFile = resolvePath("DEPLOY_PARAMS", "params.example.json");
   const idlFile = resolvePath("OPTIONS_AMM_IDL", "../app/idl/options_amm.json");
@@ -288,10 +322,11 @@ async function deploy(provider: AnchorProvider): Promise<void> {
     }
     console.log(`[1/3] config ${config.toBase58()} exists: skipped`);
   } else {
-    const sig = await program.methods
+    const tx = await program.methods
       .initializeConfig(p.guardian)
       .accountsStrict({ payer: me, creator: me, config, systemProgram: SystemProgram.programId })
-      .rpc();
+      .transaction();
+    const sig = await send(provider, tx);
     console.log(`[1/3] config ${config.toBase58()} created (guardian ${p.guardian.toBase58()}): ${sig}`);
   }
 
@@ -299,7 +334,7 @@ async function deploy(provider: AnchorProvider): Promise<void> {
   if (marketExists) {
     console.log(`[2/3] market ${market.toBase58()} exists: skipped`);
   } else {
-    const sig = await program.methods
+    const tx = await program.methods
       .initializeMarket(marketArgs)
       .accountsStrict({
         payer: me,
@@ -317,7 +352,8 @@ async function deploy(provider: AnchorProvider): Promise<void> {
         quoteTokenProgram: p.quoteTokenProgram,
         systemProgram: SystemProgram.programId,
       })
-      .rpc();
+      .transaction();
+    const sig = await send(provider, tx);
     console.log(`[2/3] market ${market.toBase58()} created with senior and junior tranches: ${sig}`);
   }
 
@@ -328,10 +364,11 @@ async function deploy(provider: AnchorProvider): Promise<void> {
     console.log(`[3/3] board ${board.toBase58()} (expiry ${p.board.expiryTs}) exists: skipped`);
   } else {
     const { strikes } = p.board;
-    const sig = await program.methods
+    const tx = await program.methods
       .createBoard(new BN(p.board.expiryTs), strikes)
       .accountsStrict({ payer: me, authority: me, config, market, board, systemProgram: SystemProgram.programId })
-      .rpc();
+      .transaction();
+    const sig = await send(provider, tx);
     console.log(`[3/3] board ${board.toBase58()} (expiry ${p.board.expiryTs}, ${strikes.length} strikes) created: ${sig}`);
   }
 

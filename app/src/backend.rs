@@ -507,6 +507,21 @@ impl Rpc {
         Ok(Rpc { client, user, url: url.to_string(), options, state: state.into() })
     }
 
+    /// Waits up to 30 s for a transaction a block already took to reach the commitment.
+    fn wait_for(&self, sig: &solana_sdk::signature::Signature) -> Result<Vec<String>> {
+        for _ in 0..60 {
+            match self.client.get_signature_status(sig).map_err(|e| self.unreachable(e))? {
+                Some(Ok(())) => return Ok(vec![]),
+                Some(Err(e)) => return Err(CliError::from_failure(&format!("{e:?}"), &[])),
+                None => std::thread::sleep(std::time::Duration::from_millis(500)),
+            }
+        }
+        Err(CliError::Chain(format!(
+            "transaction {sig} was processed but not confirmed within 30 s: check it before \
+             sending again"
+        )))
+    }
+
     /// A local validator's own RPC method (Surfpool's cheat codes); a cluster without it is
     /// not local.
     fn local_method(&self, method: &'static str, params: serde_json::Value) -> Result<()> {
@@ -568,7 +583,21 @@ impl Backend for Rpc {
             let tx = self.signed(ixs, signers)?;
             match self.client.send_and_confirm_transaction(&tx) {
                 Ok(_) => return Ok(vec![]),
-                Err(e) if attempt < RESENDS && blockhash_expired(&e) => continue,
+                Err(e) if attempt < RESENDS && blockhash_expired(&e) => {
+                    // Seen by no block, even unconfirmed, before its blockhash expired: it can
+                    // never land, so signing again cannot execute it twice. One that a block
+                    // did take is waited for instead.
+                    let sig = tx.signatures[0];
+                    let processed = solana_commitment_config::CommitmentConfig::processed();
+                    match self.client.get_signature_status_with_commitment(&sig, processed) {
+                        Ok(None) => continue,
+                        Ok(Some(Ok(()))) => return self.wait_for(&sig),
+                        Ok(Some(Err(e))) => {
+                            return Err(CliError::from_failure(&format!("{e:?}"), &[]))
+                        }
+                        Err(e) => return Err(self.unreachable(e)),
+                    }
+                }
                 Err(e) if e.get_transaction_error().is_none() && preflight_logs(&e).is_empty() => {
                     // Nothing from the runtime: the node itself failed or went silent.
                     if matches!(
@@ -641,5 +670,36 @@ impl Backend for Rpc {
 
     fn faucet(&mut self) -> Result<Keypair> {
         faucet_in(&self.state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blockhash_expired;
+    use solana_rpc_client_api::client_error::Error;
+    use solana_rpc_client_api::request::RpcError;
+    use solana_sdk::transaction::TransactionError;
+
+    #[test]
+    fn only_an_expired_blockhash_is_signed_again_and_resent() {
+        // An expired blockhash, as preflight reports it and as the client's confirmation loop
+        // gives up on it: the transaction can never land, so a resend is safe.
+        assert!(blockhash_expired(&Error::from(TransactionError::BlockhashNotFound)));
+        let gave_up = RpcError::ForUser(
+            "unable to confirm transaction. This can happen in situations such as transaction \
+             expiration and insufficient fee-payer funds"
+                .into(),
+        );
+        assert!(blockhash_expired(&Error::from(gave_up)));
+        // Anything else is the answer: a program error, too little SOL, a node that is down.
+        for e in [
+            TransactionError::InsufficientFundsForFee,
+            TransactionError::AlreadyProcessed,
+            TransactionError::AccountNotFound,
+        ] {
+            assert!(!blockhash_expired(&Error::from(e.clone())), "{e:?}");
+        }
+        let down = RpcError::RpcRequestError("connection refused".into());
+        assert!(!blockhash_expired(&Error::from(down)));
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! An oracle path (hourly geometric Brownian motion with the scenario's drift and volatility,
 //! or a price history replayed at its own timestamps, `--price-path`;
-//! `crash` falls about 40% over three days with a volatility spike) is published each step; LPs
-//! deposit and withdraw; traders buy and sell calls and puts across two boards; the keeper runs
+//! `crash` falls about 40% over three days with a volatility spike, `squeeze` rises about 50%
+//! over two) is published each step; LPs
+//! deposit and withdraw; traders buy and sell calls and puts across two boards; two short
+//! sellers on thin collateral sell near-the-money options until initial margin stops them (a
+//! fall or a squeeze then takes them under maintenance margin); the keeper runs
 //! `keeper run`'s pass (realised vol, refresh, settle, hedge, liquidate) and governance lists a
 //! new board for each that settles; the vol feed governance named posts each board's surface
 //! every hour, moved within the allowed step towards the realised vol the program holds of the
@@ -38,6 +41,8 @@ pub enum Scenario {
     Crash,
     Rally,
     Chop,
+    /// A short squeeze: about +50% over days 5-7 with vol spiking to 140%.
+    Squeeze,
 }
 
 /// A defence the simulation can take out, to measure what it is worth (`--without`).
@@ -174,7 +179,61 @@ pub struct Report {
     /// further apart; none `--without live-vol`):
     /// taken, and refused by the program (counted in `transactions` and `refused` too).
     pub vol_posts: VolPosts,
+    /// The LPs' profit and loss over the run, split by source.
+    pub lp_pnl: LpPnl,
+    /// Closed loops an arbitrageur tried (each leg a real trade) and LP sandwiches around the
+    /// keeper's refresh or the vol feed's post: how many, and the most and the total either
+    /// made (received less paid, quote units).
+    pub loops: Attempts,
+    pub sandwiches: Attempts,
     pub transactions_per_second: f64,
+}
+
+/// The LPs' profit and loss over the run (quote units), split by where it came from. `total`
+/// is the change of the tranches' value net of LP deposits and withdrawals during the run. At
+/// trade time the vault is paid, over the option's mark: the `spread`, the `inventory_charge`
+/// (the change of the inventory potential: negative when trades took risk off and were paid
+/// for it) and the LP and lock `fees`. `hedge` is the underlying the vault held marked through
+/// each price step. `other` is the rest: the options' marks moving with price, vol and time
+/// after the trades, settlement, the keepers' rewards, liquidation penalties and bad debt.
+/// `informed_edge` is what the informed traders expected to make (part of `other`, read
+/// beside it).
+#[derive(Serialize, Default, Debug, Clone, Copy)]
+pub struct LpPnl {
+    pub total: f64,
+    pub spread: f64,
+    pub inventory_charge: f64,
+    pub fees: f64,
+    pub hedge: f64,
+    pub other: f64,
+    pub informed_edge: f64,
+}
+
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Attempts {
+    /// Completed: every leg landed (a loop whose later leg was refused counts when the legs
+    /// that landed were traded back).
+    pub count: u64,
+    /// Refused at the first leg: nothing happened.
+    pub refused: u64,
+    /// Started but not closed: the position (or the LP's shares) stays.
+    pub incomplete: u64,
+    pub best: f64,
+    pub total: f64,
+}
+
+impl Default for Attempts {
+    fn default() -> Self {
+        Attempts { count: 0, refused: 0, incomplete: 0, best: f64::NEG_INFINITY, total: 0.0 }
+    }
+}
+
+impl Attempts {
+    fn record(&mut self, profit: f64) {
+        self.count += 1;
+        self.best = self.best.max(profit);
+        self.total += profit;
+    }
 }
 
 #[derive(Serialize, Default, Debug, Clone, Copy)]
@@ -283,6 +342,14 @@ pub struct Fees {
     pub lp: f64,
 }
 
+/// Which event the sandwiching LP brackets this hour, if any.
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Sandwich {
+    None,
+    Refresh,
+    Post,
+}
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -319,6 +386,10 @@ fn regime(s: Scenario, day: f64) -> (f64, f64) {
         Scenario::Crash if (5.0..8.0).contains(&day) => (-62.0, 1.5),
         Scenario::Crash if day >= 8.0 => (0.0, 0.9),
         Scenario::Crash => (0.0, 0.5),
+        // About +50% over days 5-7 (ln 1.5 / (2/365) = 74 a year), vol spiking to 140%.
+        Scenario::Squeeze if (5.0..7.0).contains(&day) => (74.0, 1.4),
+        Scenario::Squeeze if day >= 7.0 => (0.0, 0.9),
+        Scenario::Squeeze => (0.0, 0.5),
     }
 }
 
@@ -356,6 +427,22 @@ struct Sim {
     traders: Vec<Keypair>,
     /// Informed vol traders (margined, like `traders`).
     informed: Vec<Keypair>,
+    /// Short sellers on thin collateral, with their own random numbers (so that the other
+    /// agents' draws are those of a run without them).
+    shorts: Vec<Keypair>,
+    short_rng: Rng,
+    /// LP deposits less withdrawals during the run, quote units.
+    lp_flows: f64,
+    /// The LP fees of every fill the traders' commands printed, quote raw units.
+    lp_fee_raw: u64,
+    /// The arbitrageur who tries closed loops, and the LP who sandwiches the keeper's
+    /// refresh, with their own random numbers.
+    arb: Keypair,
+    sandwicher: Keypair,
+    arb_rng: Rng,
+    /// The momentum trader and the prints it remembers (the last 12 hours').
+    momentum: Keypair,
+    recent: std::collections::VecDeque<f64>,
     lps: Vec<Keypair>,
     keys: MarketKeys,
     price: f64,
@@ -399,6 +486,18 @@ impl Sim {
                 None
             }
         }
+    }
+
+    /// A trade that landed: counted, and what it paid the vault over its mark booked.
+    fn book_trade(&mut self, fill: &Value) {
+        self.report.trades += 1;
+        let get = |k: &str| fill[k].as_f64().unwrap_or(0.0);
+        let p = &mut self.report.lp_pnl;
+        p.spread += get("spread");
+        p.inventory_charge += get("inventory_charge");
+        // `fee_lp` holds the lock charge (`fee_lock`) too; summed in raw units (the quote
+        // mint's 6 decimals), exactly.
+        self.lp_fee_raw += (get("fee_lp") * 1e6).round() as u64;
     }
 
     fn market(&mut self) -> Result<Market> {
@@ -482,11 +581,164 @@ impl Sim {
                     min_proceeds: bid.map(|b| format!("{b}")),
                 },
             };
-            if self.act(&who, |c| cli::trader::trader(c, cmd)).is_some() {
+            if let Some(fill) = self.act(&who, |c| cli::trader::trader(c, cmd)) {
+                self.book_trade(&fill);
                 self.report.informed.trades += 1;
-                self.report.trades += 1;
                 self.report.informed.expected_profit += edge;
             }
+        }
+    }
+
+    /// Short sellers on thin collateral (`SHORT_COLLATERAL` each): each hour, one time in four,
+    /// each sells one or two contracts nearest the money on a random open board (the first
+    /// puts, the second calls), until initial margin refuses more (`BelowInitialMargin`,
+    /// a refusal like any other). A fall takes the put sellers, a squeeze the call sellers,
+    /// under maintenance margin, and the keeper liquidates them.
+    fn short_flow(&mut self, boards: &[(i64, Vec<f64>, u32)]) {
+        for i in 0..self.shorts.len() {
+            if self.short_rng.below(100) >= 25 || boards.is_empty() {
+                continue;
+            }
+            let (expiry, strikes, _) = &boards[self.short_rng.below(boards.len() as u64) as usize];
+            let kind = if i % 2 == 0 { Kind::Put } else { Kind::Call };
+            let size = (1 + self.short_rng.below(2)) as f64;
+            let spot = self.price;
+            let Some(strike) = strikes
+                .iter()
+                .copied()
+                .min_by(|a, b| (a - spot).abs().total_cmp(&(b - spot).abs()))
+            else {
+                continue;
+            };
+            let series =
+                Series { expiry: Some(*expiry), strike: dec(strike), kind, size: dec(size) };
+            let cmd = Trader::Sell { series, slippage_bps: 50, min_proceeds: None };
+            let who = self.shorts[i].insecure_clone();
+            if let Some(fill) = self.act(&who, |c| cli::trader::trader(c, cmd)) {
+                self.book_trade(&fill);
+            }
+        }
+    }
+
+    /// The arbitrageur, one hour in five: a closed loop on a random open series, each leg a
+    /// real trade (`trader buy` / `trader sell`): a round trip (buy two contracts, sell them
+    /// back) or a synthetic one across series (buy the call and sell the put at one strike,
+    /// then sell the call and buy the put back). When a later leg is refused, the legs that
+    /// landed are traded back in reverse, so the loop still closes. What it made is what it
+    /// received less what it paid; the program's E1 says never more than nothing.
+    fn loop_flow(&mut self, boards: &[(i64, Vec<f64>, u32)]) {
+        if self.arb_rng.below(100) >= 20 || boards.is_empty() {
+            return;
+        }
+        let (expiry, strikes, _) = &boards[self.arb_rng.below(boards.len() as u64) as usize];
+        let strike = strikes[self.arb_rng.below(strikes.len() as u64) as usize];
+        let legs = if self.arb_rng.below(2) == 0 {
+            vec![(Kind::Call, Side::Buy), (Kind::Call, Side::Sell)]
+        } else {
+            let (call, put) = (Kind::Call, Kind::Put);
+            vec![(call, Side::Buy), (put, Side::Sell), (call, Side::Sell), (put, Side::Buy)]
+        };
+        let leg = |(kind, side): (Kind, Side)| {
+            let series =
+                Series { expiry: Some(*expiry), strike: dec(strike), kind, size: dec(2.0) };
+            match side {
+                Side::Buy => Trader::Buy { series, slippage_bps: 5_000, max_cost: None },
+                Side::Sell => Trader::Sell { series, slippage_bps: 5_000, min_proceeds: None },
+            }
+        };
+        let who = self.arb.insecure_clone();
+        let mut made = 0.0;
+        let mut done = Vec::new();
+        for &(kind, side) in &legs {
+            let Some(fill) = self.act(&who, |c| cli::trader::trader(c, leg((kind, side)))) else {
+                break;
+            };
+            made += fill["received"].as_f64().unwrap_or(0.0) - fill["paid"].as_f64().unwrap_or(0.0);
+            self.book_trade(&fill);
+            done.push((kind, side));
+        }
+        if done.is_empty() {
+            self.report.loops.refused += 1;
+            return;
+        }
+        if done.len() < legs.len() {
+            // Unwind: each landed leg traded back, the last first.
+            for &(kind, side) in done.iter().rev() {
+                let back = if side == Side::Buy { Side::Sell } else { Side::Buy };
+                let Some(fill) = self.act(&who, |c| cli::trader::trader(c, leg((kind, back))))
+                else {
+                    self.report.loops.incomplete += 1;
+                    return;
+                };
+                made +=
+                    fill["received"].as_f64().unwrap_or(0.0) - fill["paid"].as_f64().unwrap_or(0.0);
+                self.book_trade(&fill);
+            }
+        }
+        self.report.loops.record(made);
+    }
+
+    /// The momentum trader: when the price has moved more than 2% over the last 12 hours, one
+    /// hour in three it buys two contracts nearest the money on the nearest open board, calls
+    /// after a rise and puts after a fall (held to expiry).
+    fn momentum_flow(&mut self, boards: &[(i64, Vec<f64>, u32)]) {
+        self.recent.push_back(self.price);
+        if self.recent.len() > 13 {
+            self.recent.pop_front();
+        }
+        let first = self.recent.front().copied().unwrap_or(self.price);
+        let moved = self.price / first - 1.0;
+        if moved.abs() <= 0.02 || self.arb_rng.below(3) != 0 {
+            return;
+        }
+        let Some((expiry, strikes, _)) = boards.iter().min_by_key(|b| b.0) else {
+            return;
+        };
+        let spot = self.price;
+        let Some(strike) =
+            strikes.iter().copied().min_by(|a, b| (a - spot).abs().total_cmp(&(b - spot).abs()))
+        else {
+            return;
+        };
+        let kind = if moved > 0.0 { Kind::Call } else { Kind::Put };
+        let series = Series { expiry: Some(*expiry), strike: dec(strike), kind, size: dec(2.0) };
+        let cmd = Trader::Buy { series, slippage_bps: 100, max_cost: None };
+        let who = self.momentum.insecure_clone();
+        if let Some(fill) = self.act(&who, |c| cli::trader::trader(c, cmd)) {
+            self.book_trade(&fill);
+        }
+    }
+
+    /// The sandwiching LP, one hour in ten: deposits 50,000 into a random tranche just before
+    /// an event that re-marks the pool and withdraws every share just after. Half the time the
+    /// event is the keeper's pass (a new print, then refresh and settlement; the deposit comes
+    /// before the refresh, so the program refuses it while the greeks are stale), half the time
+    /// the vol feed's post (a new surface, marked in through the GWAV). What it made is what it
+    /// received less what it deposited (E4: never more than nothing); a refused leg counts as
+    /// incomplete. Its flows are LP flows like any other.
+    fn sandwich_open(&mut self) -> Option<Tranche> {
+        let tranche = if self.arb_rng.below(2) == 0 { Tranche::Senior } else { Tranche::Junior };
+        let cmd = Lp::Deposit { tranche, amount: "50000".into(), min_shares: "0".into() };
+        let who = self.sandwicher.insecure_clone();
+        let Some(v) = self.act(&who, |c| cli::lp::lp(c, cmd)) else {
+            self.report.sandwiches.refused += 1;
+            return None;
+        };
+        self.lp_flows += v["deposited"].as_f64().unwrap_or(0.0);
+        Some(tranche)
+    }
+
+    fn sandwich_close(&mut self, tranche: Tranche) {
+        let cmd = Lp::Withdraw { tranche, shares: "all".into(), min_amount: "0".into() };
+        let who = self.sandwicher.insecure_clone();
+        match self.act(&who, |c| cli::lp::lp(c, cmd)) {
+            Some(v) => {
+                let got = v["received"].as_f64().unwrap_or(0.0);
+                self.lp_flows -= got;
+                self.report.sandwiches.record(got - 50_000.0);
+            }
+            // Not enough free quote, say: it stays in, an LP like any other.
+            None => self.report.sandwiches.incomplete += 1,
         }
     }
 
@@ -636,6 +888,9 @@ impl Sim {
     fn step(&mut self, step: u64, path: &Path) -> Result<()> {
         let (now, price) = self.next_print(step, path);
         let day = (now - T0) as f64 / DAY as f64;
+        // The hedge the vault held through the price step.
+        let held = whole(self.market()?.lp_underlying, 9);
+        self.report.lp_pnl.hedge += held * (price - self.price);
         self.price = price;
         self.report.final_time = now;
         self.c.world()?.set_time(now)?;
@@ -644,7 +899,16 @@ impl Sim {
         // Keeper: refresh, settle expiries and their positions, hedge, liquidate; a board
         // listed two weeks out for each that settled.
         let settled = self.report.settlements;
+        let sandwich = match self.arb_rng.below(20) {
+            0 => Sandwich::Refresh,
+            1 => Sandwich::Post,
+            _ => Sandwich::None,
+        };
+        let open = if sandwich == Sandwich::Refresh { self.sandwich_open() } else { None };
         self.keeper_pass()?;
+        if let Some(tranche) = open {
+            self.sandwich_close(tranche);
+        }
         for _ in settled..self.report.settlements {
             self.list_board(now + 14 * DAY);
         }
@@ -654,7 +918,11 @@ impl Sim {
             self.act(&keeper, |c| cli::keeper::keeper_pass(c, &Keeper::Refresh));
         }
         // The vol feed: each board's surface towards the path's realised vol.
+        let open = if sandwich == Sandwich::Post { self.sandwich_open() } else { None };
         self.post_surfaces(now)?;
+        if let Some(tranche) = open {
+            self.sandwich_close(tranche);
+        }
 
         // Traders: random and directional flow.
         let boards = self.open_boards(now)?;
@@ -675,10 +943,15 @@ impl Sim {
                 Trader::Sell { series, slippage_bps: 50, min_proceeds: None }
             };
             let who = self.traders[t].insecure_clone();
-            if self.act(&who, |c| cli::trader::trader(c, cmd)).is_some() {
-                self.report.trades += 1;
+            if let Some(fill) = self.act(&who, |c| cli::trader::trader(c, cmd)) {
+                self.book_trade(&fill);
             }
         }
+
+        // Short sellers on thin collateral; the arbitrageur's closed loops.
+        self.short_flow(&boards);
+        self.loop_flow(&boards);
+        self.momentum_flow(&boards);
 
         // Informed vol traders, when the path's volatility is known (not in a replay).
         if let Path::Scenario(scenario) = path {
@@ -694,8 +967,9 @@ impl Sim {
             if r < 3 {
                 let amount = dec(((1 + self.rng.below(20)) * 1_000) as f64);
                 let cmd = Lp::Deposit { tranche, amount, min_shares: "0".into() };
-                if self.act(&who, |c| cli::lp::lp(c, cmd)).is_some() {
+                if let Some(v) = self.act(&who, |c| cli::lp::lp(c, cmd)) {
                     self.report.lp_deposits += 1;
+                    self.lp_flows += v["deposited"].as_f64().unwrap_or(0.0);
                 }
             } else {
                 let m = self.market()?;
@@ -712,8 +986,11 @@ impl Sim {
                     shares: format!("{}.{:09}", tenth / 1_000_000_000, tenth % 1_000_000_000),
                     min_amount: "0".into(),
                 };
-                if held > 0 && self.act(&who, |c| cli::lp::lp(c, cmd)).is_some() {
+                if held == 0 {
+                    // nothing to withdraw
+                } else if let Some(v) = self.act(&who, |c| cli::lp::lp(c, cmd)) {
                     self.report.lp_withdrawals += 1;
+                    self.lp_flows -= v["received"].as_f64().unwrap_or(0.0);
                 }
             }
         }
@@ -740,6 +1017,9 @@ impl Sim {
         Ok(())
     }
 }
+
+/// Each short seller's collateral (quote): thin, so that it sells to its initial margin.
+const SHORT_COLLATERAL: &str = "1500";
 
 /// Where the oracle's prints come from.
 enum Path {
@@ -808,6 +1088,8 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     fund(&mut c, &keeper, 10_000_000, 100_000)?;
     let traders: Vec<Keypair> = (0..5).map(|_| Keypair::new()).collect();
     let informed: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
+    let shorts: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
+    let (arb, sandwicher, momentum) = (Keypair::new(), Keypair::new(), Keypair::new());
     let lps: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let mut sim = Sim {
         c,
@@ -815,6 +1097,15 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         keeper: keeper.insecure_clone(),
         traders: traders.iter().map(|t| t.insecure_clone()).collect(),
         informed: informed.iter().map(|t| t.insecure_clone()).collect(),
+        shorts: shorts.iter().map(|t| t.insecure_clone()).collect(),
+        short_rng: Rng(args.seed ^ 0x5e11_e125),
+        lp_flows: 0.0,
+        lp_fee_raw: 0,
+        arb: arb.insecure_clone(),
+        sandwicher: sandwicher.insecure_clone(),
+        arb_rng: Rng(args.seed ^ 0xa7b1_7ea9),
+        momentum: momentum.insecure_clone(),
+        recent: Default::default(),
         lps: lps.iter().map(|t| t.insecure_clone()).collect(),
         keys: k,
         price: start_price,
@@ -859,7 +1150,32 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         })
         .ok_or("a trader's collateral deposit was refused")?;
     }
-    let wallets = traders.iter().chain(&informed).chain(&lps).chain([&keeper]);
+    // Short sellers: 20k in the wallet, a thin `SHORT_COLLATERAL` of it as collateral.
+    for t in &shorts {
+        fund(&mut sim.c, t, 20_000, 0)?;
+        let cmd = Trader::DepositCollateral { amount: SHORT_COLLATERAL.into() };
+        sim.act(t, |c| {
+            cli::trader::trader(c, Trader::OpenAccount)?;
+            cli::trader::trader(c, cmd)
+        })
+        .ok_or("a short seller's collateral deposit was refused")?;
+    }
+    // The arbitrageur: 100k, 30k of it as collateral; the sandwiching LP: 200k.
+    fund(&mut sim.c, &arb, 100_000, 0)?;
+    let cmd = Trader::DepositCollateral { amount: "30000".into() };
+    sim.act(&arb, |c| {
+        cli::trader::trader(c, Trader::OpenAccount)?;
+        cli::trader::trader(c, cmd)
+    })
+    .ok_or("the arbitrageur's collateral deposit was refused")?;
+    fund(&mut sim.c, &sandwicher, 200_000, 0)?;
+    fund(&mut sim.c, &momentum, 100_000, 0)?;
+    let wallets = traders.iter().chain(&informed).chain(&shorts).chain(&lps).chain([
+        &keeper,
+        &arb,
+        &sandwicher,
+        &momentum,
+    ]);
     sim.tracked_quote = wallets
         .map(|w| cli::chain::ata(&w.pubkey(), &sim.keys.quote_mint, &spl_token::ID))
         .chain([sim.keys.quote_vault])
@@ -919,6 +1235,12 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     ];
     r.utilisation = [mean(&sim.utilisation), sim.utilisation.iter().cloned().fold(0.0, f64::max)];
     r.fees = Fees { protocol: whole(m.protocol_fees, 6), lp: whole(m.lp_fees, 6) };
+    let pool = |n: &TrancheNav| n.senior + n.junior;
+    let p = &mut r.lp_pnl;
+    p.total = pool(&r.final_nav) - pool(&r.initial_nav) - sim.lp_flows;
+    p.fees = whole(sim.lp_fee_raw, 6);
+    p.other = p.total - p.spread - p.inventory_charge - p.fees - p.hedge;
+    p.informed_edge = r.informed.expected_profit;
     r.transactions_per_second = r.transactions as f64 / started.elapsed().as_secs_f64();
     let report = std::mem::take(&mut sim.report);
     if let Some(out) = &args.out {
@@ -1073,7 +1395,8 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
     let dir = file.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Input(format!("--matrix {}: {e}", file.display())))?;
-    let scenarios = [Scenario::Calm, Scenario::Crash, Scenario::Rally, Scenario::Chop];
+    let scenarios =
+        [Scenario::Calm, Scenario::Crash, Scenario::Rally, Scenario::Chop, Scenario::Squeeze];
     let mut rows: Vec<(Scenario, usize, Vec<Report>)> = Vec::new();
     let mut runs = 0u64;
     let mut violations = 0u64;
@@ -1167,13 +1490,18 @@ fn economics_markdown(
          volatility, value a random series with the f64 Black-Scholes at it, ask the AMM for both \
          sides and trade one contract only when the price is off by more than the spread and \
          fees (the boards are listed at 80% vol; calm runs at 45%, rally 60%, chop 110%, the crash \
-         150% in its three days); two LPs deposit and withdraw; the keeper runs `keeper run`'s \
+         150% in its three days (-40%), the squeeze 140% in its two (+50%)); two short sellers with 1,500 of collateral each sell \
+         near-the-money options (one puts, the other calls) until initial margin refuses \
+         more; two LPs deposit and withdraw; the keeper runs `keeper run`'s \
          pass each hour (realised vol, refresh, settle, hedge, liquidate); governance lists a \
          board for each that settles; the vol feed governance named posts each board's surface \
          each hour, moved by at most the allowed step (half a vol point an hour in the reference \
          set) towards the realised vol the program estimates from the path's prints, once that \
-         estimate is mature. Nobody trades momentum and nobody sells on thin collateral: those \
-         parts of issue 15 are still open.\n\n",
+         estimate is mature; an arbitrageur tries closed loops (round trips, and synthetic loops \
+         across the call and put of one strike) one hour in five, and an LP deposits 50,000 \
+         just before the keeper's pass and withdraws it just after one hour in ten; a momentum \
+         trader buys near-the-money calls after a 2% rise over 12 hours and puts after a fall, \
+         one hour in three while the move lasts.\n\n",
     );
     md.push_str(
         "Variants: `all defences` is the reference parameter set; `without skew` sets the \
@@ -1219,6 +1547,33 @@ fn economics_markdown(
             mean_of(r, |x| x.vol_posts.refused as f64),
         ));
     }
+    md.push_str(
+        "\n## LPs' profit and loss by source (mean over seeds, quote units)\n\n\
+         `total` is the pool's value change net of LP deposits and withdrawals. At trade time \
+         the vault is paid, over each option's mark, the `spread`, the `inventory charge` (the \
+         change of the inventory potential; negative when trades took risk off and were paid \
+         for it) and the LP and lock `fees`; `hedge` is the underlying it held, marked through \
+         each price step; `other` is the rest (the options' marks moving with price, vol and \
+         time after the trades, settlement, keeper rewards, liquidation penalties, bad debt). \
+         `informed edge` is what the informed traders expected to make at the true vol, a part \
+         of `other` shown beside it.\n\n\
+         | scenario | variant | total | spread | inventory charge | fees | hedge | other | \
+         informed edge |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (scenario, vi, r) in rows {
+        md.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |\n",
+            format!("{scenario:?}").to_lowercase(),
+            variant_name(VARIANTS[*vi]),
+            mean_of(r, |x| x.lp_pnl.total),
+            mean_of(r, |x| x.lp_pnl.spread),
+            mean_of(r, |x| x.lp_pnl.inventory_charge),
+            mean_of(r, |x| x.lp_pnl.fees),
+            mean_of(r, |x| x.lp_pnl.hedge),
+            mean_of(r, |x| x.lp_pnl.other),
+            mean_of(r, |x| x.lp_pnl.informed_edge),
+        ));
+    }
     // Goals.
     let all: Vec<&Report> = rows.iter().flat_map(|(_, _, r)| r.iter()).collect();
     let worst_senior = all.iter().map(|r| r.tranche_return.senior).fold(f64::INFINITY, f64::min);
@@ -1229,7 +1584,9 @@ fn economics_markdown(
         pick(s, vi).map(|r| -mean_of(r, |x| x.tranche_return.junior).min(0.0)).unwrap_or(0.0)
     };
     let (on, off) = (junior_loss(Scenario::Crash, 0), junior_loss(Scenario::Crash, ALL_OUT));
-    let crash_liq = pick(Scenario::Crash, 0).map(|r| mean_of(r, |x| x.liquidations as f64));
+    let liquidations =
+        |s: Scenario| pick(s, 0).map(|r| mean_of(r, |x| x.liquidations as f64)).unwrap_or(0.0);
+    let (crash_liq, squeeze_liq) = (liquidations(Scenario::Crash), liquidations(Scenario::Squeeze));
     let violations: u64 = all.iter().map(|r| r.invariant_violations).sum();
     let hedge = pick(Scenario::Crash, 0)
         .map(|r| (mean_of(r, |x| x.dollar_delta_std[0]), mean_of(r, |x| x.dollar_delta_std[1])));
@@ -1249,10 +1606,9 @@ fn economics_markdown(
         met(on <= off / 2.0 || on == 0.0)
     ));
     md.push_str(&format!(
-        "- The crash liquidates someone: {:.1} liquidations a run: {} (no agent sells on thin \
-         collateral yet).\n",
-        crash_liq.unwrap_or(0.0),
-        met(crash_liq.unwrap_or(0.0) > 0.0)
+        "- The crash and the squeeze liquidate someone (two short sellers on thin collateral): \
+         {crash_liq:.1} and {squeeze_liq:.1} liquidations a run: {}.\n",
+        met(crash_liq > 0.0 && squeeze_liq > 0.0)
     ));
     if let Some((h, u)) = hedge {
         md.push_str(&format!(
@@ -1264,16 +1620,44 @@ fn economics_markdown(
         if let Some(r) = pick(scenario, 0) {
             let profit = mean_of(r, |x| x.informed.expected_profit);
             let fees = mean_of(r, |x| x.fees.lp + x.fees.protocol);
+            let spread = mean_of(r, |x| x.lp_pnl.spread);
+            let income = fees + spread;
             md.push_str(&format!(
                 "- Informed traders' profit at most the vault's spread and fee income, {}: their \
-                 expected profit {profit:.2} a run ({:.0} trades) against {fees:.2} of fees \
-                 (the spread the vault earns is not separated from the premium yet, so this \
-                 compares with fees alone): {}.\n",
+                 expected profit {profit:.2} a run ({:.0} trades) against {income:.2} ({spread:.2} \
+                 of spread from every trader, {fees:.2} of LP and protocol fees): {}.\n",
                 format!("{scenario:?}").to_lowercase(),
                 mean_of(r, |x| x.informed.trades as f64),
-                met(profit <= fees)
+                met(profit <= income)
             ));
         }
+    }
+    for (what, pick_one, rule) in [
+        (
+            "No closed loop pays (an arbitrageur's round trips and synthetic loops across series, \
+             each leg a real trade)",
+            (|r: &Report| r.loops) as fn(&Report) -> Attempts,
+            "E1",
+        ),
+        (
+            "No LP sandwich around the keeper's pass or the vol feed's post pays (deposit \
+             before, withdraw after)",
+            |r: &Report| r.sandwiches,
+            "E4",
+        ),
+    ] {
+        let count: u64 = all.iter().map(|r| pick_one(r).count).sum();
+        let refused: u64 = all.iter().map(|r| pick_one(r).refused).sum();
+        let incomplete: u64 = all.iter().map(|r| pick_one(r).incomplete).sum();
+        let best = all.iter().map(|r| pick_one(r).best).fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = all.iter().map(|r| pick_one(r).total).sum();
+        md.push_str(&format!(
+            "- {what} ({rule}): {count} completed over all runs ({refused} refused at the \
+             first leg, {incomplete} left open by a refusal), the best made {}, all together \
+             {total:.2}: {}.\n",
+            if count > 0 { format!("{best:.4}") } else { "-".into() },
+            met(count > 0 && best <= 0.0)
+        ));
     }
     md.push_str(&format!("- Accounting: {violations} invariant violations over all runs.\n\n"));
     md.push_str(

@@ -236,10 +236,21 @@ fn simulate_json_reports_every_key_and_no_invariant_violation() {
         "net_delta_before_after_rebalance",
         "fees",
         "vol_posts",
+        "lp_pnl",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["invariant_violations"], 0);
+    // The LP fees booked trade by trade from each fill the CLI printed are the fees the
+    // program's own counter booked; a liquidation's kept fee is counted by the program only
+    // (it is in `other`, with the penalty).
+    let (booked, counted) =
+        (v["lp_pnl"]["fees"].as_f64().unwrap(), v["fees"]["lp"].as_f64().unwrap());
+    assert!(booked > 0.0 && booked <= counted + 1e-9, "fills {booked}, program {counted}");
+    if v["liquidations"] == 0 {
+        assert!((booked - counted).abs() < 1e-9, "fills {booked}, program {counted}");
+    }
+    assert!(v["lp_pnl"]["spread"].as_f64().unwrap() > 0.0);
     assert!(v["trades"].as_u64().unwrap() > 0);
     assert!(v["final_nav"]["senior"].as_f64().unwrap() > 0.0);
     // --out holds the charts and the same report.
@@ -370,17 +381,28 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
     let _ = std::fs::remove_dir_all(&dir);
     let file = dir.join("ECONOMICS.md");
     let v = json_of(cli().args(["simulate", "--days", "1", "--seeds", "1", "--matrix"]).arg(&file));
-    assert_eq!(v["runs"], 24);
+    assert_eq!(v["runs"], 30);
     assert_eq!(v["invariant_violations"], 0);
     let md = std::fs::read_to_string(&file).unwrap();
     let command = format!("simulate --matrix {} --days 1 --seeds 1", file.display());
     assert!(md.contains(&command), "the command is named: {md}");
-    let rows: Vec<Vec<String>> = md
+    let scenarios = ["calm", "crash", "rally", "chop", "squeeze"];
+    let cells: Vec<Vec<String>> = md
         .lines()
-        .filter(|l| ["| calm", "| crash", "| rally", "| chop"].iter().any(|p| l.starts_with(p)))
+        .filter(|l| scenarios.iter().any(|s| l.starts_with(&format!("| {s} |"))))
         .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
         .collect();
-    assert_eq!(rows.len(), 24, "4 scenarios x 6 variants");
+    // Two tables: the main one (13 columns) and the LPs' profit and loss by source (9).
+    let rows: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 15).collect();
+    assert_eq!(rows.len(), 30, "5 scenarios x 6 variants");
+    let pnl: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 11).collect();
+    assert_eq!(pnl.len(), 30, "a profit and loss row per cell");
+    for r in &pnl {
+        // total = spread + inventory charge + fees + hedge + other (each rounded to a unit).
+        let n: Vec<f64> = r[3..9].iter().map(|c| c.parse().unwrap()).collect();
+        assert!((n[0] - n[1..].iter().sum::<f64>()).abs() <= 3.0, "{r:?}");
+        assert!(n[1] >= 0.0 && n[3] >= 0.0, "spread and fees are paid to the vault: {r:?}");
+    }
     for r in &rows {
         // Columns: "", scenario, variant, ..., rebalances is the 9th, vol posts the 13th.
         if r[2] == "without hedge" || r[2] == "without any" {
@@ -392,9 +414,9 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
             assert_eq!(r[13], "48 (0.0)", "two boards a step for 24 steps: {r:?}");
         }
     }
-    assert_eq!(rows.iter().filter(|r| r[2] == "without live-vol").count(), 4);
+    assert_eq!(rows.iter().filter(|r| r[2] == "without live-vol").count(), 5);
     assert!(md.contains("## Goals (issue 15), measured"));
-    for scenario in ["calm", "crash", "rally", "chop"] {
+    for scenario in scenarios {
         assert!(dir.join("economics").join(scenario).join("tranche_nav.svg").exists());
     }
     cli().args(["simulate", "--seeds", "2"]).assert().code(2);

@@ -5,7 +5,8 @@
 //! An oracle path (hourly geometric Brownian motion with the scenario's drift and volatility,
 //! or a price history replayed at its own timestamps, `--price-path`;
 //! `crash` falls about 40% over three days with a volatility spike, `squeeze` rises about 50%
-//! over two) is published each step; LPs
+//! over two; `jumps` has stochastic volatility that clusters and price jumps, mostly down,
+//! that lift it) is published each step; LPs
 //! deposit and withdraw; traders buy and sell calls and puts across two boards; two short
 //! sellers on thin collateral sell near-the-money options until initial margin stops them (a
 //! fall or a squeeze then takes them under maintenance margin); the keeper runs
@@ -43,6 +44,9 @@ pub enum Scenario {
     Chop,
     /// A short squeeze: about +50% over days 5-7 with vol spiking to 140%.
     Squeeze,
+    /// Stochastic volatility with jumps ([`StochVol`]): vol clusters, and price jumps, mostly
+    /// down, come with a vol spike.
+    Jumps,
 }
 
 /// A defence the simulation can take out, to measure what it is worth (`--without`).
@@ -390,6 +394,59 @@ fn regime(s: Scenario, day: f64) -> (f64, f64) {
         Scenario::Squeeze if (5.0..7.0).contains(&day) => (74.0, 1.4),
         Scenario::Squeeze if day >= 7.0 => (0.0, 0.9),
         Scenario::Squeeze => (0.0, 0.5),
+        // The path comes from `StochVol`; this is the level its vol reverts to.
+        Scenario::Jumps => (0.0, SV_MEAN_VOL),
+    }
+}
+
+/// The vol `--scenario jumps` reverts to; its log reverts with a 2-day half-life and a
+/// vol-of-vol of 4.8 a year^1/2 (a stationary standard deviation of about 0.3 in log vol),
+/// its shocks correlated -0.5 with the price's (falls come with rising vol).
+const SV_MEAN_VOL: f64 = 0.6;
+const SV_HALF_LIFE_DAYS: f64 = 2.0;
+const SV_VOL_OF_VOL: f64 = 4.8;
+const SV_RHO: f64 = -0.5;
+/// Price jumps: about one in 5 days (Poisson), log size normal with mean -5% and standard
+/// deviation 4%; each multiplies vol by 1.4.
+const JUMPS_PER_DAY: f64 = 0.2;
+const JUMP_MEAN: f64 = -0.05;
+const JUMP_SD: f64 = 0.04;
+const JUMP_VOL_LIFT: f64 = 1.4;
+
+/// Stochastic volatility with jumps: an Ornstein-Uhlenbeck log vol (clustering) with a
+/// leverage correlation, and compound-Poisson price jumps that lift the vol.
+struct StochVol {
+    log_vol: f64,
+}
+
+impl StochVol {
+    fn new() -> Self {
+        StochVol { log_vol: SV_MEAN_VOL.ln() }
+    }
+
+    /// One step of `dt` years: the log return, the step's diffusive vol and whether it jumped.
+    fn step(&mut self, rng: &mut Rng, dt: f64) -> (f64, f64, bool) {
+        let sigma = self.log_vol.exp();
+        let (z, w) = (rng.normal(), rng.normal());
+        let zv = SV_RHO * z + (1.0 - SV_RHO * SV_RHO).sqrt() * w;
+        let mut r = -0.5 * sigma * sigma * dt + sigma * dt.sqrt() * z;
+        let kappa = std::f64::consts::LN_2 / (SV_HALF_LIFE_DAYS / 365.0);
+        self.log_vol +=
+            kappa * (SV_MEAN_VOL.ln() - self.log_vol) * dt + SV_VOL_OF_VOL * dt.sqrt() * zv;
+        let jumped = rng.unit() < JUMPS_PER_DAY * 365.0 * dt;
+        if jumped {
+            r += JUMP_MEAN + JUMP_SD * rng.normal();
+            self.log_vol += JUMP_VOL_LIFT.ln();
+        }
+        self.log_vol = self.log_vol.clamp(0.1f64.ln(), 3.0f64.ln());
+        (r, sigma, jumped)
+    }
+
+    /// The path's volatility as an option's holder sees it: the diffusive vol now with the
+    /// jumps' variance added (rate x E[size^2]).
+    fn total_vol(&self) -> f64 {
+        let jump_var = JUMPS_PER_DAY * 365.0 * (JUMP_MEAN * JUMP_MEAN + JUMP_SD * JUMP_SD);
+        ((2.0 * self.log_vol).exp() + jump_var).sqrt()
     }
 }
 
@@ -443,6 +500,10 @@ struct Sim {
     /// The momentum trader and the prints it remembers (the last 12 hours').
     momentum: Keypair,
     recent: std::collections::VecDeque<f64>,
+    /// The jumps scenario's vol state, and the path's volatility the informed traders know
+    /// (the scenario's regime, or the stochastic vol with the jumps' variance).
+    sv: StochVol,
+    true_vol: f64,
     lps: Vec<Keypair>,
     keys: MarketKeys,
     price: f64,
@@ -870,12 +931,19 @@ impl Sim {
     /// its own time (offset so that the file's first print is at the world's start).
     fn next_print(&mut self, step: u64, path: &Path) -> (i64, f64) {
         match path {
+            Path::Scenario(Scenario::Jumps) => {
+                let now = T0 + (step as i64 + 1) * HOUR;
+                let (r, _, _) = self.sv.step(&mut self.rng, 1.0 / YEAR_HOURS);
+                self.true_vol = self.sv.total_vol();
+                (now, self.price * r.exp())
+            }
             Path::Scenario(scenario) => {
                 let now = T0 + (step as i64 + 1) * HOUR;
                 let day = (now - T0) as f64 / DAY as f64;
                 let (mu, sigma) = regime(*scenario, day);
                 let dt = 1.0 / YEAR_HOURS;
                 let z = self.rng.normal();
+                self.true_vol = sigma;
                 (now, self.price * ((mu - 0.5 * sigma * sigma) * dt + sigma * dt.sqrt() * z).exp())
             }
             Path::Replay(prints) => {
@@ -954,9 +1022,8 @@ impl Sim {
         self.momentum_flow(&boards);
 
         // Informed vol traders, when the path's volatility is known (not in a replay).
-        if let Path::Scenario(scenario) = path {
-            let sigma = regime(*scenario, day).1;
-            self.informed_flow(now, sigma, &boards);
+        if let Path::Scenario(_) = path {
+            self.informed_flow(now, self.true_vol, &boards);
         }
 
         // LPs.
@@ -1106,6 +1173,8 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         arb_rng: Rng(args.seed ^ 0xa7b1_7ea9),
         momentum: momentum.insecure_clone(),
         recent: Default::default(),
+        sv: StochVol::new(),
+        true_vol: SV_MEAN_VOL,
         lps: lps.iter().map(|t| t.insecure_clone()).collect(),
         keys: k,
         price: start_price,
@@ -1395,8 +1464,14 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
     let dir = file.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::Input(format!("--matrix {}: {e}", file.display())))?;
-    let scenarios =
-        [Scenario::Calm, Scenario::Crash, Scenario::Rally, Scenario::Chop, Scenario::Squeeze];
+    let scenarios = [
+        Scenario::Calm,
+        Scenario::Crash,
+        Scenario::Rally,
+        Scenario::Chop,
+        Scenario::Squeeze,
+        Scenario::Jumps,
+    ];
     let mut rows: Vec<(Scenario, usize, Vec<Report>)> = Vec::new();
     let mut runs = 0u64;
     let mut violations = 0u64;
@@ -1490,7 +1565,9 @@ fn economics_markdown(
          volatility, value a random series with the f64 Black-Scholes at it, ask the AMM for both \
          sides and trade one contract only when the price is off by more than the spread and \
          fees (the boards are listed at 80% vol; calm runs at 45%, rally 60%, chop 110%, the crash \
-         150% in its three days (-40%), the squeeze 140% in its two (+50%)); two short sellers with 1,500 of collateral each sell \
+         150% in its three days (-40%), the squeeze 140% in its two (+50%); `jumps` a stochastic vol reverting to 60% with a \
+         2-day half-life, and jumps of about -5% one day in five that lift it by 40%; the \
+         informed traders know its vol now with the jumps' variance added); two short sellers with 1,500 of collateral each sell \
          near-the-money options (one puts, the other calls) until initial margin refuses \
          more; two LPs deposit and withdraw; the keeper runs `keeper run`'s \
          pass each hour (realised vol, refresh, settle, hedge, liquidate); governance lists a \
@@ -1587,6 +1664,7 @@ fn economics_markdown(
     let liquidations =
         |s: Scenario| pick(s, 0).map(|r| mean_of(r, |x| x.liquidations as f64)).unwrap_or(0.0);
     let (crash_liq, squeeze_liq) = (liquidations(Scenario::Crash), liquidations(Scenario::Squeeze));
+    let jumps_liq = liquidations(Scenario::Jumps);
     let violations: u64 = all.iter().map(|r| r.invariant_violations).sum();
     let hedge = pick(Scenario::Crash, 0)
         .map(|r| (mean_of(r, |x| x.dollar_delta_std[0]), mean_of(r, |x| x.dollar_delta_std[1])));
@@ -1607,7 +1685,7 @@ fn economics_markdown(
     ));
     md.push_str(&format!(
         "- The crash and the squeeze liquidate someone (two short sellers on thin collateral): \
-         {crash_liq:.1} and {squeeze_liq:.1} liquidations a run: {}.\n",
+         {crash_liq:.1} and {squeeze_liq:.1} liquidations a run (jumps: {jumps_liq:.1}): {}.\n",
         met(crash_liq > 0.0 && squeeze_liq > 0.0)
     ));
     if let Some((h, u)) = hedge {
@@ -1670,6 +1748,45 @@ fn economics_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lag-`k` autocorrelation of `x`, computed directly.
+    fn autocorrelation(x: &[f64], k: usize) -> f64 {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        let var: f64 = x.iter().map(|v| (v - m) * (v - m)).sum();
+        let cov: f64 = x.windows(k + 1).map(|w| (w[0] - m) * (w[k] - m)).sum();
+        cov / var
+    }
+
+    /// Two years of hourly steps of `--scenario jumps`: jumps arrive at their rate (within four
+    /// Poisson standard deviations), the log vol averages its mean plus the jumps' lift
+    /// (rate x ln lift / reversion speed, by hand), and large moves cluster: the absolute
+    /// hourly returns are autocorrelated over a day, where a constant-vol path's are not.
+    #[test]
+    fn the_jumps_path_clusters_its_vol_and_jumps_at_its_rate() {
+        let (hours, dt) = (2 * 8_760, 1.0 / YEAR_HOURS);
+        let (mut sv, mut rng) = (StochVol::new(), Rng(11));
+        let (mut jumps, mut log_vols, mut moves) = (0u32, 0.0, Vec::new());
+        for _ in 0..hours {
+            log_vols += sv.log_vol;
+            let (r, _, jumped) = sv.step(&mut rng, dt);
+            jumps += jumped as u32;
+            moves.push(r.abs());
+        }
+        let expected = JUMPS_PER_DAY * 730.0;
+        assert!((jumps as f64 - expected).abs() < 4.0 * expected.sqrt(), "{jumps} jumps");
+        let kappa = 2f64.ln() / (2.0 / 365.0);
+        let mean = 0.6f64.ln() + JUMPS_PER_DAY * 365.0 * 1.4f64.ln() / kappa;
+        let got = log_vols / hours as f64;
+        assert!((got - mean).abs() < 0.08, "mean log vol {got} vs {mean}");
+        let clustered: f64 = (1..=24).map(|k| autocorrelation(&moves, k)).sum::<f64>() / 24.0;
+        let mut flat = Vec::new();
+        for _ in 0..hours {
+            flat.push((0.6 * dt.sqrt() * rng.normal()).abs());
+        }
+        let unclustered: f64 = (1..=24).map(|k| autocorrelation(&flat, k)).sum::<f64>() / 24.0;
+        assert!(clustered > 0.05, "stochastic vol: {clustered}");
+        assert!(unclustered.abs() < 0.02, "constant vol: {unclustered}");
+    }
 
     /// The informed trader buys only below its worth, sells only above it, and passes while the
     /// worth lies within the spread (bid to ask), or when the AMM refuses the side it wants.

@@ -381,12 +381,12 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
     let _ = std::fs::remove_dir_all(&dir);
     let file = dir.join("ECONOMICS.md");
     let v = json_of(cli().args(["simulate", "--days", "1", "--seeds", "1", "--matrix"]).arg(&file));
-    assert_eq!(v["runs"], 30);
+    assert_eq!(v["runs"], 36);
     assert_eq!(v["invariant_violations"], 0);
     let md = std::fs::read_to_string(&file).unwrap();
     let command = format!("simulate --matrix {} --days 1 --seeds 1", file.display());
     assert!(md.contains(&command), "the command is named: {md}");
-    let scenarios = ["calm", "crash", "rally", "chop", "squeeze"];
+    let scenarios = ["calm", "crash", "rally", "chop", "squeeze", "jumps"];
     let cells: Vec<Vec<String>> = md
         .lines()
         .filter(|l| scenarios.iter().any(|s| l.starts_with(&format!("| {s} |"))))
@@ -394,9 +394,9 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
         .collect();
     // Two tables: the main one (13 columns) and the LPs' profit and loss by source (9).
     let rows: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 15).collect();
-    assert_eq!(rows.len(), 30, "5 scenarios x 6 variants");
+    assert_eq!(rows.len(), 36, "6 scenarios x 6 variants");
     let pnl: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 11).collect();
-    assert_eq!(pnl.len(), 30, "a profit and loss row per cell");
+    assert_eq!(pnl.len(), 36, "a profit and loss row per cell");
     for r in &pnl {
         // total = spread + inventory charge + fees + hedge + other (each rounded to a unit).
         let n: Vec<f64> = r[3..9].iter().map(|c| c.parse().unwrap()).collect();
@@ -414,7 +414,7 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
             assert_eq!(r[13], "48 (0.0)", "two boards a step for 24 steps: {r:?}");
         }
     }
-    assert_eq!(rows.iter().filter(|r| r[2] == "without live-vol").count(), 5);
+    assert_eq!(rows.iter().filter(|r| r[2] == "without live-vol").count(), 6);
     assert!(md.contains("## Goals (issue 15), measured"));
     for scenario in scenarios {
         assert!(dir.join("economics").join(scenario).join("tranche_nav.svg").exists());

@@ -128,6 +128,9 @@ pub struct SimArgs {
     /// With --matrix: this many seeds instead.
     #[arg(long, requires = "matrix", value_parser = clap::value_parser!(u64).range(1..=100))]
     seeds: Option<u64>,
+    /// With --matrix: run this many cells at once (each its own world), one a core by default.
+    #[arg(long, requires = "matrix", value_parser = clap::value_parser!(u64).range(1..=64))]
+    jobs: Option<u64>,
 }
 
 #[derive(Serialize, Default, Debug)]
@@ -508,7 +511,7 @@ struct Sim {
     keys: MarketKeys,
     price: f64,
     report: Report,
-    series: Vec<(f64, f64, f64, f64, f64, f64)>, // day, price, senior, junior, delta, options-only delta
+    series: Vec<Point>,
     delta_before: Vec<f64>,
     delta_after: Vec<f64>,
     /// Every quote account in the world (wallets and the vault): their sum never changes.
@@ -1074,15 +1077,62 @@ impl Sim {
             }
         }
         let m = self.market()?;
+        let utilisation =
+            if m.lp_quote > 0 { m.locked_quote as f64 / m.lp_quote as f64 } else { 0.0 };
         if m.lp_quote > 0 {
-            self.utilisation.push(m.locked_quote as f64 / m.lp_quote as f64);
+            self.utilisation.push(utilisation);
         }
         let navs = tranche_navs(&m, self.price);
         let delta = m.net_delta.get().to_num::<f64>();
         let hedge = whole(m.lp_underlying, 9);
-        self.series.push((day, self.price, navs.senior, navs.junior, delta, delta - hedge));
+        let spot = self.price;
+        let implied = cli::chain::boards(&mut self.c, &self.keys.market)?
+            .into_iter()
+            .filter(|(_, b)| b.is_active() && now < b.expiry_ts)
+            .min_by_key(|(_, b)| b.expiry_ts)
+            .and_then(|(_, b)| {
+                b.strikes[..b.num_strikes as usize]
+                    .iter()
+                    .min_by(|x, y| {
+                        let d = |k: f64| (k - spot).abs();
+                        d(x.strike.get().to_num()).total_cmp(&d(y.strike.get().to_num()))
+                    })
+                    .map(|k| k.mark_vol.get().to_num::<f64>())
+            })
+            .unwrap_or(0.0);
+        self.series.push(Point {
+            day,
+            price: self.price,
+            senior: navs.senior,
+            junior: navs.junior,
+            delta,
+            options_delta: delta - hedge,
+            implied,
+            realised: m.realised_vol.get().vol.to_num::<f64>(),
+            true_vol: matches!(path, Path::Scenario(_)).then_some(self.true_vol),
+            utilisation,
+        });
         Ok(())
     }
+}
+
+/// One step of the run, for the charts.
+#[derive(Clone, Copy, Default)]
+struct Point {
+    day: f64,
+    price: f64,
+    senior: f64,
+    junior: f64,
+    /// The vault's net delta with the hedge, and of its options alone.
+    delta: f64,
+    options_delta: f64,
+    /// The nearest board's mark vol at the strike nearest spot, the program's realised-vol
+    /// estimate (mature or not), and the path's own vol (the scenario's; none in a replay).
+    implied: f64,
+    realised: f64,
+    true_vol: Option<f64>,
+    /// Locked over LP quote.
+    utilisation: f64,
 }
 
 /// Each short seller's collateral (quote): thin, so that it sells to its initial margin.
@@ -1115,8 +1165,14 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         std::fs::create_dir_all(out)
             .map_err(|e| CliError::Input(format!("--out {}: {e}", out.display())))?;
     }
-    let dir =
-        std::env::temp_dir().join(format!("options-amm-sim-{}-{}", std::process::id(), args.seed));
+    // Unique within the process too: the matrix runs cells on several threads at once.
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "options-amm-sim-{}-{}-{n}",
+        std::process::id(),
+        args.seed
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     let mut params = options_amm::RiskParams::reference();
     for d in &args.without {
@@ -1299,8 +1355,8 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         mean(&v.iter().map(|x| (x - m) * (x - m)).collect::<Vec<_>>()).sqrt()
     };
     r.dollar_delta_std = [
-        std(sim.series.iter().map(|s| s.4 * s.1).collect()),
-        std(sim.series.iter().map(|s| s.5 * s.1).collect()),
+        std(sim.series.iter().map(|s| s.delta * s.price).collect()),
+        std(sim.series.iter().map(|s| s.options_delta * s.price).collect()),
     ];
     r.utilisation = [mean(&sim.utilisation), sim.utilisation.iter().cloned().fold(0.0, f64::max)];
     r.fees = Fees { protocol: whole(m.protocol_fees, 6), lp: whole(m.lp_fees, 6) };
@@ -1325,12 +1381,12 @@ pub fn run(args: &SimArgs) -> Result<Report> {
 
 fn charts(
     dir: &std::path::Path,
-    series: &[(f64, f64, f64, f64, f64, f64)],
+    series: &[Point],
 ) -> std::result::Result<(), Box<dyn std::error::Error>> {
     use plotters::prelude::*;
     std::fs::create_dir_all(dir)?;
-    let days = series.last().map(|s| s.0).unwrap_or(1.0).max(1.0);
-    type Pick = fn(&(f64, f64, f64, f64, f64, f64)) -> f64;
+    let days = series.last().map(|s| s.day).unwrap_or(1.0).max(1.0);
+    type Pick = fn(&Point) -> f64;
     let plot = |file: &str,
                 title: &str,
                 lines: &[(&str, Pick, RGBColor)]|
@@ -1359,7 +1415,7 @@ fn charts(
         for (name, f, color) in lines {
             let color = *color;
             chart
-                .draw_series(LineSeries::new(series.iter().map(|s| (s.0, f(s))), color))?
+                .draw_series(LineSeries::new(series.iter().map(|s| (s.day, f(s))), color))?
                 .label(*name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
@@ -1371,19 +1427,32 @@ fn charts(
         root.present()?;
         Ok(())
     };
-    plot("price.svg", "Oracle price", &[("spot", |s| s.1, BLUE)])?;
+    plot("price.svg", "Oracle price", &[("spot", |s| s.price, BLUE)])?;
     plot(
         "tranche_nav.svg",
         "Tranche NAV (quote)",
-        &[("senior", |s| s.2, BLUE), ("junior", |s| s.3, RED)],
+        &[("senior", |s| s.senior, BLUE), ("junior", |s| s.junior, RED)],
     )?;
     plot(
         "net_delta.svg",
         "Vault net delta (underlying)",
         &[
-            ("with rebalancing (options + hedge)", |s| s.4, BLUE),
-            ("options only (no hedge)", |s| s.5, RED),
+            ("with rebalancing (options + hedge)", |s| s.delta, BLUE),
+            ("options only (no hedge)", |s| s.options_delta, RED),
         ],
+    )?;
+    let mut vols: Vec<(&str, Pick, RGBColor)> = vec![
+        ("implied: nearest board's mark vol at the money", |s| s.implied, BLUE),
+        ("realised: the program's estimate", |s| s.realised, RED),
+    ];
+    if series.iter().all(|s| s.true_vol.is_some()) {
+        vols.push(("the path's own vol", |s| s.true_vol.unwrap_or(0.0), BLACK));
+    }
+    plot("vol.svg", "Implied against realised vol", &vols)?;
+    plot(
+        "utilisation.svg",
+        "Utilisation (locked over LP quote)",
+        &[("utilisation", |s| s.utilisation, BLUE)],
     )?;
     Ok(())
 }
@@ -1472,38 +1541,77 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
         Scenario::Squeeze,
         Scenario::Jumps,
     ];
+    // Every cell is an independent world: they run on as many threads as the machine has
+    // cores (`--jobs`), each taking the next cell, and are put back in order.
+    let cells: Vec<(Scenario, usize, u64)> = scenarios
+        .iter()
+        .flat_map(|&s| {
+            (0..VARIANTS.len()).flat_map(move |v| (1..=seeds).map(move |seed| (s, v, seed)))
+        })
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let jobs = args
+        .jobs
+        .map(|j| j as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, cells.len().max(1));
+    let run_cell = |&(scenario, vi, seed): &(Scenario, usize, u64)| {
+        let charts = (vi == 0 && seed == 1)
+            .then(|| dir.join("economics").join(format!("{scenario:?}").to_lowercase()));
+        let one = SimArgs {
+            scenario,
+            days: Some(days),
+            price_path: None,
+            without: VARIANTS[vi].to_vec(),
+            seed,
+            json: true,
+            out: charts,
+            matrix: None,
+            full: false,
+            seeds: None,
+            jobs: None,
+        };
+        let t = std::time::Instant::now();
+        run(&one).map(|r| (r, t.elapsed().as_secs_f64()))
+    };
+    let mut done: Vec<(usize, Result<(Report, f64)>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(cell) = cells.get(i) else { break };
+                        let r = run_cell(cell);
+                        let failed = r.is_err();
+                        mine.push((i, r));
+                        if failed {
+                            // Stop handing out cells: the matrix fails with this error.
+                            next.store(cells.len(), std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a matrix worker panicked")).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
     let mut rows: Vec<(Scenario, usize, Vec<Report>)> = Vec::new();
     let mut runs = 0u64;
     let mut violations = 0u64;
     let mut slowest_30_day_secs = 0f64;
-    for scenario in scenarios {
-        for (vi, variant) in VARIANTS.iter().enumerate() {
-            let mut reports = Vec::new();
-            for seed in 1..=seeds {
-                let charts = (vi == 0 && seed == 1)
-                    .then(|| dir.join("economics").join(format!("{scenario:?}").to_lowercase()));
-                let one = SimArgs {
-                    scenario,
-                    days: Some(days),
-                    price_path: None,
-                    without: variant.to_vec(),
-                    seed,
-                    json: true,
-                    out: charts,
-                    matrix: None,
-                    full: false,
-                    seeds: None,
-                };
-                let t = std::time::Instant::now();
-                let r = run(&one)?;
-                if days == 30 {
-                    slowest_30_day_secs = slowest_30_day_secs.max(t.elapsed().as_secs_f64());
-                }
-                runs += 1;
-                violations += r.invariant_violations;
-                reports.push(r);
-            }
-            rows.push((scenario, vi, reports));
+    for (i, r) in done {
+        let (r, secs) = r?;
+        let (scenario, vi, _) = cells[i];
+        if days == 30 {
+            slowest_30_day_secs = slowest_30_day_secs.max(secs);
+        }
+        runs += 1;
+        violations += r.invariant_violations;
+        match rows.last_mut() {
+            Some((s, v, reports)) if *s == scenario && *v == vi => reports.push(r),
+            _ => rows.push((scenario, vi, vec![r])),
         }
     }
     let secs = started.elapsed().as_secs_f64();
@@ -1518,7 +1626,7 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
             command.push_str(&flag);
         }
     }
-    let text = economics_markdown(&rows, days, seeds, &command, runs, secs);
+    let text = economics_markdown(&rows, days, seeds, &command, runs, (secs, jobs));
     std::fs::write(file, text).map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
     Ok(serde_json::json!({
         "written": file.display().to_string(),
@@ -1526,6 +1634,7 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
         "days": days,
         "seeds": seeds,
         "seconds": secs,
+        "jobs": jobs,
         "invariant_violations": violations,
         "slowest_30_day_run_seconds": slowest_30_day_secs,
     }))
@@ -1545,14 +1654,14 @@ fn economics_markdown(
     seeds: u64,
     command: &str,
     runs: u64,
-    secs: f64,
+    (secs, jobs): (f64, usize),
 ) -> String {
     let pct = |x: f64| format!("{:+.3}%", 100.0 * x);
     let mut md = String::new();
     md.push_str("# Economics\n\n");
     md.push_str(&format!(
         "_Generated by `{command}`: {} scenarios x {seeds} seeds x {} variants, {days} days each \
-         (an hour a step), {runs} runs in {secs:.0} s. Every figure is the real program in the \
+         (an hour a step), {runs} runs in {secs:.0} s ({jobs} at a time). Every figure is the real program in the \
          embedded runtime, every user acting through the CLI's own commands (README, \
          `simulate`); `--full` runs 20 seeds of 30 days._\n\n",
         rows.len() / VARIANTS.len(),
@@ -1740,7 +1849,8 @@ fn economics_markdown(
     md.push_str(&format!("- Accounting: {violations} invariant violations over all runs.\n\n"));
     md.push_str(
         "Charts for seed 1 with every defence on (price, tranche NAV, net delta with and \
-         without the hedge): `economics/<scenario>/` beside this file.\n",
+         without the hedge, implied against realised vol, utilisation): \
+         `economics/<scenario>/` beside this file.\n",
     );
     md
 }

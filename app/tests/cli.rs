@@ -257,7 +257,10 @@ fn simulate_json_reports_every_key_and_no_invariant_violation() {
     let saved: Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(saved["trades"], v["trades"]);
-    assert!(dir.join("tranche_nav.svg").exists());
+    for chart in ["price", "tranche_nav", "net_delta", "vol", "utilisation"] {
+        let svg = std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.contains("<polyline"), "{chart}.svg draws its lines");
+    }
     // Days are bounded.
     cli().args(["simulate", "--days", "0"]).assert().failure();
     cli().args(["simulate", "--days", "366"]).assert().failure();

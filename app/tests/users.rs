@@ -404,3 +404,39 @@ fn a_silent_rpc_node_fails_fast_and_names_the_url() {
     assert!(v["error"]["message"].as_str().unwrap().contains(&url), "{v}");
     assert!(secs < 20, "took {secs} s");
 }
+
+/// While the program would refuse an LP flow (the greek cache stale: the price moved past
+/// `trading.cache_max_spot_move_bps` since the refresh; a board past expiry not yet settled),
+/// `lp show` still shows an LP's shares and names the program's reason; after the keeper's
+/// pass it values them again, at what a withdrawal pays.
+#[test]
+fn lp_show_names_why_the_pool_cannot_be_valued_and_still_shows_the_shares() {
+    let d = tmp("lp-stale");
+    ok(&d, &["dev", "init"]);
+    ok(&d, &["lp", "deposit", "--tranche", "junior", "1000"]);
+    let fresh = ok(&d, &["lp", "show"]);
+    assert!(fresh.get("unknown").is_none(), "{fresh}");
+    let unknown = |why: &str| {
+        let v = ok(&d, &["lp", "show"]);
+        let said = v["unknown"].as_str().unwrap_or_else(|| panic!("{v}"));
+        assert!(said.starts_with(why), "{said}");
+        let junior = &v["tranches"][1];
+        assert_eq!(junior["your_shares"].as_f64().unwrap(), 1000.0, "{v}");
+        assert!(junior["your_value"].is_null() && junior["nav"].is_null(), "{v}");
+    };
+    // The reference limit is 1%: 150 -> 160 is past it.
+    ok(&d, &["dev", "price", "160"]);
+    unknown("StaleGreekCache");
+    ok(&d, &["keeper", "refresh"]);
+    assert!(ok(&d, &["lp", "show"]).get("unknown").is_none());
+    // Past the board's expiry (7 days), before settlement.
+    ok(&d, &["dev", "warp", "604900"]);
+    unknown("BoardAwaitingSettlement");
+    ok(&d, &["keeper", "settle"]);
+    let again = ok(&d, &["lp", "show"]);
+    assert!(again.get("unknown").is_none(), "{again}");
+    let shown = again["tranches"][1]["your_value"].as_f64().unwrap();
+    let got =
+        ok(&d, &["lp", "withdraw", "--tranche", "junior", "all"])["received"].as_f64().unwrap();
+    assert!((got - shown).abs() <= 0.000_001, "shown {shown}, received {got}");
+}

@@ -2,8 +2,10 @@
 
 use crate::backend::Result;
 use crate::quote::to_raw;
+use anchor_lang::error::Error;
 use clap::{Subcommand, ValueEnum};
 use options_amm::client;
+use options_amm::error::OptionsAmmError;
 use options_amm::state::{JUNIOR, SENIOR};
 use options_amm_pricing::Fx;
 use serde_json::{json, Value};
@@ -100,11 +102,23 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
             // potential the pool owes back.
             let now = c.b.now()?;
             let s = spot(c, &m)?;
-            let mut accrued = m;
-            let mut band = Fx::ZERO;
-            let rate = m.effective_params(now).risk_free_rate_bps;
-            for (_, b) in self::boards(c, &k.market)? {
-                if b.is_active() {
+            // The checks an LP flow makes of each active board, then its valuation, each
+            // refusal the program's own by name.
+            let valued = (|| -> Result<_> {
+                let mut accrued = m;
+                let mut band = Fx::ZERO;
+                let rate = m.effective_params(now).risk_free_rate_bps;
+                let t = &m.params.trading;
+                for (_, b) in self::boards(c, &k.market)? {
+                    if !b.is_active() {
+                        continue;
+                    }
+                    if now >= b.expiry_ts {
+                        return Err(Error::from(OptionsAmmError::BoardAwaitingSettlement).into());
+                    }
+                    if b.cache_is_stale(now, s, t.cache_max_age_secs, t.cache_max_spot_move_bps) {
+                        return Err(Error::from(OptionsAmmError::StaleGreekCache).into());
+                    }
                     let part = options_amm::book::valuation::board_band(
                         &b,
                         now,
@@ -112,38 +126,53 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
                         rate,
                         m.params.vol.mark_window_secs,
                         m.underlying_decimals,
-                    )
-                    .map_err(|e| e.to_string())?;
+                    )?;
                     band = band.checked_add(part).ok_or("band overflow")?;
                 }
-            }
-            let v = options_amm::book::valuation::LpValuation::new(&accrued, s, band, now)
-                .map_err(|e| e.to_string())?;
-            accrued.accrue(now, v.reference_nav(&accrued)).map_err(|e| e.to_string())?;
-            let values = v.for_withdrawal(&accrued, accrued.tranches[SENIOR as usize].claim);
+                let v = options_amm::book::valuation::LpValuation::new(&accrued, s, band, now)?;
+                accrued.accrue(now, v.reference_nav(&accrued))?;
+                Ok(v.for_withdrawal(&accrued, accrued.tranches[SENIOR as usize].claim))
+            })();
+            // A stale greek cache or a board awaiting settlement leaves NAV unknown until a
+            // keeper's pass (as the program refuses LP flows then): the shares are still shown,
+            // with why.
             let mut out = vec![];
             for t in [SENIOR, JUNIOR] {
                 let supply = supply(c, &k.share_mints[t as usize])?;
                 let mine = balance(c, &w.shares[t as usize])?;
-                let value = values.get(t);
-                let worth = if mine == 0 {
-                    0
-                } else {
-                    options_amm::math::tranche::amount_for_shares(mine, value, supply)
-                        .map_err(|e| e.to_string())?
-                };
-                out.push(json!({
+                let mut row = json!({
                     "tranche": if t == SENIOR { "senior" } else { "junior" },
-                    "nav": units(value, qd),
                     "share_supply": units(supply, qd + SHARE_DECIMALS_OFFSET),
-                    // Shares carry SHARE_DECIMALS_OFFSET more decimals than the quote token.
-                    "share_price": if supply == 0 { 0.0 } else { value as f64 * 1000.0 / supply as f64 },
                     "your_shares": units(mine, qd + SHARE_DECIMALS_OFFSET),
-                    "your_value": units(worth, qd),
-                }));
+                    "nav": null,
+                    "share_price": null,
+                    "your_value": null,
+                });
+                if let Ok(values) = &valued {
+                    let value = values.get(t);
+                    let worth = if mine == 0 {
+                        0
+                    } else {
+                        options_amm::math::tranche::amount_for_shares(mine, value, supply)
+                            .map_err(|e| e.to_string())?
+                    };
+                    row["nav"] = json!(units(value, qd));
+                    // Shares carry SHARE_DECIMALS_OFFSET more decimals than the quote token.
+                    row["share_price"] = json!(if supply == 0 {
+                        0.0
+                    } else {
+                        value as f64 * 1000.0 / supply as f64
+                    });
+                    row["your_value"] = json!(units(worth, qd));
+                }
+                out.push(row);
             }
             let wallet = json!({ "quote": units(balance(c, &w.quote)?, qd) });
-            Ok(json!({ "owner": w.owner.to_string(), "wallet": wallet, "tranches": out }))
+            let mut v = json!({ "owner": w.owner.to_string(), "wallet": wallet, "tranches": out });
+            if let Err(why) = valued {
+                v["unknown"] = json!(format!("{why} (a keeper's pass values the pool again)"));
+            }
+            Ok(v)
         }
     }
 }

@@ -452,22 +452,89 @@ async fn deposit_failure_junior_while_the_seniors_are_in_shortfall() {
 }
 
 #[tokio::test]
-async fn the_senior_target_consumes_junior_capital_but_never_accrues_past_the_pool() {
+async fn the_senior_target_consumes_junior_capital_down_to_a_tenth_of_its_share_price() {
     let mut env = Env::new().await;
     let lp = env.lp(2_000 * USDC).await;
     deposit(&mut env, &lp, SENIOR, 1_000 * USDC).await;
     deposit(&mut env, &lp, JUNIOR, 40 * USDC).await;
-    // A year at 5% would move 50 of claim onto a pool of 1,040: the junior's 40 pays 40 of it,
-    // and the claim stops at the pool's value (seen at the next LP flow, a senior deposit of 1).
+    // A year at 5% would move 50 of claim onto a pool of 1,040: the junior pays it down to a
+    // tenth of its initial share price (40,000 x 1,000 shares at 10,000 a unit: 4), and the
+    // claim stops there (seen at the next LP flow, a senior deposit of 1): 1,036 + 1.
     advance(&mut env, YEAR).await;
     deposit(&mut env, &lp, SENIOR, USDC).await;
-    assert_eq!(env.market_state().await.tranches[SENIOR as usize].claim, 1_041 * USDC);
-    // The junior tranche is worth nothing: its holders cannot burn shares for nothing, and a
-    // new junior deposit is refused as into a wiped-out tranche (not as a shortfall).
-    let ix = ix::withdraw(&env, &lp, JUNIOR, 40 * USDC * SHARE, 0);
-    env.expect_refusal(&[ix], &[&lp.key], program_error(E::WithdrawTooSmall), &lp.accounts()).await;
-    let ix = ix::deposit(&env, &lp, JUNIOR, 10 * USDC, 0);
-    env.expect_refusal(&[ix], &[&lp.key], program_error(E::TrancheWipedOut), &lp.accounts()).await;
+    assert_eq!(env.market_state().await.tranches[SENIOR as usize].claim, 1_037 * USDC);
+    advance(&mut env, YEAR).await;
+    deposit(&mut env, &lp, SENIOR, USDC).await;
+    let m = env.market_state().await;
+    assert_eq!(m.tranches[SENIOR as usize].claim, 1_038 * USDC, "no further accrual");
+    let supplies =
+        [env.supply(&m.tranches[0].share_mint).await, env.supply(&m.tranches[1].share_mint).await];
+    assert_eq!(m.share_supply, supplies, "the program's count is the mints' supply");
+    // The tranche stays open: a newcomer's 10 is not diluted by the old shares, and leaves
+    // with it (less the rounding), while the old holders keep their tenth.
+    let newcomer = env.lp(10 * USDC).await;
+    deposit(&mut env, &newcomer, JUNIOR, 10 * USDC).await;
+    let shares = env.balance(&newcomer.shares[JUNIOR as usize]).await;
+    let back = withdraw(&mut env, &newcomer, JUNIOR, shares).await;
+    assert!((10 * USDC - 2..=10 * USDC).contains(&back), "newcomer got {back}");
+    let old = withdraw(&mut env, &lp, JUNIOR, 40 * USDC * SHARE).await;
+    // The newcomer's rounding stays with the tranche: the old holders get it.
+    assert!((4 * USDC - 2..=4 * USDC + 2).contains(&old), "old juniors got {old}");
+    assert!(old + back <= 14 * USDC, "paid out {} of 14", old + back);
+}
+
+/// Found by an attacker's review: one raw unit deposited as junior into a pool of seniors
+/// alone made a tranche of shares the senior target accrued to zero value, and every later
+/// junior deposit was refused `TrancheWipedOut`, for ever, for the price of one unit. The
+/// target now stops at the junior floor (a tenth of the initial share price), so the dust
+/// keeps its unit and a real junior joins at the dust's price.
+#[tokio::test]
+async fn one_raw_unit_of_junior_dust_never_locks_juniors_out() {
+    let mut env = Env::new().await;
+    let senior = env.lp(1_000 * USDC).await;
+    let attacker = env.lp(USDC).await;
+    let junior = env.lp(500 * USDC).await;
+    deposit(&mut env, &senior, SENIOR, 1_000 * USDC).await;
+    deposit(&mut env, &attacker, JUNIOR, 1).await;
+    // Three quarters of LP flows (a senior deposit of 1 each): before the floor, the first
+    // accrued the claim past the dust and the tranche was worth nothing.
+    let senior = env.lp(3 * USDC).await;
+    for _ in 0..3 {
+        advance(&mut env, YEAR / 4).await;
+        deposit(&mut env, &senior, SENIOR, USDC).await;
+    }
+    deposit(&mut env, &junior, JUNIOR, 500 * USDC).await;
+    let m = env.market_state().await;
+    assert_eq!(m.tranches[SENIOR as usize].claim, 1_003 * USDC, "the dust paid no target");
+    let shares = env.balance(&junior.shares[JUNIOR as usize]).await;
+    assert_eq!(shares, 500 * USDC * SHARE, "at the dust's price, one unit for 1,000 shares");
+    let back = withdraw(&mut env, &junior, JUNIOR, shares).await;
+    assert!((500 * USDC - 1..=500 * USDC).contains(&back), "junior got {back}");
+}
+
+/// Found by an attacker's review: `execute_params`, which anyone may send up to a week after
+/// its eta, accrued the senior claim with nothing to cap it: in a pool of seniors alone, a week
+/// of target lifted the claim above the pool and refused junior deposits `SeniorShortfall`. It
+/// now accrues nothing; the next LP flow accrues, capped.
+#[tokio::test]
+async fn a_late_parameter_change_never_lifts_the_claim_past_the_pool() {
+    let mut env = Env::new().await;
+    let senior = env.lp(1_000_000 * USDC).await;
+    let junior = env.lp(500 * USDC).await;
+    deposit(&mut env, &senior, SENIOR, 1_000_000 * USDC).await;
+    let authority = env.authority.insecure_clone();
+    let mut p = env.market_state().await.params;
+    p.senior_target_rate_bps = 600;
+    env.send(&[ix::propose_params(&env, &authority.pubkey(), p)], &[&authority]).await.unwrap();
+    let m = env.market_state().await;
+    // As late as allowed: the proposal's last second.
+    let late = m.pending_expiry;
+    env.set_time(late).await;
+    env.set_price(START_PRICE, START_CONF, late);
+    env.send(&[ix::execute_params(&env)], &[]).await.unwrap();
+    assert_eq!(env.market_state().await.tranches[SENIOR as usize].claim, 1_000_000 * USDC);
+    deposit(&mut env, &junior, JUNIOR, 500 * USDC).await;
+    assert_eq!(env.market_state().await.tranches[SENIOR as usize].claim, 1_000_000 * USDC);
 }
 
 #[tokio::test]

@@ -349,6 +349,9 @@ async fn no_in_bounds_parameter_set_lets_a_hedge_loop_pay() {
 
 /// Item 7: the senior claim accrued only in LP flows and `execute_params` swapped the rate
 /// without accruing first, so a 500 to 700 bps change after 30 quiet days applied 700 to all 30.
+/// `execute_params` keeps the old rate instead (an accrual there, with no oracle to cap it,
+/// could lift the claim past the pool): the next LP flow accrues 500 up to the execution and
+/// 700 after it.
 #[tokio::test]
 async fn a_senior_rate_change_accrues_the_old_rate_up_to_its_execution() {
     let mut env = Env::new().await;
@@ -359,11 +362,18 @@ async fn a_senior_rate_change_accrues_the_old_rate_up_to_its_execution() {
     env.set_time(T0 + 30 * DAY).await;
     env.set_price(START_PRICE, START_CONF, T0 + 30 * DAY);
     govern(&mut env, |p| p.senior_target_rate_bps = 700).await;
-    // Hand computation: 1,000,000 at 5% a year for 31 days (30 quiet, 1 of timelock), simple
-    // accrual, rounded down.
-    let days = 31u128;
-    let expected = 1_000_000 * USDC as u128
-        + 1_000_000 * USDC as u128 * 500 * days * 86_400 / (10_000 * 31_536_000);
+    assert_eq!(env.market_state().await.tranches[0].claim, 1_000_000 * USDC, "not yet accrued");
+    // Ten days on, an LP flow (a senior deposit of 1).
+    let later = env.now + 10 * DAY;
+    env.set_time(later).await;
+    env.set_price(START_PRICE, START_CONF, later);
+    env.refresh_all().await;
+    env.send(&[ix::deposit(&env, &lp, SENIOR, USDC, 0)], &[&lp.key]).await.unwrap();
+    // Hand computation: 1,000,000 at 5% a year for 31 days (30 quiet, 1 of timelock), then at
+    // 7% for 10 days on that, simple accrual each, rounded down; plus the 1 deposited.
+    let year = 10_000 * 31_536_000u128;
+    let at_change = 1_000_000 * USDC as u128 * (year + 500 * 31 * 86_400) / year;
+    let expected = at_change * (year + 700 * 10 * 86_400) / year + USDC as u128;
     assert_eq!(env.market_state().await.tranches[0].claim as u128, expected);
 }
 

@@ -28,6 +28,10 @@ pub const SHARE_DECIMALS_OFFSET: u8 = 3;
 /// holder keeps from the last one (at most about one quote unit).
 pub const VIRTUAL_SHARES: u64 = 1_000;
 pub const VIRTUAL_ASSETS: u64 = 1;
+/// Junior shares a quote raw unit at which the senior target stops accruing: a tenth of the
+/// initial share price (`VIRTUAL_SHARES / VIRTUAL_ASSETS` shares a unit). Deposits at that
+/// price mint at most this many shares a unit, so the share supply cannot overflow.
+pub const JUNIOR_ACCRUAL_FLOOR_SHARES: u64 = 10 * VIRTUAL_SHARES / VIRTUAL_ASSETS;
 
 /// How long a proposed parameter change stays executable after its timelock, seconds.
 pub const PROPOSAL_TTL_SECS: i64 = 7 * 86_400;

@@ -4,6 +4,7 @@
 use super::params::{PricingParams, RiskParams};
 use super::pod::PodFx;
 use super::seeds;
+use crate::constants::JUNIOR_ACCRUAL_FLOOR_SHARES;
 use crate::error::OptionsAmmError;
 use crate::math::realised_vol::RealisedVol;
 use crate::math::safe::SafeMath;
@@ -188,7 +189,14 @@ pub struct Market {
     pub pending_vol_feed: Pubkey,
     /// When the pending vol feed may be executed (0: none pending).
     pub vol_feed_eta: i64,
-    pub reserved: [u64; 4],
+    /// Each tranche's shares minted by `deposit` less those burned by `withdraw` (at least the
+    /// mint's supply: a holder may also burn shares outside the program). The senior target's
+    /// accrual floor is reckoned on the junior's (`accrue`).
+    pub share_supply: [u64; 2],
+    /// The senior target rate in force before the last `execute_params` (at
+    /// `params_changed_ts`): the next accrual applies it up to the change.
+    pub prev_senior_rate_bps: u64,
+    pub reserved: [u64; 1],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 1_432);
@@ -234,21 +242,37 @@ impl Market {
         Ok(self.lp_quote as i128 + hedge as i128 + options + self.settlement_receivable as i128)
     }
 
-    /// Brings the senior claim up to `now` at the target rate, but never past `ceiling` (the
-    /// pool's value, quote units) by accrual: the target return is paid out of the junior
-    /// tranche's residual, and with none left there is nothing to pay it from. Without the
-    /// ceiling, a pool with seniors and no juniors would accrue a claim above its own value
-    /// within seconds and refuse every junior deposit as a shortfall. A claim already above
-    /// the ceiling (a loss) stays as it is.
-    pub fn accrue(&mut self, now: i64, ceiling: i128) -> Result<()> {
-        let dt = now.saturating_sub(self.last_accrual_ts);
-        if dt > 0 {
-            let claim = self.tranches[SENIOR as usize].claim;
-            let accrued = accrue_claim(claim, self.params.senior_target_rate_bps, dt)?;
-            let ceiling = u64::try_from(ceiling.max(0)).unwrap_or(u64::MAX);
-            self.tranches[SENIOR as usize].claim = accrued.min(ceiling.max(claim));
-            self.last_accrual_ts = now;
+    /// Brings the senior claim up to `now` at the target rate (the rate before a parameter
+    /// change up to it, the new one after), but never past `reference` (the pool's LP reference
+    /// value, quote units) less the junior floor by accrual: the target return is paid out of
+    /// the junior tranche's residual, and only until the junior share price is down to
+    /// [`JUNIOR_ACCRUAL_FLOOR_SHARES`] a unit (a tenth of its initial price). So accrual alone
+    /// never leaves juniors with shares and no value (which refuses every junior deposit,
+    /// `TrancheWipedOut`), however few the juniors' shares (one raw unit deposited into a pool
+    /// of seniors alone, say); only a loss can. Without any ceiling, a pool with seniors and no
+    /// juniors would accrue a claim above its own value within seconds and refuse every junior
+    /// deposit as a shortfall. A claim already above the ceiling (a loss) stays as it is.
+    pub fn accrue(&mut self, now: i64, reference: i128) -> Result<()> {
+        let last = self.last_accrual_ts;
+        if now <= last {
+            return Ok(());
         }
+        let claim = self.tranches[SENIOR as usize].claim;
+        let rate = self.params.senior_target_rate_bps;
+        let accrued = if self.params_changed_ts > last {
+            let change = self.params_changed_ts.min(now);
+            let old = u32::try_from(self.prev_senior_rate_bps)
+                .map_err(|_| OptionsAmmError::MathOverflow)?;
+            let at_change = accrue_claim(claim, old, change - last)?;
+            accrue_claim(at_change, rate, now - change)?
+        } else {
+            accrue_claim(claim, rate, now - last)?
+        };
+        let floor = self.share_supply[JUNIOR as usize].div_ceil(JUNIOR_ACCRUAL_FLOOR_SHARES);
+        let ceiling = reference.saturating_sub(floor as i128);
+        let ceiling = u64::try_from(ceiling.max(0)).unwrap_or(u64::MAX);
+        self.tranches[SENIOR as usize].claim = accrued.min(ceiling.max(claim));
+        self.last_accrual_ts = now;
         Ok(())
     }
 

@@ -111,10 +111,14 @@ pub fn deposit_handler(
 
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
+    a.share_mint.reload()?;
     let mut m = a.market.load_mut()?;
     m.lp_quote = m.lp_quote.safe_add(amount)?;
     let t = &mut m.tranches[SENIOR as usize];
     t.claim = t.claim.safe_add(claim_added)?;
+    let tracked = &mut m.share_supply[tranche as usize];
+    *tracked = tracked.safe_add(shares)?;
+    require!(*tracked >= a.share_mint.supply, OptionsAmmError::ShareSupplyUntracked);
     let expected = vault_before.safe_add(amount)?;
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;

@@ -102,8 +102,12 @@ pub fn withdraw_handler(
 
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
+    a.share_mint.reload()?;
     let mut m = a.market.load_mut()?;
     m.lp_quote = m.lp_quote.safe_sub(amount)?;
+    let tracked = &mut m.share_supply[tranche as usize];
+    *tracked = tracked.safe_sub(shares)?;
+    require!(*tracked >= a.share_mint.supply, OptionsAmmError::ShareSupplyUntracked);
     if tranche == SENIOR {
         let t = &mut m.tranches[SENIOR as usize];
         t.claim = claim_after_withdraw(t.claim, shares, supply)?;

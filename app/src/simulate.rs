@@ -718,6 +718,9 @@ impl Sim {
                 break;
             };
             made += fill["received"].as_f64().unwrap_or(0.0) - fill["paid"].as_f64().unwrap_or(0.0);
+            if std::env::var_os("SIM_DEBUG").is_some() {
+                eprintln!("LEG {kind:?} {side:?} {strike} {expiry} {fill}");
+            }
             self.book_trade(&fill);
             done.push((kind, side));
         }
@@ -736,8 +739,14 @@ impl Sim {
                 };
                 made +=
                     fill["received"].as_f64().unwrap_or(0.0) - fill["paid"].as_f64().unwrap_or(0.0);
+                if std::env::var_os("SIM_DEBUG").is_some() {
+                    eprintln!("UNWIND {kind:?} {back:?} {strike} {expiry} {fill}");
+                }
                 self.book_trade(&fill);
             }
+        }
+        if std::env::var_os("SIM_DEBUG").is_some() && made > 0.0 {
+            eprintln!("LOOP made {made} legs {legs:?} done {done:?} at {}", self.price);
         }
         self.report.loops.record(made);
     }

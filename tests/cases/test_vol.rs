@@ -119,6 +119,42 @@ async fn once_mature_a_buy_pays_at_least_realised_vol_and_a_sale_gets_the_implie
     assert!(got <= value(atm_vol), "sold at {got}, above the implied value {}", value(atm_vol));
 }
 
+/// Found by the simulation's arbitrageur (squeeze, seed 2, a buy then its unwind): a capped
+/// call near its cap has negative vega. The 80 call capped at 160, spot 150, 15 days: 64.57 at
+/// the listed 80% and 61.29 at 109% (f64 Black-Scholes), so a buy priced at the realised-vol
+/// floor's higher vol was cheaper than the sale at the listed vol, and buying then selling at
+/// once gained about 3 a contract. The floor is now a surcharge at the implied vol's greeks:
+/// the round trip loses, and the buy still pays above the value at the listed vol.
+#[tokio::test]
+async fn a_negative_vega_capped_call_bought_under_the_floor_and_sold_back_loses() {
+    let mut t = Trading::new().await;
+    let trader = t.trader.same();
+    zigzag(&mut t.env, 15, 150, 60).await;
+    let rv = vol_of(&t.env.market_state().await);
+    assert!(rv > 1.0, "the floor binds: realised {rv}");
+    let env = &mut t.env;
+    let expiry = options_amm_tests::EXPIRY + 86_400;
+    let board = env.list_board(expiry, &[(80, 80)]).await;
+    env.open_position(&board, &trader).await;
+    let secs = (expiry - env.now) as f64;
+    let spread_value = |vol: f64| {
+        let c = |k: f64| reference::black_scholes(reference::Kind::Call, 150.0, k, vol, 0.05, secs);
+        c(80.0).price - c(160.0).price
+    };
+    assert!(spread_value(0.8) > spread_value(rv) + 2.0, "negative vega");
+    let before = env.balance(&trader.quote).await;
+    env.buy_ok(&board, &trader, 0, CALL, 10 * CONTRACT).await;
+    let paid = (before - env.balance(&trader.quote).await) as f64 / USDC as f64 / 10.0;
+    assert!(
+        paid > spread_value(0.8),
+        "paid {paid} a contract, the listed value {}",
+        spread_value(0.8)
+    );
+    env.sell_ok(&board, &trader, 0, CALL, 10 * CONTRACT).await;
+    let after = env.balance(&trader.quote).await;
+    assert!(after < before, "the round trip made {}", after as i64 - before as i64);
+}
+
 /// Realised vol runs to ~360% against series listed at 80-85% (breaker at 3x): a trade that
 /// adds to a position is refused by name with nothing changed; one that reduces it goes
 /// through.

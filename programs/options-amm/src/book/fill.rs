@@ -21,16 +21,21 @@ pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
     Ok(if raw < 0 { -w } else { w })
 }
 
-/// The vol a trade on `side` of a series of implied vol `implied` is priced at: a buy (the
-/// vault sells vol) at least the mature realised vol x `vol.floor_ratio_bps` (capped at the
-/// engine's domain); a sale at the implied vol. Before the estimate is mature, the implied vol.
-pub fn trade_vol(m: &Market, implied: Fx, side: Side) -> Result<Fx> {
+/// The realised-vol floor on a buy, as extra half-spread in vol: a buy (the vault sells vol)
+/// pays |vega| x (mature realised vol x `vol.floor_ratio_bps` - implied) on top of its spread
+/// when that is positive; a sale nothing. Priced as a spread at the implied vol's greeks, not
+/// as a higher vol: a buy and a sale of one series at one moment then share one mark and one
+/// set of greeks, so a closed loop pays both spreads whatever the sign of the series' vega (a
+/// capped call near its cap has negative vega, and pricing its buy at a higher vol made it
+/// cheaper than the sale at the implied vol: found by the simulation's arbitrageur). Before the
+/// estimate is mature, nothing.
+pub fn buy_floor_vol(m: &Market, implied: Fx, side: Side) -> Result<Fx> {
     match (side, m.mature_realised_vol()) {
         (Side::Buy, Some(rv)) => {
             let floor = rv.safe_mul(bps(m.params.vol.floor_ratio_bps))?.min(MAX_VOL);
-            Ok(implied.max(floor))
+            Ok(floor.safe_sub(implied)?.max(Fx::ZERO))
         }
-        _ => Ok(implied),
+        _ => Ok(Fx::ZERO),
     }
 }
 
@@ -53,7 +58,7 @@ pub fn surface_is_stale(m: &Market, b: &Board, now: i64) -> bool {
 /// How a trade is priced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pricing {
-    /// At the surface (a buy at no less than the realised-vol floor), with the market's spread.
+    /// At the surface, with the market's spread (a buy's including the realised-vol floor).
     Normal,
     /// A position closed where normal trading is refused (inside the cutoff, outside the delta
     /// band; Lyra's force-close): at the worse for the trader of the surface and its
@@ -190,14 +195,15 @@ fn fill_at(
         // that normal trading refuses), the penalty spread on top.
         let avg = b.avg_vol_at(st, now, p.vol.mark_window_secs)?;
         let vol = match side {
-            Side::Buy => trade_vol(m, implied.max(avg), side)?,
+            Side::Buy => implied.max(avg),
             Side::Sell => implied.min(avg),
         };
         let penalty = micro(u64::from(p.vol.force_close_spread_vol_micro));
-        let spread = extra.safe_add(penalty)?;
+        let spread = extra.safe_add(penalty)?.safe_add(buy_floor_vol(m, vol, side)?)?;
         return unskewed_fill(m, b, strike_index, kind, side, size, px, now, vol, spread);
     }
-    let vol = trade_vol(m, implied, side)?;
+    let vol = implied;
+    let extra = extra.safe_add(buy_floor_vol(m, implied, side)?)?;
     fill(
         &FillInputs {
             kind,

@@ -338,9 +338,14 @@ impl Embedded {
         let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
         // Natively, the program's log lines go to stdout: capture them for the error's name.
         let capture = crate::stdio::Capture::start();
-        let result = self.rt.block_on(self.ctx.banks_client.process_transaction(tx));
-        let logs = capture.finish();
-        match result {
+        // Processed by the bank at once (the plain `process_transaction` hands the transaction
+        // to another thread and polls for its status with a sleep: about a third of a long
+        // simulation's wall time was that wait).
+        let result = self.rt.block_on(self.ctx.banks_client.process_transaction_with_metadata(tx));
+        let mut logs = capture.finish();
+        let result = result.map_err(|e| CliError::Chain(e.to_string()))?;
+        logs.extend(result.metadata.map(|m| m.log_messages).unwrap_or_default());
+        match result.result {
             Ok(()) => {
                 self.dirty = true;
                 Ok(logs)

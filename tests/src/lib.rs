@@ -200,7 +200,10 @@ impl Env {
             &keys,
             blockhash,
         );
-        self.ctx.banks_client.process_transaction(tx).await.map_err(|e| e.unwrap())
+        // Processed by the bank at once: the plain `process_transaction` hands it to another
+        // thread and polls for its status with a sleep (a millisecond or more a transaction).
+        let done = self.ctx.banks_client.process_transaction_with_metadata(tx).await;
+        done.expect("the embedded bank answers").result
     }
 
     /// Moves the bank's clock to `unix_timestamp`.

@@ -29,12 +29,12 @@ use options_amm::state::Market;
 use options_amm_local::T0;
 use options_amm_pricing::Fx;
 use options_amm_pricing::Side;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use solana_sdk::signature::{Keypair, Signer};
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, ValueEnum, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, ValueEnum, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 #[clap(rename_all = "lowercase")]
 pub enum Scenario {
@@ -50,7 +50,7 @@ pub enum Scenario {
 }
 
 /// A defence the simulation can take out, to measure what it is worth (`--without`).
-#[derive(Clone, Copy, ValueEnum, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, ValueEnum, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Defence {
     /// The inventory skew: the potential's scales (`trading.skew_*_micro`) at 0.
@@ -133,13 +133,13 @@ pub struct SimArgs {
     jobs: Option<u64>,
 }
 
-#[derive(Serialize, Default, Debug)]
+#[derive(Serialize, Deserialize, Default, Debug)]
 pub struct TrancheNav {
     pub senior: f64,
     pub junior: f64,
 }
 
-#[derive(Serialize, Default, Debug)]
+#[derive(Serialize, Deserialize, Default, Debug)]
 pub struct Report {
     pub scenario: Option<Scenario>,
     /// The replayed file (`--price-path`), else null.
@@ -205,7 +205,7 @@ pub struct Report {
 /// after the trades, settlement, the keepers' rewards, liquidation penalties and bad debt.
 /// `informed_edge` is what the informed traders expected to make (part of `other`, read
 /// beside it).
-#[derive(Serialize, Default, Debug, Clone, Copy)]
+#[derive(Serialize, Deserialize, Default, Debug, Clone, Copy)]
 pub struct LpPnl {
     pub total: f64,
     pub spread: f64,
@@ -216,7 +216,7 @@ pub struct LpPnl {
     pub informed_edge: f64,
 }
 
-#[derive(Serialize, Debug, Clone, Copy)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy)]
 pub struct Attempts {
     /// Completed: every leg landed (a loop whose later leg was refused counts when the legs
     /// that landed were traded back).
@@ -225,8 +225,15 @@ pub struct Attempts {
     pub refused: u64,
     /// Started but not closed: the position (or the LP's shares) stays.
     pub incomplete: u64,
+    /// The most one made; none completed: -infinity (null in JSON).
+    #[serde(deserialize_with = "best_or_none")]
     pub best: f64,
     pub total: f64,
+}
+
+/// `Attempts::best` read back: JSON's null (what -infinity prints as) is -infinity.
+fn best_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NEG_INFINITY))
 }
 
 impl Default for Attempts {
@@ -243,7 +250,7 @@ impl Attempts {
     }
 }
 
-#[derive(Serialize, Default, Debug, Clone, Copy)]
+#[derive(Serialize, Deserialize, Default, Debug, Clone, Copy)]
 pub struct VolPosts {
     pub posted: u64,
     pub refused: u64,
@@ -252,7 +259,7 @@ pub struct VolPosts {
 /// What the informed vol traders did: trades, looks that found the price within the spread,
 /// and their expected profit (the option's value at the path's true volatility less what they
 /// paid, or what they were paid less that value, at trade time; quote units).
-#[derive(Serialize, Default, Debug, Clone, Copy)]
+#[derive(Serialize, Deserialize, Default, Debug, Clone, Copy)]
 pub struct Informed {
     pub trades: u64,
     pub passed: u64,
@@ -343,7 +350,7 @@ fn surface_file(strikes: &[Fx], vols: &[u64]) -> String {
     text
 }
 
-#[derive(Serialize, Default, Debug)]
+#[derive(Serialize, Deserialize, Default, Debug)]
 pub struct Fees {
     pub protocol: f64,
     pub lp: f64,
@@ -1564,24 +1571,43 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
         .map(|j| j as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, cells.len().max(1));
-    let run_cell = |&(scenario, vi, seed): &(Scenario, usize, u64)| {
-        let charts = (vi == 0 && seed == 1)
-            .then(|| dir.join("economics").join(format!("{scenario:?}").to_lowercase()));
-        let one = SimArgs {
-            scenario,
-            days: Some(days),
-            price_path: None,
-            without: VARIANTS[vi].to_vec(),
-            seed,
-            json: true,
-            out: charts,
-            matrix: None,
-            full: false,
-            seeds: None,
-            jobs: None,
-        };
+    // Each cell in its own process (this binary's `simulate --json`): the natively compiled
+    // program logs to the process's stdout, which each command captures for the program's
+    // error names, so two worlds in one process would read each other's logs.
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Input(format!("--matrix: this program's path: {e}")))?;
+    let run_cell = |&(scenario, vi, seed): &(Scenario, usize, u64)| -> Result<(Report, f64)> {
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args(["simulate", "--json", "--scenario"])
+            .arg(format!("{scenario:?}").to_lowercase())
+            .args(["--days", &days.to_string(), "--seed", &seed.to_string()]);
+        if !VARIANTS[vi].is_empty() {
+            let names: Vec<String> = VARIANTS[vi]
+                .iter()
+                .map(|d| {
+                    d.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+                })
+                .collect();
+            cmd.args(["--without", &names.join(",")]);
+        }
+        if vi == 0 && seed == 1 {
+            let charts = dir.join("economics").join(format!("{scenario:?}").to_lowercase());
+            cmd.arg("--out").arg(charts);
+        }
         let t = std::time::Instant::now();
-        run(&one).map(|r| (r, t.elapsed().as_secs_f64()))
+        let out = cmd.output().map_err(|e| CliError::Input(format!("--matrix: {e}")))?;
+        let secs = t.elapsed().as_secs_f64();
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            let what = format!("{scenario:?} {:?} seed {seed}: {}", VARIANTS[vi], why.trim());
+            return Err(match out.status.code() {
+                Some(6) => CliError::Invariant(what),
+                _ => CliError::Input(format!("--matrix cell failed: {what}")),
+            });
+        }
+        let report: Report = serde_json::from_slice(&out.stdout)
+            .map_err(|e| CliError::Input(format!("--matrix: a cell's report: {e}")))?;
+        Ok((report, secs))
     };
     let mut done: Vec<(usize, Result<(Report, f64)>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs)

@@ -422,6 +422,13 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
     for scenario in scenarios {
         assert!(dir.join("economics").join(scenario).join("tranche_nav.svg").exists());
     }
+    // The same matrix one cell at a time: the same tables to the digit (cells run on several
+    // cores must not read each other's program logs; they once did, in one process).
+    let serial = dir.join("serial").join("ECONOMICS.md");
+    let args = ["simulate", "--days", "1", "--seeds", "1", "--jobs", "1", "--matrix"];
+    json_of(cli().args(args).arg(&serial));
+    let body = |t: &str| t.lines().skip(4).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(body(&std::fs::read_to_string(&serial).unwrap()), body(&md));
     cli().args(["simulate", "--seeds", "2"]).assert().code(2);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -126,6 +126,7 @@ pub fn compute(args: &QuoteArgs) -> Result<(Fill, FillInputs), String> {
         },
         max_utilisation_bps: reference.max_utilisation_bps,
         extra_spread_vol: Fx::ZERO,
+        floor_vol: None,
     };
     let f = fill(&inputs, &reference.trading).map_err(|e| e.to_string())?;
     Ok((f, inputs))

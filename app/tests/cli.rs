@@ -171,6 +171,7 @@ fn quote_json_is_the_programs_own_fill_to_the_unit() {
         locked_quote: 0,
         max_utilisation_bps: RiskParams::reference().max_utilisation_bps,
         extra_spread_vol: Fx::ZERO,
+        floor_vol: None,
     };
     let f = fill(&inputs, &RiskParams::reference().trading).unwrap();
     assert_eq!(v["premium_raw"].as_u64().unwrap(), f.premium);

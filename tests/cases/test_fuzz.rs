@@ -291,9 +291,10 @@ impl World {
         let spot = Fx::from_num(self.price) / 100_000_000;
         let v = LpValuation::new(&m, spot, Fx::ZERO, now).unwrap();
         let ceiling = v.reference_nav(&m);
-        m.accrue(now, ceiling).unwrap();
-        let values = split(v.reference_nav(&m), m.tranches[SENIOR as usize].claim);
         let mints = self.t.env.share_mints;
+        let juniors = self.t.env.supply(&mints[JUNIOR as usize]).await;
+        m.accrue(now, ceiling, juniors).unwrap();
+        let values = split(v.reference_nav(&m), m.tranches[SENIOR as usize].claim);
         let mut out = [(0, 0); 2];
         for t in [SENIOR, JUNIOR] {
             let supply = self.t.env.supply(&mints[t as usize]).await;

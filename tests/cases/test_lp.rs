@@ -467,9 +467,6 @@ async fn the_senior_target_consumes_junior_capital_down_to_a_tenth_of_its_share_
     deposit(&mut env, &lp, SENIOR, USDC).await;
     let m = env.market_state().await;
     assert_eq!(m.tranches[SENIOR as usize].claim, 1_038 * USDC, "no further accrual");
-    let supplies =
-        [env.supply(&m.tranches[0].share_mint).await, env.supply(&m.tranches[1].share_mint).await];
-    assert_eq!(m.share_supply, supplies, "the program's count is the mints' supply");
     // The tranche stays open: a newcomer's 10 is not diluted by the old shares, and leaves
     // with it (less the rounding), while the old holders keep their tenth.
     let newcomer = env.lp(10 * USDC).await;
@@ -510,6 +507,41 @@ async fn one_raw_unit_of_junior_dust_never_locks_juniors_out() {
     assert_eq!(shares, 500 * USDC * SHARE, "at the dust's price, one unit for 1,000 shares");
     let back = withdraw(&mut env, &junior, JUNIOR, shares).await;
     assert!((500 * USDC - 1..=500 * USDC).contains(&back), "junior got {back}");
+}
+
+/// Found by an attacker's review of the floor: reckoned on a count of shares the program
+/// minted less those it burned, shares a junior burned outside the program (an SPL `burn`)
+/// kept counting, so a junior could deposit, burn the new shares, withdraw the same amount
+/// with the old ones and leave a floor above the tranche's value: the senior target stopped
+/// for good. The floor is reckoned on the junior mint's live supply, read in every LP flow.
+#[tokio::test]
+async fn shares_burned_outside_the_program_never_lift_the_junior_floor() {
+    let mut env = Env::new().await;
+    let senior = env.lp(1_001 * USDC).await;
+    let junior = env.lp(1_100 * USDC).await;
+    deposit(&mut env, &senior, SENIOR, 1_000 * USDC).await;
+    deposit(&mut env, &junior, JUNIOR, 100 * USDC).await;
+    let old = env.balance(&junior.shares[JUNIOR as usize]).await;
+    deposit(&mut env, &junior, JUNIOR, 1_000 * USDC).await;
+    let minted = env.balance(&junior.shares[JUNIOR as usize]).await - old;
+    let burn = anchor_spl::token::spl_token::instruction::burn(
+        &anchor_spl::token::ID,
+        &junior.shares[JUNIOR as usize],
+        &env.share_mints[JUNIOR as usize],
+        &junior.pubkey(),
+        &[],
+        minted,
+    )
+    .unwrap();
+    env.send(&[burn], &[&junior.key]).await.unwrap();
+    // The 1,100 now sit on the old shares: take 1,000 back with ten elevenths of them.
+    let back = withdraw(&mut env, &junior, JUNIOR, old / 11 * 10).await;
+    assert!(back >= 999 * USDC, "got {back}");
+    // A year on, a senior flow: the target accrues in full (5% of 1,000), out of the juniors'
+    // remaining ~100, nowhere near a tenth of their share price.
+    advance(&mut env, YEAR).await;
+    deposit(&mut env, &senior, SENIOR, USDC).await;
+    assert_eq!(env.market_state().await.tranches[SENIOR as usize].claim, 1_051 * USDC);
 }
 
 /// Found by an attacker's review: `execute_params`, which anyone may send up to a week after

@@ -503,7 +503,7 @@ async fn a_withdrawal_leaves_out_what_expired_shorts_still_owe() {
     )
     .unwrap();
     let ceiling = v.reference_nav(&accrued);
-    accrued.accrue(t.env.now, ceiling).unwrap();
+    accrued.accrue(t.env.now, ceiling, supply).unwrap();
     let claim = accrued.tranches[0].claim;
     let without = v.for_withdrawal(&accrued, claim);
     let with = options_amm::math::tranche::split(v.nav - v.phi_high as i128, claim);

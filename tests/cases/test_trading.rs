@@ -52,6 +52,7 @@ async fn client_fill(
         locked_quote: m.locked_quote,
         max_utilisation_bps: m.params.max_utilisation_bps,
         extra_spread_vol: Fx::ZERO,
+        floor_vol: None,
     };
     fill(&inputs, &m.effective_params(env.now).trading).unwrap()
 }

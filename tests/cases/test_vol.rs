@@ -155,6 +155,35 @@ async fn a_negative_vega_capped_call_bought_under_the_floor_and_sold_back_loses(
     assert!(after < before, "the round trip made {}", after as i64 - before as i64);
 }
 
+/// Found by a review of the floor as a surcharge (|vega| x the vol gap at the implied vol's
+/// greeks): a far out-of-the-money call's value grows faster than that with vol. The 200
+/// call (capped at 400), spot 150, 13 days: 0.29 at the listed 80%, 1.31 at 109%, where the
+/// surcharge said 0.90 (f64 Black-Scholes). A buy now pays at least the value at the floor.
+#[tokio::test]
+async fn a_far_out_of_the_money_buy_pays_at_least_its_value_at_realised_vol() {
+    let mut t = Trading::new().await;
+    let trader = t.trader.same();
+    zigzag(&mut t.env, 15, 150, 60).await;
+    let rv = vol_of(&t.env.market_state().await);
+    assert!(rv > 1.0, "the floor binds: realised {rv}");
+    let env = &mut t.env;
+    let expiry = options_amm_tests::EXPIRY - 86_400;
+    let board = env.list_board(expiry, &[(200, 80)]).await;
+    env.open_position(&board, &trader).await;
+    let secs = (expiry - env.now) as f64;
+    let value = |vol: f64| {
+        let c = |k: f64| reference::black_scholes(reference::Kind::Call, 150.0, k, vol, 0.05, secs);
+        c(200.0).price - c(400.0).price
+    };
+    let vega = reference::black_scholes(reference::Kind::Call, 150.0, 200.0, 0.8, 0.05, secs).vega;
+    let linear = value(0.8) + vega * (rv - 0.8);
+    assert!(value(rv) > linear * 1.2, "curved: {} at {rv} against {linear}", value(rv));
+    let before = env.balance(&trader.quote).await;
+    env.buy_ok(&board, &trader, 0, CALL, 10 * CONTRACT).await;
+    let paid = (before - env.balance(&trader.quote).await) as f64 / USDC as f64 / 10.0;
+    assert!(paid >= value(rv), "paid {paid} a contract, the value at realised vol {}", value(rv));
+}
+
 /// Realised vol runs to ~360% against series listed at 80-85% (breaker at 3x): a trade that
 /// adds to a position is refused by name with nothing changed; one that reduces it goes
 /// through.

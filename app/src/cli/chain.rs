@@ -8,7 +8,7 @@ use anchor_lang::{AccountDeserialize, Discriminator};
 use anchor_spl::token::spl_token;
 use options_amm::client::{MarketKeys, Wallet};
 use options_amm::oracle::{self, OraclePrice, OracleUse};
-use options_amm::state::{Board, Market};
+use options_amm::state::{Board, Market, JUNIOR};
 use options_amm_pricing::Fx;
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::signature::Signer;
@@ -53,7 +53,8 @@ pub(crate) fn tranche_values(
     let mut m = *m;
     let v = options_amm::book::valuation::LpValuation::new(&m, s, Fx::ZERO, now)
         .map_err(|e| e.to_string())?;
-    m.accrue(now, v.reference_nav(&m)).map_err(|e| e.to_string())?;
+    let juniors = supply(c, &m.tranches[JUNIOR as usize].share_mint)?;
+    m.accrue(now, v.reference_nav(&m), juniors).map_err(|e| e.to_string())?;
     m.tranche_values(s).map_err(|e| CliError::Input(e.to_string()))
 }
 

@@ -130,7 +130,8 @@ pub(crate) fn lp(c: &mut Ctx, cmd: Lp) -> Result<Value> {
                     band = band.checked_add(part).ok_or("band overflow")?;
                 }
                 let v = options_amm::book::valuation::LpValuation::new(&accrued, s, band, now)?;
-                accrued.accrue(now, v.reference_nav(&accrued))?;
+                let juniors = supply(c, &k.share_mints[JUNIOR as usize])?;
+                accrued.accrue(now, v.reference_nav(&accrued), juniors)?;
                 Ok(v.for_withdrawal(&accrued, accrued.tranches[SENIOR as usize].claim))
             })();
             // A stale greek cache or a board awaiting settlement leaves NAV unknown until a

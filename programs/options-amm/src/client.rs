@@ -1,7 +1,7 @@
 //! Off-chain instruction builders and PDA derivations: the one copy that the CLI, the native
 //! test harness and the SBF test harness all use. Host only; nothing here runs on chain.
 
-use crate::state::{seeds, Kind, Market, OracleKind, Tranche, ORACLE_PYTH_PULL};
+use crate::state::{seeds, Kind, Market, OracleKind, Tranche, JUNIOR, ORACLE_PYTH_PULL};
 use crate::{accounts, instruction as data, instructions as args, RiskParams, ID};
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
@@ -347,6 +347,7 @@ pub fn deposit_accounts(k: &MarketKeys, w: &Wallet, tranche: Tranche) -> account
         owner: w.owner,
         market: k.market,
         share_mint: k.share_mint(tranche),
+        junior_share_mint: k.share_mint(JUNIOR),
         quote_mint: k.quote_mint,
         quote_vault: k.quote_vault,
         owner_quote: w.quote,
@@ -383,6 +384,7 @@ pub fn withdraw_accounts(k: &MarketKeys, w: &Wallet, tranche: Tranche) -> accoun
         owner: w.owner,
         market: k.market,
         share_mint: k.share_mint(tranche),
+        junior_share_mint: k.share_mint(JUNIOR),
         quote_mint: k.quote_mint,
         quote_vault: k.quote_vault,
         owner_shares: w.shares(tranche),

@@ -279,8 +279,6 @@ pub enum OptionsAmmError {
     CannotHedge,
     #[msg("A posted vol is further from mature realised vol than the feed's band allows")]
     VolFarFromRealised,
-    #[msg("A tranche's share mint holds more shares than the market has minted and not burned")]
-    ShareSupplyUntracked,
 }
 
 impl From<PricingError> for OptionsAmmError {

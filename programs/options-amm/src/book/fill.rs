@@ -4,7 +4,8 @@
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::math::fill::paid_by_trader;
-use crate::math::fill::{fill, quote_params, series_greeks, series_lock, Fill, FillInputs};
+use crate::math::fill::{fill, floored, quote_params, series_greeks, series_lock, series_price};
+use crate::math::fill::{Fill, FillInputs};
 use crate::math::safe::SafeMath;
 use crate::math::safe::{add_signed, long};
 use crate::math::value::secs_until;
@@ -21,21 +22,22 @@ pub fn signed_whole(raw: i64, decimals: u8) -> Result<Fx> {
     Ok(if raw < 0 { -w } else { w })
 }
 
-/// The realised-vol floor on a buy, as extra half-spread in vol: a buy (the vault sells vol)
-/// pays |vega| x (mature realised vol x `vol.floor_ratio_bps` - implied) on top of its spread
-/// when that is positive; a sale nothing. Priced as a spread at the implied vol's greeks, not
-/// as a higher vol: a buy and a sale of one series at one moment then share one mark and one
-/// set of greeks, so a closed loop pays both spreads whatever the sign of the series' vega (a
-/// capped call near its cap has negative vega, and pricing its buy at a higher vol made it
-/// cheaper than the sale at the implied vol: found by the simulation's arbitrageur). Before the
-/// estimate is mature, nothing.
-pub fn buy_floor_vol(m: &Market, implied: Fx, side: Side) -> Result<Fx> {
+/// The realised-vol floor on a buy priced at `vol`: the mature realised vol x
+/// `vol.floor_ratio_bps` (capped at the engine's domain) when that is above `vol`; a sale, or
+/// an estimate not yet mature: none. The buy pays at least the series' value at it
+/// (`math::fill::floored`): the exact price gap, with the greeks, spread and inventory charge
+/// of `vol`, so a buy and a sale of one series at one moment share one set of greeks and a
+/// closed loop pays both spreads whatever the sign of the series' vega (a capped call near its
+/// cap has negative vega: pricing its buy at the floor vol made it cheaper than the sale, found
+/// by the simulation's arbitrageur) and whatever its curvature (a far out-of-the-money call is
+/// worth much more at the floor than a vega-times-gap surcharge says, found by a review).
+pub fn buy_floor_vol(m: &Market, vol: Fx, side: Side) -> Result<Option<Fx>> {
     match (side, m.mature_realised_vol()) {
         (Side::Buy, Some(rv)) => {
             let floor = rv.safe_mul(bps(m.params.vol.floor_ratio_bps))?.min(MAX_VOL);
-            Ok(floor.safe_sub(implied)?.max(Fx::ZERO))
+            Ok((floor > vol).then_some(floor))
         }
-        _ => Ok(Fx::ZERO),
+        _ => Ok(None),
     }
 }
 
@@ -199,11 +201,12 @@ fn fill_at(
             Side::Sell => implied.min(avg),
         };
         let penalty = micro(u64::from(p.vol.force_close_spread_vol_micro));
-        let spread = extra.safe_add(penalty)?.safe_add(buy_floor_vol(m, vol, side)?)?;
-        return unskewed_fill(m, b, strike_index, kind, side, size, px, now, vol, spread);
+        let spread = extra.safe_add(penalty)?;
+        let floor = buy_floor_vol(m, vol, side)?;
+        return unskewed_fill(m, b, strike_index, kind, side, size, px, now, (vol, floor), spread);
     }
     let vol = implied;
-    let extra = extra.safe_add(buy_floor_vol(m, implied, side)?)?;
+    let floor_vol = buy_floor_vol(m, implied, side)?;
     fill(
         &FillInputs {
             kind,
@@ -226,6 +229,7 @@ fn fill_at(
             locked_quote: m.locked_quote,
             max_utilisation_bps: m.params.max_utilisation_bps,
             extra_spread_vol: extra,
+            floor_vol,
         },
         &p.trading,
     )
@@ -248,7 +252,7 @@ pub fn liquidation_fill(
     now: i64,
 ) -> Result<Fill> {
     let vol = b.strike(strike_index)?.base_vol.get();
-    unskewed_fill(m, b, strike_index, kind, side, size, px, now, vol, Fx::ZERO)
+    unskewed_fill(m, b, strike_index, kind, side, size, px, now, (vol, None), Fx::ZERO)
 }
 
 /// A fill at `vol` with the trading quote's every inventory-dependent term off (the
@@ -264,22 +268,18 @@ fn unskewed_fill(
     size: u64,
     px: &OraclePrice,
     now: i64,
-    vol: Fx,
+    (vol, floor_vol): (Fx, Option<Fx>),
     extra_spread_vol: Fx,
 ) -> Result<Fill> {
     let st = b.strike(strike_index)?;
     let params = m.effective_params(now);
     let t = &params.trading;
     let secs = secs_until(b.expiry_ts, now);
-    let greeks = series_greeks(
-        kind,
-        px.price,
-        st.strike.get(),
-        vol,
-        params.risk_free_rate_bps,
-        secs,
-        b.cap_multiple_bps,
-    )?;
+    let (strike, rate, cap) = (st.strike.get(), params.risk_free_rate_bps, b.cap_multiple_bps);
+    let greeks = series_greeks(kind, px.price, strike, vol, rate, secs, cap)?;
+    let priced = floored(greeks, side, floor_vol, |v| {
+        series_price(kind, px.price, strike, v, rate, secs, cap)
+    })?;
     let mut p = quote_params(t);
     p.skew_vega = Fx::ZERO;
     p.skew_gamma = Fx::ZERO;
@@ -288,7 +288,7 @@ fn unskewed_fill(
     p.spread_expiry_vol = Fx::ZERO;
     p.spread_vol = p.spread_vol.safe_add(extra_spread_vol)?;
     let inputs = QuoteInputs {
-        greeks,
+        greeks: priced,
         spot: px.price,
         spot_conf: px.conf,
         expiry_secs: secs,

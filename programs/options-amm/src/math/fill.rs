@@ -178,6 +178,10 @@ pub struct FillInputs {
     /// Half-spread the market's state adds to `spread_vol` (vol; `book::fill::market_spread_vol`
     /// and the force-close penalty), never negative.
     pub extra_spread_vol: Fx,
+    /// A buy's realised-vol floor (`book::fill::buy_floor_vol`): the buy is priced at no less
+    /// than the series' value at this vol, its greeks, spread and inventory charge staying
+    /// those at `base_vol`. None: no floor.
+    pub floor_vol: Option<Fx>,
 }
 
 /// A fill in token units: what the trader pays (buy) or receives (sell) before collateral.
@@ -252,11 +256,30 @@ pub fn paid_by_trader(side: Side) -> Rounding {
     }
 }
 
+/// The greeks a quote prices from: for a buy with a floor vol, the price is the larger of the
+/// series' value at its vol and at the floor (the exact gap, whatever the sign or the curvature
+/// of the series' vega); delta, gamma and vega stay, so the spread and the inventory charge are
+/// a sale's, and a buy never costs less than a sale of the same series at the same moment.
+pub fn floored(
+    greeks: Greeks,
+    side: Side,
+    floor_vol: Option<Fx>,
+    price_at: impl Fn(Fx) -> Result<Fx>,
+) -> Result<Greeks> {
+    match (side, floor_vol) {
+        (Side::Buy, Some(v)) => Ok(Greeks { price: greeks.price.max(price_at(v)?), ..greeks }),
+        _ => Ok(greeks),
+    }
+}
+
 pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let secs = secs_until(i.expiry_ts, i.now);
     let greeks = series_greeks(i.kind, i.spot, i.strike, i.base_vol, i.rate_bps, secs, i.cap_bps)?;
+    let priced = floored(greeks, i.side, i.floor_vol, |v| {
+        series_price(i.kind, i.spot, i.strike, v, i.rate_bps, secs, i.cap_bps)
+    })?;
     let inputs = QuoteInputs {
-        greeks,
+        greeks: priced,
         spot: i.spot,
         spot_conf: i.spot_conf,
         expiry_secs: secs,

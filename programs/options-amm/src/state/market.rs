@@ -189,14 +189,10 @@ pub struct Market {
     pub pending_vol_feed: Pubkey,
     /// When the pending vol feed may be executed (0: none pending).
     pub vol_feed_eta: i64,
-    /// Each tranche's shares minted by `deposit` less those burned by `withdraw` (at least the
-    /// mint's supply: a holder may also burn shares outside the program). The senior target's
-    /// accrual floor is reckoned on the junior's (`accrue`).
-    pub share_supply: [u64; 2],
     /// The senior target rate in force before the last `execute_params` (at
     /// `params_changed_ts`): the next accrual applies it up to the change.
     pub prev_senior_rate_bps: u64,
-    pub reserved: [u64; 1],
+    pub reserved: [u64; 3],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 1_432);
@@ -246,13 +242,16 @@ impl Market {
     /// change up to it, the new one after), but never past `reference` (the pool's LP reference
     /// value, quote units) less the junior floor by accrual: the target return is paid out of
     /// the junior tranche's residual, and only until the junior share price is down to
-    /// [`JUNIOR_ACCRUAL_FLOOR_SHARES`] a unit (a tenth of its initial price). So accrual alone
-    /// never leaves juniors with shares and no value (which refuses every junior deposit,
-    /// `TrancheWipedOut`), however few the juniors' shares (one raw unit deposited into a pool
-    /// of seniors alone, say); only a loss can. Without any ceiling, a pool with seniors and no
+    /// [`JUNIOR_ACCRUAL_FLOOR_SHARES`] a unit (a tenth of its initial price), reckoned on the
+    /// junior mint's live supply `junior_supply` (every LP flow reads the junior mint: shares a
+    /// holder burns outside the program stop counting at once, so burned shares cannot lift
+    /// the floor and switch the target off). So accrual alone never leaves juniors with shares
+    /// and no value (which refuses every junior deposit, `TrancheWipedOut`), however few the
+    /// juniors' shares (one raw unit deposited into a pool of seniors alone, say); only a loss
+    /// can. Without any ceiling, a pool with seniors and no
     /// juniors would accrue a claim above its own value within seconds and refuse every junior
     /// deposit as a shortfall. A claim already above the ceiling (a loss) stays as it is.
-    pub fn accrue(&mut self, now: i64, reference: i128) -> Result<()> {
+    pub fn accrue(&mut self, now: i64, reference: i128, junior_supply: u64) -> Result<()> {
         let last = self.last_accrual_ts;
         if now <= last {
             return Ok(());
@@ -268,7 +267,7 @@ impl Market {
         } else {
             accrue_claim(claim, rate, now - last)?
         };
-        let floor = self.share_supply[JUNIOR as usize].div_ceil(JUNIOR_ACCRUAL_FLOOR_SHARES);
+        let floor = junior_supply.div_ceil(JUNIOR_ACCRUAL_FLOOR_SHARES);
         let ceiling = reference.saturating_sub(floor as i128);
         let ceiling = u64::try_from(ceiling.max(0)).unwrap_or(u64::MAX);
         self.tranches[SENIOR as usize].claim = accrued.min(ceiling.max(claim));

@@ -18,6 +18,10 @@ pub struct Deposit<'info> {
     pub market: AccountLoader<'info, Market>,
     #[account(mut, address = market.load()?.tranche(tranche).share_mint @ OptionsAmmError::ForeignTranche)]
     pub share_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The junior tranche's share mint (the same account as `share_mint` in a junior flow):
+    /// the senior target's accrual floor is reckoned on its live supply.
+    #[account(address = market.load()?.tranche(JUNIOR).share_mint @ OptionsAmmError::ForeignTranche)]
+    pub junior_share_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = market.load()?.quote_mint @ OptionsAmmError::WrongMint)]
     pub quote_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = market.load()?.quote_vault @ OptionsAmmError::WrongVault)]
@@ -66,7 +70,7 @@ pub fn deposit_handler(
         let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         let valuation = LpValuation::new(&m, price.price, band, now)?;
         let ceiling = valuation.reference_nav(&m);
-        m.accrue(now, ceiling)?;
+        m.accrue(now, ceiling, a.junior_share_mint.supply)?;
         let claim = m.tranches[SENIOR as usize].claim;
         let values = valuation.for_deposit(claim);
         let in_shortfall = valuation.deposit_nav() < claim as i128;
@@ -111,14 +115,10 @@ pub fn deposit_handler(
 
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
-    a.share_mint.reload()?;
     let mut m = a.market.load_mut()?;
     m.lp_quote = m.lp_quote.safe_add(amount)?;
     let t = &mut m.tranches[SENIOR as usize];
     t.claim = t.claim.safe_add(claim_added)?;
-    let tracked = &mut m.share_supply[tranche as usize];
-    *tracked = tracked.safe_add(shares)?;
-    require!(*tracked >= a.share_mint.supply, OptionsAmmError::ShareSupplyUntracked);
     let expected = vault_before.safe_add(amount)?;
     token::reconcile(a.quote_vault.amount, expected, m.quote_books()?)?;
     m.invariant()?;

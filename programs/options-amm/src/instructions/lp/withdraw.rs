@@ -4,7 +4,7 @@ use crate::events::{BreakerReason, CircuitBreakerTripped, LpWithdrew};
 use crate::math::safe::SafeMath;
 use crate::math::tranche::{amount_for_shares, claim_after_withdraw};
 use crate::oracle::{self, OracleUse};
-use crate::state::{Market, Tranche, PAUSE_WITHDRAWALS, SENIOR};
+use crate::state::{Market, Tranche, JUNIOR, PAUSE_WITHDRAWALS, SENIOR};
 use crate::token;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -17,6 +17,10 @@ pub struct Withdraw<'info> {
     pub market: AccountLoader<'info, Market>,
     #[account(mut, address = market.load()?.tranche(tranche).share_mint @ OptionsAmmError::ForeignTranche)]
     pub share_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The junior tranche's share mint (the same account as `share_mint` in a junior flow):
+    /// the senior target's accrual floor is reckoned on its live supply.
+    #[account(address = market.load()?.tranche(JUNIOR).share_mint @ OptionsAmmError::ForeignTranche)]
+    pub junior_share_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(address = market.load()?.quote_mint @ OptionsAmmError::WrongMint)]
     pub quote_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, address = market.load()?.quote_vault @ OptionsAmmError::WrongVault)]
@@ -63,7 +67,7 @@ pub fn withdraw_handler(
         let band = refresh_band(&a.market.key(), &m, ctx.remaining_accounts, now, price.price)?;
         let valuation = LpValuation::new(&m, price.price, band, now)?;
         let ceiling = valuation.reference_nav(&m);
-        m.accrue(now, ceiling)?;
+        m.accrue(now, ceiling, a.junior_share_mint.supply)?;
         let nav = valuation.nav;
         let values = valuation.for_withdrawal(&m, m.tranches[SENIOR as usize].claim);
         let value = values.get(tranche);
@@ -102,12 +106,8 @@ pub fn withdraw_handler(
 
     let a = &mut ctx.accounts;
     a.quote_vault.reload()?;
-    a.share_mint.reload()?;
     let mut m = a.market.load_mut()?;
     m.lp_quote = m.lp_quote.safe_sub(amount)?;
-    let tracked = &mut m.share_supply[tranche as usize];
-    *tracked = tracked.safe_sub(shares)?;
-    require!(*tracked >= a.share_mint.supply, OptionsAmmError::ShareSupplyUntracked);
     if tranche == SENIOR {
         let t = &mut m.tranches[SENIOR as usize];
         t.claim = claim_after_withdraw(t.claim, shares, supply)?;

@@ -1719,8 +1719,11 @@ fn economics_markdown(
          each hour, moved by at most the allowed step (half a vol point an hour in the reference \
          set) towards the realised vol the program estimates from the path's prints, once that \
          estimate is mature; an arbitrageur tries closed loops (round trips, and synthetic loops \
-         across the call and put of one strike) one hour in five, and an LP deposits 50,000 \
-         just before the keeper's pass and withdraws it just after one hour in ten; a momentum \
+         across the call and put of one strike) one hour in five, trading back the legs that \
+         landed when a later one is refused, and an LP deposits 50,000 just before an event that \
+         re-marks the pool and withdraws it just after, one hour in ten (half the time the \
+         keeper's pass, where the program refuses the deposit while the greeks are stale, half \
+         the time the vol feed's post); a momentum \
          trader buys near-the-money calls after a 2% rise over 12 hours and puts after a fall, \
          one hour in three while the move lasts.\n\n",
     );
@@ -1820,12 +1823,21 @@ fn economics_markdown(
         all.len(),
         met(worst_senior >= 0.0)
     ));
+    let junior_return = |s: Scenario, vi: usize| {
+        pick(s, vi).map(|r| mean_of(r, |x| x.tranche_return.junior)).unwrap_or(0.0)
+    };
     md.push_str(&format!(
         "- Junior's loss in the crash with every defence on at most half of the run with all \
-         off: {} against {}: {}.\n",
+         off: {} against {}: {}. A junior return is a loss when negative: with all off it was \
+         {} (the unhedged book's gain or loss in the fall is in `hedge` and `other` of the \
+         profit and loss table); in the squeeze, the move the other way, {} with every defence \
+         against {} with all off.\n",
         pct(-on),
         pct(-off),
-        met(on <= off / 2.0 || on == 0.0)
+        met(on <= off / 2.0 || on == 0.0),
+        pct(junior_return(Scenario::Crash, ALL_OUT)),
+        pct(junior_return(Scenario::Squeeze, 0)),
+        pct(junior_return(Scenario::Squeeze, ALL_OUT)),
     ));
     md.push_str(&format!(
         "- The crash and the squeeze liquidate someone (two short sellers on thin collateral): \

@@ -184,6 +184,54 @@ async fn a_far_out_of_the_money_buy_pays_at_least_its_value_at_realised_vol() {
     assert!(paid >= value(rv), "paid {paid} a contract, the value at realised vol {}", value(rv));
 }
 
+/// The class of the two floor findings (a buy priced off another vol or another curve than
+/// the sale), strike by strike: with the realised-vol floor binding, on a board whose capped
+/// calls run from negative vega (80 and 100, near their caps) to far out of the money, every
+/// round trip at one moment loses, calls and puts, opened by a buy or by a sale. An opening
+/// the program refuses is refused by name (outside the tradable delta band, or no bid).
+#[tokio::test]
+async fn with_the_floor_binding_no_round_trip_on_any_strike_pays() {
+    let mut t = Trading::new().await;
+    let trader = t.trader.same();
+    zigzag(&mut t.env, 15, 150, 60).await;
+    assert!(vol_of(&t.env.market_state().await) > 1.0, "the floor binds");
+    let env = &mut t.env;
+    let strikes = [(80, 80), (100, 80), (130, 80), (150, 80), (170, 80), (200, 80)];
+    let board = env.list_board(options_amm_tests::EXPIRY + 2 * 86_400, &strikes).await;
+    env.open_position(&board, &trader).await;
+    let refused = |e: &solana_sdk::transaction::TransactionError| {
+        [E::DeltaOutOfBand, E::NoBid].iter().any(|&n| {
+            *e == solana_sdk::transaction::TransactionError::InstructionError(
+                1,
+                solana_sdk::instruction::InstructionError::Custom(program_error(n)),
+            )
+        })
+    };
+    let mut loops = 0;
+    for s in 0..strikes.len() as u8 {
+        for kind in [CALL, PUT] {
+            for buy_first in [true, false] {
+                let buy = ix::buy(env, &board, &trader, s, kind, CONTRACT, u64::MAX);
+                let sell = ix::sell(env, &board, &trader, s, kind, CONTRACT, 0);
+                let (open, close) = if buy_first { (buy, sell) } else { (sell, buy) };
+                let before = env.balance(&trader.quote).await;
+                if let Err(e) = env.send(&[open], &[&trader.key]).await {
+                    assert!(refused(&e), "strike {s} {kind:?} buy first {buy_first}: {e:?}");
+                    continue;
+                }
+                env.send(&[close], &[&trader.key]).await.expect("the loop closes");
+                let after = env.balance(&trader.quote).await;
+                assert!(
+                    after < before,
+                    "strike {s} {kind:?} buy first {buy_first}: {before} -> {after}"
+                );
+                loops += 1;
+            }
+        }
+    }
+    assert!(loops >= 16, "{loops} loops closed");
+}
+
 /// Realised vol runs to ~360% against series listed at 80-85% (breaker at 3x): a trade that
 /// adds to a position is refused by name with nothing changed; one that reduces it goes
 /// through.

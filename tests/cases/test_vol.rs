@@ -2,6 +2,7 @@
 //! it drives, the vol feed's surface (bounded steps, no static arbitrage, freshness) and the
 //! time-weighted vol that marks, NAV and margins follow.
 
+use anchor_lang::prelude::Pubkey;
 use options_amm::error::OptionsAmmError as E;
 use options_amm::state::{CALL, JUNIOR, PUT};
 use options_amm_reference as reference;
@@ -119,24 +120,33 @@ async fn once_mature_a_buy_pays_at_least_realised_vol_and_a_sale_gets_the_implie
     assert!(got <= value(atm_vol), "sold at {got}, above the implied value {}", value(atm_vol));
 }
 
-/// Found by the simulation's arbitrageur (squeeze, seed 2, a buy then its unwind): a capped
-/// call near its cap has negative vega. The 80 call capped at 160, spot 150, 15 days: 64.57 at
-/// the listed 80% and 61.29 at 109% (f64 Black-Scholes), so a buy priced at the realised-vol
-/// floor's higher vol was cheaper than the sale at the listed vol, and buying then selling at
-/// once gained about 3 a contract. The floor is now a surcharge at the implied vol's greeks:
-/// the round trip loses, and the buy still pays above the value at the listed vol.
-#[tokio::test]
-async fn a_negative_vega_capped_call_bought_under_the_floor_and_sold_back_loses() {
+/// A market whose realised vol has matured at ~109% (the floor binds over the 80% listings),
+/// with a new board of `strikes` expiring at `expiry` and the trader's position on it:
+/// (world, trader, board, realised vol, seconds to expiry).
+async fn floor_binding(expiry: i64, strikes: &[(u64, u64)]) -> (Trading, Lp, Pubkey, f64, f64) {
     let mut t = Trading::new().await;
     let trader = t.trader.same();
     zigzag(&mut t.env, 15, 150, 60).await;
     let rv = vol_of(&t.env.market_state().await);
     assert!(rv > 1.0, "the floor binds: realised {rv}");
-    let env = &mut t.env;
+    let board = t.env.list_board(expiry, strikes).await;
+    t.env.open_position(&board, &trader).await;
+    let secs = (expiry - t.env.now) as f64;
+    (t, trader, board, rv, secs)
+}
+
+/// Found by the simulation's arbitrageur (squeeze, seed 2, a buy then its unwind): a capped
+/// call near its cap has negative vega. The 80 call capped at 160, spot 150, 15 days: 64.57 at
+/// the listed 80% and 61.29 at 109% (f64 Black-Scholes), so a buy priced at the realised-vol
+/// floor's higher vol was cheaper than the sale at the listed vol, and buying then selling at
+/// once gained about 3 a contract. Both sides now use the implied vol's greeks, the buy at no
+/// less than the value at the floor: the round trip loses, and the buy still pays above the
+/// value at the listed vol.
+#[tokio::test]
+async fn a_negative_vega_capped_call_bought_under_the_floor_and_sold_back_loses() {
     let expiry = options_amm_tests::EXPIRY + 86_400;
-    let board = env.list_board(expiry, &[(80, 80)]).await;
-    env.open_position(&board, &trader).await;
-    let secs = (expiry - env.now) as f64;
+    let (mut t, trader, board, rv, secs) = floor_binding(expiry, &[(80, 80)]).await;
+    let env = &mut t.env;
     let spread_value = |vol: f64| {
         let c = |k: f64| reference::black_scholes(reference::Kind::Call, 150.0, k, vol, 0.05, secs);
         c(80.0).price - c(160.0).price
@@ -161,16 +171,9 @@ async fn a_negative_vega_capped_call_bought_under_the_floor_and_sold_back_loses(
 /// surcharge said 0.90 (f64 Black-Scholes). A buy now pays at least the value at the floor.
 #[tokio::test]
 async fn a_far_out_of_the_money_buy_pays_at_least_its_value_at_realised_vol() {
-    let mut t = Trading::new().await;
-    let trader = t.trader.same();
-    zigzag(&mut t.env, 15, 150, 60).await;
-    let rv = vol_of(&t.env.market_state().await);
-    assert!(rv > 1.0, "the floor binds: realised {rv}");
-    let env = &mut t.env;
     let expiry = options_amm_tests::EXPIRY - 86_400;
-    let board = env.list_board(expiry, &[(200, 80)]).await;
-    env.open_position(&board, &trader).await;
-    let secs = (expiry - env.now) as f64;
+    let (mut t, trader, board, rv, secs) = floor_binding(expiry, &[(200, 80)]).await;
+    let env = &mut t.env;
     let value = |vol: f64| {
         let c = |k: f64| reference::black_scholes(reference::Kind::Call, 150.0, k, vol, 0.05, secs);
         c(200.0).price - c(400.0).price
@@ -191,14 +194,10 @@ async fn a_far_out_of_the_money_buy_pays_at_least_its_value_at_realised_vol() {
 /// the program refuses is refused by name (outside the tradable delta band, or no bid).
 #[tokio::test]
 async fn with_the_floor_binding_no_round_trip_on_any_strike_pays() {
-    let mut t = Trading::new().await;
-    let trader = t.trader.same();
-    zigzag(&mut t.env, 15, 150, 60).await;
-    assert!(vol_of(&t.env.market_state().await) > 1.0, "the floor binds");
-    let env = &mut t.env;
     let strikes = [(80, 80), (100, 80), (130, 80), (150, 80), (170, 80), (200, 80)];
-    let board = env.list_board(options_amm_tests::EXPIRY + 2 * 86_400, &strikes).await;
-    env.open_position(&board, &trader).await;
+    let expiry = options_amm_tests::EXPIRY + 2 * 86_400;
+    let (mut t, trader, board, _, _) = floor_binding(expiry, &strikes).await;
+    let env = &mut t.env;
     let refused = |e: &solana_sdk::transaction::TransactionError| {
         [E::DeltaOutOfBand, E::NoBid].iter().any(|&n| {
             *e == solana_sdk::transaction::TransactionError::InstructionError(

@@ -310,6 +310,26 @@ async fn deposit_and_withdraw_failure_foreign_tranche() {
         &w,
     )
     .await;
+    // The junior mint the senior target's floor is reckoned on, swapped for the senior mint
+    // (whose supply would set another floor), in both flows.
+    let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
+    a.junior_share_mint = env.share_mints[0];
+    env.expect_refusal(
+        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
+        &[&lp.key],
+        program_error(E::ForeignTranche),
+        &w,
+    )
+    .await;
+    let mut a = ix::withdraw_accounts(&env, &lp, SENIOR);
+    a.junior_share_mint = env.share_mints[0];
+    env.expect_refusal(
+        &[ix::withdraw_with(&env, a, SENIOR, USDC, 0)],
+        &[&lp.key],
+        program_error(E::ForeignTranche),
+        &w,
+    )
+    .await;
     // No third tranche (the enum's byte, just after the discriminator): refused as undecodable.
     let mut ix = ix::deposit(&env, &lp, JUNIOR, USDC, 0);
     ix.data[8] = 2;

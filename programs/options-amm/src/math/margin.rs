@@ -130,8 +130,10 @@ pub fn margin(
             let per_contract = worst.max(floor).min(max_payoff(e.kind, e.strike, cap_bps)?);
             totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
         } else {
-            let value =
-                (price_at(s, e.vol)?).safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
+            // A far out-of-the-money value can round a hair below zero in fixed point
+            // (proptest: the 1,828 call at spot 393.58): a long is never a liability.
+            let value = (price_at(s, e.vol)?.max(Fx::ZERO))
+                .safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
             totals.long_value = totals.long_value.safe_add(q.safe_mul(value)?)?;
         }
     }

@@ -150,6 +150,11 @@ pub struct Embedded {
     /// An exclusive lock on `<state>/lock`, held from `open` until `release` or drop: commands
     /// on one state directory run one after another, each on the world the previous one left.
     lock: Option<std::fs::File>,
+    /// Accounts read since they last could have changed. Only a transaction that names an
+    /// account (the runtime refuses writes to any other), or the world's own writes (`put`,
+    /// the clock), change one; each drops what it may have changed. A long simulation spent
+    /// most of its time reading the same accounts through the banks client.
+    cache: std::collections::HashMap<Pubkey, Option<Account>>,
 }
 
 /// Takes the state directory's lock, waiting for any other command that holds it.
@@ -232,6 +237,7 @@ impl Embedded {
             faucet,
             dirty: false,
             lock: Some(lock),
+            cache: std::collections::HashMap::new(),
         };
         e.set_time(world.unix_timestamp)?;
         Ok(e)
@@ -245,6 +251,7 @@ impl Embedded {
         clock.unix_timestamp = unix_timestamp;
         clock.slot = self.slot;
         self.ctx.set_sysvar(&clock);
+        self.cache.remove(&solana_sdk::sysvar::clock::ID);
         self.dirty |= unix_timestamp != self.now;
         self.now = unix_timestamp;
         Ok(())
@@ -267,6 +274,7 @@ impl Embedded {
         if !funded {
             let a = Account::new(100_000_000_000, 0, &anchor_lang::system_program::ID);
             self.ctx.set_account(&user.pubkey(), &AccountSharedData::from(a));
+            self.cache.remove(&user.pubkey());
             self.known.insert(user.pubkey());
             self.dirty = true;
         }
@@ -278,6 +286,7 @@ impl Embedded {
         let account =
             Account { lamports: 1_000_000_000, data, owner, executable: false, rent_epoch: 0 };
         self.ctx.set_account(&key, &AccountSharedData::from(account));
+        self.cache.remove(&key);
         self.known.insert(key);
         self.dirty = true;
     }
@@ -336,6 +345,11 @@ impl Embedded {
         let mut keys: Vec<&Keypair> = vec![payer];
         keys.extend_from_slice(signers);
         let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        // Whether it lands or fails (the fee payer pays either way), only the accounts it names
+        // can change.
+        for k in &tx.message.account_keys {
+            self.cache.remove(k);
+        }
         // Natively, the program's log lines go to stdout: capture them for the error's name.
         let capture = crate::stdio::Capture::start();
         // Processed by the bank at once (the plain `process_transaction` hands the transaction
@@ -383,9 +397,15 @@ impl Backend for Embedded {
     }
 
     fn account(&mut self, key: &Pubkey) -> Result<Option<Account>> {
-        self.rt
+        if let Some(a) = self.cache.get(key) {
+            return Ok(a.clone());
+        }
+        let a = self
+            .rt
             .block_on(self.ctx.banks_client.get_account(*key))
-            .map_err(|e| CliError::Chain(e.to_string()))
+            .map_err(|e| CliError::Chain(e.to_string()))?;
+        self.cache.insert(*key, a.clone());
+        Ok(a)
     }
 
     fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Vec<String>> {
@@ -680,9 +700,10 @@ impl Backend for Rpc {
 
 #[cfg(test)]
 mod tests {
-    use super::blockhash_expired;
+    use super::{blockhash_expired, Backend, Embedded};
     use solana_rpc_client_api::client_error::Error;
     use solana_rpc_client_api::request::RpcError;
+    use solana_sdk::signature::{Keypair, Signer};
     use solana_sdk::transaction::TransactionError;
 
     #[test]
@@ -706,5 +727,42 @@ mod tests {
         }
         let down = RpcError::RpcRequestError("connection refused".into());
         assert!(!blockhash_expired(&Error::from(down)));
+    }
+
+    /// The read cache never serves an account a transaction (landed or refused) or a direct
+    /// write has changed: each read below is compared with the balance computed by hand.
+    #[test]
+    fn a_read_after_a_transfer_a_refused_transfer_or_a_write_sees_the_new_state() {
+        let dir = std::env::temp_dir().join(format!("oa-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let user = Keypair::new();
+        let mut e = Embedded::open(&dir, user.insecure_clone()).unwrap();
+        let to = Keypair::new().pubkey();
+        let balance = |e: &mut Embedded, k| e.account(&k).unwrap().map_or(0, |a| a.lamports);
+        let start = balance(&mut e, user.pubkey());
+        assert_eq!(start, 100_000_000_000);
+        assert_eq!(balance(&mut e, to), 0);
+        // The system program's transfer: instruction 2, then the lamports (little-endian).
+        let pay = |n: u64| solana_sdk::instruction::Instruction {
+            program_id: anchor_lang::system_program::ID,
+            accounts: vec![
+                solana_sdk::instruction::AccountMeta::new(user.pubkey(), true),
+                solana_sdk::instruction::AccountMeta::new(to, false),
+            ],
+            data: [2u32.to_le_bytes().as_slice(), &n.to_le_bytes()].concat(),
+        };
+        e.send(&[pay(5_000_000)], &[]).unwrap();
+        // One signature's fee (5,000 lamports) and the transfer.
+        assert_eq!(balance(&mut e, user.pubkey()), start - 5_000_000 - 5_000);
+        assert_eq!(balance(&mut e, to), 5_000_000);
+        // Refused (more than the balance): only the fee is paid.
+        assert!(e.send(&[pay(1_000_000_000_000)], &[]).is_err());
+        assert_eq!(balance(&mut e, user.pubkey()), start - 5_000_000 - 10_000);
+        assert_eq!(balance(&mut e, to), 5_000_000);
+        e.put(to, anchor_lang::system_program::ID, vec![7; 3]);
+        let written = e.account(&to).unwrap().unwrap();
+        assert_eq!((written.lamports, written.data), (1_000_000_000, vec![7; 3]));
+        drop(e);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -11,8 +11,25 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 pub mod pda {
     use super::*;
 
+    thread_local! {
+        /// Addresses already derived (the bump search is a curve check per try; a simulation
+        /// derives the same few hundred addresses millions of times).
+        static FOUND: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Pubkey>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+
     fn find(seeds: &[&[u8]]) -> Pubkey {
-        Pubkey::find_program_address(seeds, &ID).0
+        let mut key = Vec::with_capacity(seeds.iter().map(|s| s.len() + 1).sum());
+        for s in seeds {
+            key.push(s.len() as u8);
+            key.extend_from_slice(s);
+        }
+        if let Some(found) = FOUND.with(|m| m.borrow().get(&key).copied()) {
+            return found;
+        }
+        let found = Pubkey::find_program_address(seeds, &ID).0;
+        FOUND.with(|m| m.borrow_mut().insert(key, found));
+        found
     }
     pub fn config(creator: &Pubkey) -> Pubkey {
         find(&[seeds::CONFIG, creator.as_ref()])

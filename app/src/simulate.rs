@@ -509,6 +509,10 @@ struct Sim {
     arb_rng: Rng,
     /// The momentum trader and the prints it remembers (the last 12 hours').
     momentum: Keypair,
+    /// Protection buyers (holders of the underlying who buy puts below the money), with their
+    /// own random numbers.
+    hedgers: Vec<Keypair>,
+    hedger_rng: Rng,
     recent: std::collections::VecDeque<f64>,
     /// The jumps scenario's vol state, and the path's volatility the informed traders know
     /// (the scenario's regime, or the stochastic vol with the jumps' variance).
@@ -789,6 +793,39 @@ impl Sim {
         }
     }
 
+    /// The protection buyers: each, one hour in six, buys one put struck nearest 90% of spot
+    /// on the latest open board and holds it to expiry. The flow an options vault sees most:
+    /// it leaves the vault short the downside, so a crash is the move that hurts it.
+    fn protection_flow(&mut self, boards: &[(i64, Vec<f64>, u32)]) {
+        let Some((expiry, strikes, _)) = boards.iter().max_by_key(|b| b.0) else {
+            return;
+        };
+        let target = 0.9 * self.price;
+        let Some(strike) = strikes
+            .iter()
+            .copied()
+            .min_by(|a, b| (a - target).abs().total_cmp(&(b - target).abs()))
+        else {
+            return;
+        };
+        for i in 0..self.hedgers.len() {
+            if self.hedger_rng.below(6) != 0 {
+                continue;
+            }
+            let series = Series {
+                expiry: Some(*expiry),
+                strike: dec(strike),
+                kind: Kind::Put,
+                size: dec(1.0),
+            };
+            let cmd = Trader::Buy { series, slippage_bps: 100, max_cost: None };
+            let who = self.hedgers[i].insecure_clone();
+            if let Some(fill) = self.act(&who, |c| cli::trader::trader(c, cmd)) {
+                self.book_trade(&fill);
+            }
+        }
+    }
+
     /// The sandwiching LP, one hour in ten: deposits 50,000 into a random tranche just before
     /// an event that re-marks the pool and withdraws every share just after. Half the time the
     /// event is the keeper's pass (a new print, then refresh and settlement; the deposit comes
@@ -1039,6 +1076,7 @@ impl Sim {
         self.short_flow(&boards);
         self.loop_flow(&boards);
         self.momentum_flow(&boards);
+        self.protection_flow(&boards);
 
         // Informed vol traders, when the path's volatility is known (not in a replay).
         if let Path::Scenario(_) = path {
@@ -1229,6 +1267,7 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     let informed: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let shorts: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let (arb, sandwicher, momentum) = (Keypair::new(), Keypair::new(), Keypair::new());
+    let hedgers: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let lps: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let mut sim = Sim {
         c,
@@ -1244,6 +1283,8 @@ pub fn run(args: &SimArgs) -> Result<Report> {
         sandwicher: sandwicher.insecure_clone(),
         arb_rng: Rng(args.seed ^ 0xa7b1_7ea9),
         momentum: momentum.insecure_clone(),
+        hedgers: hedgers.iter().map(|t| t.insecure_clone()).collect(),
+        hedger_rng: Rng(args.seed ^ 0x9e7c_70a1),
         recent: Default::default(),
         sv: StochVol::new(),
         true_vol: SV_MEAN_VOL,
@@ -1311,12 +1352,16 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     .ok_or("the arbitrageur's collateral deposit was refused")?;
     fund(&mut sim.c, &sandwicher, 200_000, 0)?;
     fund(&mut sim.c, &momentum, 100_000, 0)?;
-    let wallets = traders.iter().chain(&informed).chain(&shorts).chain(&lps).chain([
-        &keeper,
-        &arb,
-        &sandwicher,
-        &momentum,
-    ]);
+    for h in &hedgers {
+        fund(&mut sim.c, h, 100_000, 0)?;
+    }
+    let wallets = traders
+        .iter()
+        .chain(&informed)
+        .chain(&shorts)
+        .chain(&lps)
+        .chain(&hedgers)
+        .chain([&keeper, &arb, &sandwicher, &momentum]);
     sim.tracked_quote = wallets
         .map(|w| cli::chain::ata(&w.pubkey(), &sim.keys.quote_mint, &spl_token::ID))
         .chain([sim.keys.quote_vault])
@@ -1635,13 +1680,11 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
     let mut rows: Vec<(Scenario, usize, Vec<Report>)> = Vec::new();
     let mut runs = 0u64;
     let mut violations = 0u64;
-    let mut slowest_30_day_secs = 0f64;
+    let mut slowest_secs = 0f64;
     for (i, r) in done {
         let (r, secs) = r?;
         let (scenario, vi, _) = cells[i];
-        if days == 30 {
-            slowest_30_day_secs = slowest_30_day_secs.max(secs);
-        }
+        slowest_secs = slowest_secs.max(secs);
         runs += 1;
         violations += r.invariant_violations;
         match rows.last_mut() {
@@ -1661,7 +1704,7 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
             command.push_str(&flag);
         }
     }
-    let text = economics_markdown(&rows, days, seeds, &command, runs, (secs, jobs));
+    let text = economics_markdown(&rows, days, seeds, &command, runs, (secs, jobs, slowest_secs));
     std::fs::write(file, text).map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
     Ok(serde_json::json!({
         "written": file.display().to_string(),
@@ -1671,7 +1714,7 @@ pub fn matrix(args: &SimArgs, file: &std::path::Path) -> Result<Value> {
         "seconds": secs,
         "jobs": jobs,
         "invariant_violations": violations,
-        "slowest_30_day_run_seconds": slowest_30_day_secs,
+        "slowest_run_seconds": slowest_secs,
     }))
 }
 
@@ -1689,7 +1732,7 @@ fn economics_markdown(
     seeds: u64,
     command: &str,
     runs: u64,
-    (secs, jobs): (f64, usize),
+    (secs, jobs, slowest): (f64, usize, f64),
 ) -> String {
     let pct = |x: f64| format!("{:+.3}%", 100.0 * x);
     let mut md = String::new();
@@ -1725,7 +1768,9 @@ fn economics_markdown(
          keeper's pass, where the program refuses the deposit while the greeks are stale, half \
          the time the vol feed's post); a momentum \
          trader buys near-the-money calls after a 2% rise over 12 hours and puts after a fall, \
-         one hour in three while the move lasts.\n\n",
+         one hour in three while the move lasts; two protection buyers each buy one put struck \
+         nearest 90% of spot on the latest board one hour in six and hold it to expiry (the \
+         flow an options vault sees most: it leaves the vault short the downside).\n\n",
     );
     md.push_str(
         "Variants: `all defences` is the reference parameter set; `without skew` sets the \
@@ -1829,9 +1874,13 @@ fn economics_markdown(
     md.push_str(&format!(
         "- Junior's loss in the crash with every defence on at most half of the run with all \
          off: {} against {}: {}. A junior return is a loss when negative: with all off it was \
-         {} (the unhedged book's gain or loss in the fall is in `hedge` and `other` of the \
-         profit and loss table); in the squeeze, the move the other way, {} with every defence \
-         against {} with all off.\n",
+         {}. The protection buyers leave the vault short puts; as the price falls their delta \
+         makes the vault long the underlying, and its hedge can only sell underlying it holds \
+         (`rebalance` trades spot against the pool's quote; it cannot go short), so in a fall \
+         the hedge offsets little (the hedge effectiveness line below) and the loss is the \
+         puts' payoff. The defences act the other way: in the squeeze the vault, short calls, \
+         is short delta and buys underlying with its quote: {} with every defence against {} \
+         with all off.\n",
         pct(-on),
         pct(-off),
         met(on <= off / 2.0 || on == 0.0),
@@ -1893,7 +1942,24 @@ fn economics_markdown(
             met(count > 0 && best <= 0.0)
         ));
     }
-    md.push_str(&format!("- Accounting: {violations} invariant violations over all runs.\n\n"));
+    md.push_str(&format!("- Accounting: {violations} invariant violations over all runs.\n"));
+    // Speed: each run is its own process, so the slowest is one run's wall time (on a machine
+    // shared with the other job).
+    let ci_sized = days == 10 && seeds == 2;
+    md.push_str(&format!(
+        "- Speed: {runs} runs in {secs:.0} s ({jobs} at a time){}; the slowest run ({days} days) \
+         took {slowest:.1} s{}.\n\n",
+        if ci_sized {
+            format!(", the CI-sized form under 3 minutes: {}", met(secs < 180.0))
+        } else {
+            String::new()
+        },
+        if days == 30 {
+            format!(", a 30-day run under 30 s: {}", met(slowest < 30.0))
+        } else {
+            String::new()
+        },
+    ));
     md.push_str(
         "Charts for seed 1 with every defence on (price, tranche NAV, net delta with and \
          without the hedge, implied against realised vol, utilisation): \

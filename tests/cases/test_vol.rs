@@ -36,36 +36,6 @@ fn reference_vol(prints: &[(f64, i64)], half_life: f64) -> f64 {
     var.sqrt()
 }
 
-/// Prints alternating `step_bps` above and at the start price every `every` seconds, each
-/// cranked into the estimate; returns every print the estimate saw (price, publish time).
-async fn zigzag(env: &mut Env, step_bps: i64, n: usize, every: i64) -> Vec<(f64, i64)> {
-    let first = env.market_state().await.realised_vol;
-    let mut seen = vec![];
-    if first.publish_time != 0 {
-        seen.push((env_price_f64(START_PRICE), first.publish_time));
-    }
-    for i in 0..n {
-        let now = env.now + every;
-        env.set_time(now).await;
-        let price =
-            if i % 2 == 0 { START_PRICE + START_PRICE * step_bps / 10_000 } else { START_PRICE };
-        env.set_price(price, START_CONF, now);
-        env.send(&[ix::update_vol(env)], &[]).await.expect("update_vol");
-        seen.push((env_price_f64(price), now));
-    }
-    // Back at the start price for what follows, cache refreshed.
-    let now = env.now + 1;
-    env.set_time(now).await;
-    env.set_price(START_PRICE, START_CONF, now);
-    env.refresh_all().await;
-    seen.push((env_price_f64(START_PRICE), now));
-    seen
-}
-
-fn env_price_f64(raw: i64) -> f64 {
-    raw as f64 / 1e8
-}
-
 fn vol_of(m: &options_amm::state::Market) -> f64 {
     m.realised_vol.vol.get().to_num::<f64>()
 }
@@ -74,7 +44,7 @@ fn vol_of(m: &options_amm::state::Market) -> f64 {
 async fn realised_vol_follows_the_prints_like_the_f64_estimator_and_a_seen_print_is_refused() {
     let mut t = Trading::new().await;
     // 0.1% moves a minute: a vol of about 0.001 x sqrt(525,600) = 72.5%.
-    let prints = zigzag(&mut t.env, 10, 150, 60).await;
+    let prints = t.env.zigzag_prices(10, 150, 60).await;
     let m = t.env.market_state().await;
     let expected = reference_vol(&prints, 3_600.0);
     let got = vol_of(&m);
@@ -95,7 +65,7 @@ async fn once_mature_a_buy_pays_at_least_realised_vol_and_a_sale_gets_the_implie
     let mut t = Trading::new().await;
     let (board, trader) = (t.board, t.trader.same());
     // A 0.15% move a minute: samples of 1.18, about 109% of vol.
-    zigzag(&mut t.env, 15, 150, 60).await;
+    t.env.zigzag_prices(15, 150, 60).await;
     let m = t.env.market_state().await;
     let rv = vol_of(&m);
     assert!(rv > 1.0 && rv < 1.15, "{rv}");
@@ -126,7 +96,7 @@ async fn once_mature_a_buy_pays_at_least_realised_vol_and_a_sale_gets_the_implie
 async fn floor_binding(expiry: i64, strikes: &[(u64, u64)]) -> (Trading, Lp, Pubkey, f64, f64) {
     let mut t = Trading::new().await;
     let trader = t.trader.same();
-    zigzag(&mut t.env, 15, 150, 60).await;
+    t.env.zigzag_prices(15, 150, 60).await;
     let rv = vol_of(&t.env.market_state().await);
     assert!(rv > 1.0, "the floor binds: realised {rv}");
     let board = t.env.list_board(expiry, strikes).await;
@@ -240,7 +210,7 @@ async fn the_realised_vol_breaker_stops_risk_adding_trades_and_lets_positions_cl
     let (board, trader) = (t.board, t.trader.same());
     t.env.buy_ok(&board, &trader, 2, CALL, 10 * CONTRACT).await;
     // 0.5% a minute: samples of 13, the estimate climbs through the cap to ~360%.
-    zigzag(&mut t.env, 50, 150, 60).await;
+    t.env.zigzag_prices(50, 150, 60).await;
     let m = t.env.market_state().await;
     let rv = vol_of(&m);
     assert!(rv > 2.4 * 1.05, "{rv}");
@@ -643,7 +613,7 @@ async fn a_post_far_from_mature_realised_vol_is_refused_by_name() {
     let mut t = Trading::new().await;
     let board = t.board;
     let feed = name_feed(&mut t.env).await;
-    zigzag(&mut t.env, 5, 150, 60).await;
+    t.env.zigzag_prices(5, 150, 60).await;
     let env = &mut t.env;
     let rv = vol_of(&env.market_state().await);
     assert!((0.3..0.4).contains(&rv), "{rv}");

@@ -474,6 +474,38 @@ impl Env {
         self.send(&[i], &[&who.key]).await.expect("sell");
     }
 
+    /// Prints alternating `step_bps` above and at the start price every `every` seconds, each
+    /// cranked into the realised-vol estimate (`update_vol`), then the start price again with
+    /// every board refreshed; returns every print the estimate saw (price, publish time). 150
+    /// prints a minute apart mature the estimate (two half-lives of the reference hour); a 15 bps
+    /// step puts it near 109%.
+    pub async fn zigzag_prices(&mut self, step_bps: i64, n: usize, every: i64) -> Vec<(f64, i64)> {
+        let as_f64 = |raw: i64| raw as f64 / 1e8;
+        let first = self.market_state().await.realised_vol;
+        let mut seen = vec![];
+        if first.publish_time != 0 {
+            seen.push((as_f64(START_PRICE), first.publish_time));
+        }
+        for i in 0..n {
+            let now = self.now + every;
+            self.set_time(now).await;
+            let price = if i % 2 == 0 {
+                START_PRICE + START_PRICE * step_bps / 10_000
+            } else {
+                START_PRICE
+            };
+            self.set_price(price, START_CONF, now);
+            self.send(&[ix::update_vol(self)], &[]).await.expect("update_vol");
+            seen.push((as_f64(price), now));
+        }
+        let now = self.now + 1;
+        self.set_time(now).await;
+        self.set_price(START_PRICE, START_CONF, now);
+        self.refresh_all().await;
+        seen.push((as_f64(START_PRICE), now));
+        seen
+    }
+
     /// Refreshes every active board at the current oracle price.
     pub async fn refresh_all(&mut self) {
         for b in self.boards.clone() {

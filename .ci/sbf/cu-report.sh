@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 bash .ci/sbf/build.sh >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
-(cd tests/sbf && CU_REPORT="$tmp/ix.md" CU_REPORT_WORST="$tmp/worst.md" CU_REPORT_BOARDS="$tmp/boards.md" CU_REPORT_ENGINES="$tmp/engines.md" cargo test --locked -q >/dev/null)
+(cd tests/sbf && CU_REPORT="$tmp/ix.md" CU_REPORT_WORST="$tmp/worst.md" CU_REPORT_BOARDS="$tmp/boards.md" CU_REPORT_FLOOR="$tmp/floor.md" CU_REPORT_ENGINES="$tmp/engines.md" cargo test --locked -q >/dev/null)
 python3 - "$tmp" <<'PY'
 import pathlib, sys
 tmp = pathlib.Path(sys.argv[1])
@@ -27,6 +27,10 @@ body = (
     + "\nCost in the number of boards (`a_trade_costs_the_same_with_one_board_or_twelve`): a trade "
     "reads one board; LP flows and hedges read every active board (NAV), at most 12:\n\n"
     + (tmp / "boards.md").read_text()
+    + "\nA buy while the realised-vol floor binds (`a_buy_with_the_realised_vol_floor_binding_is_measured`: "
+    "the estimate matured near 130% over the 80% listing; an ATM put, the ATM call spread and the 180 "
+    "call spread, each priced once more at the floor):\n\n"
+    + (tmp / "floor.md").read_text()
     + "\nPricing engines on the same 200 inputs (`tests/sbf/tests/engines.rs`), CU net of the "
     "measuring program's parsing:\n\n"
     + (tmp / "engines.md").read_text()

@@ -372,3 +372,57 @@ fn each_vol_breaker_trips_with_its_event_and_reducing_trades_go_through() {
     let i = client::sell(&s.keys, &board, &w, ATM, CALL, 6 * CONTRACT, 0, &margin);
     s.run("sell", &[i], &[&key]).unwrap();
 }
+
+/// A buy while the realised-vol floor binds prices the series once more, at the floor: its
+/// compute is measured here (`CU_REPORT_FLOOR`), apart from the typical trades. Two and a half
+/// hours of prints 20 bps apart mature the estimate above the 80% listing; each buy then pays
+/// at least the series' value at the realised vol (f64 Black-Scholes: the put, the capped ATM
+/// call spread, the far 180 call spread).
+#[test]
+fn a_buy_with_the_realised_vol_floor_binding_is_measured() {
+    use options_amm_reference::{black_scholes, Kind};
+    let (mut s, board, _, _) = funded();
+    let (key, w) = s.trader(&board, 50_000 * USDC);
+    let payer = s.payer.pubkey();
+    for n in 1..=150 {
+        let now = T0 + 60 * n;
+        s.set_time(now);
+        s.set_price(if n % 2 == 0 { px(150) } else { px(150) * 1002 / 1000 }, START_CONF, now);
+        s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
+    }
+    let now = s.now + 1;
+    s.set_time(now);
+    s.set_price(px(150), START_CONF, now);
+    s.refresh(&board).unwrap();
+    let m = s.market();
+    let rv = m.mature_realised_vol().expect("mature").to_num::<f64>();
+    assert!(rv > 1.0, "the floor binds over the 80% listing: realised {rv}");
+    let (cap, rate) = (
+        f64::from(m.params.trading.call_cap_multiple_bps) / 10_000.0,
+        f64::from(m.params.risk_free_rate_bps) / 10_000.0,
+    );
+    let secs = (EXPIRY - now) as f64;
+    let value = |kind, k: f64| {
+        let v = |k| black_scholes(kind, 150.0, k, rv, rate, secs).price;
+        if kind == Kind::Call {
+            v(k) - v(k * cap)
+        } else {
+            v(k)
+        }
+    };
+    for (strike, kind, k, f64_kind) in
+        [(ATM, PUT, 150.0, Kind::Put), (ATM, CALL, 150.0, Kind::Call), (7, CALL, 180.0, Kind::Call)]
+    {
+        let before = s.balance(&w.quote);
+        let i = client::buy(&s.keys, &board, &w, strike, kind, CONTRACT, u64::MAX);
+        s.run("buy (realised-vol floor binding)", &[i], &[&key]).unwrap();
+        let paid = (before - s.balance(&w.quote)) as f64 / USDC as f64;
+        assert!(
+            paid >= value(f64_kind, k),
+            "{kind:?} {k}: paid {paid}, worth {} at the realised {rv}",
+            value(f64_kind, k)
+        );
+    }
+    check_budgets(&s, false);
+    report(&s, "CU_REPORT_FLOOR");
+}

@@ -162,6 +162,22 @@ async fn a_crash_leaves_bad_debt_that_the_junior_tranche_absorbs_first() {
     assert!(split.junior < split_before.junior, "the junior tranche takes it first");
     // The protocol's fee on an unpaid close is not booked: the bad debt eats it first.
     assert_eq!(m.protocol_fees, before.protocol_fees, "no protocol fee out of bad debt");
+    // The market's counters, by hand. The penalty is 2% of the notional bought back, 500 x 60
+    // x 0.02 = 600, half of it the liquidator's: nothing is left to pay it from, so the pool
+    // pays the liquidator's 300.
+    assert_eq!(m.liquidation_penalties_net - before.liquidation_penalties_net, -300 * USDC as i64);
+    // Bad debt: the close costs at least the puts' lower bound, 500 x (150 e^(-rT) - 60)
+    // (a European put is worth at least its discounted strike less spot), less the 20,000
+    // the account held and at most the protocol's fee (under 0.2% of that cost); at most that
+    // bound plus the liquidation spread and fees (under 1% of it).
+    let secs = (options_amm_tests::EXPIRY - now) as f64;
+    let rate = f64::from(m.params.risk_free_rate_bps) / 10_000.0;
+    let floor = 500.0 * (150.0 * (-rate * secs / 31_536_000.0).exp() - 60.0);
+    let bad = (m.bad_debt_total - before.bad_debt_total) as f64 / USDC as f64;
+    assert!(
+        bad >= (floor - 20_000.0) - 0.002 * floor && bad <= (floor - 20_000.0) + 0.01 * floor,
+        "bad debt {bad}, the puts' lower bound {floor}"
+    );
 }
 
 #[tokio::test]

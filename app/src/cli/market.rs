@@ -161,6 +161,8 @@ pub(crate) fn market_show(c: &mut Ctx) -> Result<Value> {
             "trader_collateral": units(m.trader_collateral, qd),
             "protocol_fees": units(m.protocol_fees, qd),
             "lp_fees": units(m.lp_fees, qd),
+            "bad_debt_total": units(m.bad_debt_total, qd),
+            "liquidation_penalties_net": signed_units(m.liquidation_penalties_net, qd),
         },
         "greeks": { "net_delta": fx(m.net_delta.get()), "net_gamma": fx(m.net_gamma.get()), "net_vega": fx(m.net_vega.get()) },
         "pending_params_eta": m.pending_eta,

@@ -306,7 +306,17 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     let size = 1 + 64 + tx.message_data().len();
     assert!(size <= 1_232, "a full account's liquidation is {size} bytes");
     println!("full margin account liquidation transaction: {size} bytes");
+    let before = s.market();
     s.run("liquidate", &[i], &[&liq_key]).unwrap();
+    // The market's counters move by what the liquidation's event reports: a solvent account
+    // pays its whole penalty, 2% of one contract's notional at 230 (4.60), half to the pool.
+    let [e] = &client::events::<options_amm::events::Liquidated>(&s.logs)[..] else {
+        panic!("one Liquidated event: {:?}", s.logs)
+    };
+    let m = s.market();
+    assert_eq!((e.penalty_vault, e.penalty_keeper, e.bad_debt), (2_300_000, 2_300_000, 0));
+    assert_eq!(m.liquidation_penalties_net - before.liquidation_penalties_net, 2_300_000);
+    assert_eq!(m.bad_debt_total, before.bad_debt_total);
     check_budgets(&s, false);
     report(&s, "CU_REPORT_WORST");
     let worst = |name: &str| *s.cu[name].iter().max().unwrap();

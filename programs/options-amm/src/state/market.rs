@@ -192,7 +192,15 @@ pub struct Market {
     /// The senior target rate in force before the last `execute_params` (at
     /// `params_changed_ts`): the next accrual applies it up to the change.
     pub prev_senior_rate_bps: u64,
-    pub reserved: [u64; 3],
+    /// Quote raw units the pool has absorbed as bad debt since the market opened: what
+    /// liquidations, settlements and the write-off of an emptied account's debt could not
+    /// collect (the sum of the `BadDebt` events), for LPs and governors to read on chain.
+    pub bad_debt_total: u64,
+    /// The pool's net from liquidation penalties since the market opened, quote raw units:
+    /// the penalties it kept less what it paid liquidators where an account could not
+    /// (negative when insolvent accounts cost it more than solvent ones paid).
+    pub liquidation_penalties_net: i64,
+    pub reserved: [u64; 1],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == 1_432);
@@ -375,6 +383,24 @@ impl Market {
             return self.params;
         }
         self.prev_pricing.blend_into(&self.params, done.max(0), span)
+    }
+
+    /// Adds `amount` (quote raw units) to the bad debt the pool has absorbed.
+    pub fn record_bad_debt(&mut self, amount: u64) -> Result<()> {
+        self.bad_debt_total = self.bad_debt_total.safe_add(amount)?;
+        Ok(())
+    }
+
+    /// Books a liquidation's penalty: `kept` by the pool from the account, `paid_out` to the
+    /// liquidator (quote raw units).
+    pub fn record_liquidation_penalty(&mut self, kept: u64, paid_out: u64) -> Result<()> {
+        let net = i64::try_from(kept)
+            .ok()
+            .zip(i64::try_from(paid_out).ok())
+            .and_then(|(k, p)| k.checked_sub(p))
+            .ok_or(OptionsAmmError::MathOverflow)?;
+        self.liquidation_penalties_net = self.liquidation_penalties_net.safe_add(net)?;
+        Ok(())
     }
 
     /// Records an inventory move no trade paid for (the aggregates were `before` it): it is

@@ -201,8 +201,12 @@ pub struct Report {
 /// trade time the vault is paid, over the option's mark: the `spread`, the `inventory_charge`
 /// (the change of the inventory potential: negative when trades took risk off and were paid
 /// for it) and the LP and lock `fees`. `hedge` is the underlying the vault held marked through
-/// each price step. `other` is the rest: the options' marks moving with price, vol and time
-/// after the trades, settlement, the keepers' rewards, liquidation penalties and bad debt.
+/// each price step. `liquidation_penalties` is the pool's net from liquidation penalties and
+/// `bad_debt` (negative) what liquidations, settlements and write-offs could not collect, both
+/// from the market's own counters (`Market::liquidation_penalties_net`, `bad_debt_total`)
+/// over the run. `other` is the rest: the
+/// options' marks moving with price, vol and time after the trades, settlement, the keepers'
+/// rewards.
 /// `informed_edge` is what the informed traders expected to make (part of `other`, read
 /// beside it).
 #[derive(Serialize, Deserialize, Default, Debug, Clone, Copy)]
@@ -212,6 +216,10 @@ pub struct LpPnl {
     pub inventory_charge: f64,
     pub fees: f64,
     pub hedge: f64,
+    #[serde(default)]
+    pub liquidation_penalties: f64,
+    #[serde(default)]
+    pub bad_debt: f64,
     pub other: f64,
     pub informed_edge: f64,
 }
@@ -1425,7 +1433,16 @@ pub fn run(args: &SimArgs) -> Result<Report> {
     let p = &mut r.lp_pnl;
     p.total = pool(&r.final_nav) - pool(&r.initial_nav) - sim.lp_flows;
     p.fees = whole(sim.lp_fee_raw, 6);
-    p.other = p.total - p.spread - p.inventory_charge - p.fees - p.hedge;
+    p.liquidation_penalties =
+        (m.liquidation_penalties_net - m0.liquidation_penalties_net) as f64 / 1e6;
+    p.bad_debt = 0.0 - (whole(m.bad_debt_total, 6) - whole(m0.bad_debt_total, 6));
+    p.other = p.total
+        - p.spread
+        - p.inventory_charge
+        - p.fees
+        - p.hedge
+        - p.liquidation_penalties
+        - p.bad_debt;
     p.informed_edge = r.informed.expected_profit;
     r.transactions_per_second = r.transactions as f64 / started.elapsed().as_secs_f64();
     let report = std::mem::take(&mut sim.report);
@@ -1822,16 +1839,18 @@ fn economics_markdown(
          the vault is paid, over each option's mark, the `spread`, the `inventory charge` (the \
          change of the inventory potential; negative when trades took risk off and were paid \
          for it) and the LP and lock `fees`; `hedge` is the underlying it held, marked through \
-         each price step; `other` is the rest (the options' marks moving with price, vol and \
-         time after the trades, settlement, keeper rewards, liquidation penalties, bad debt). \
-         `informed edge` is what the informed traders expected to make at the true vol, a part \
-         of `other` shown beside it.\n\n\
-         | scenario | variant | total | spread | inventory charge | fees | hedge | other | \
-         informed edge |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+         each price step; `penalties` is the pool's net from liquidation penalties, `bad debt` \
+         what liquidations, settlements and write-offs could not collect (the market's own \
+         counters over the run); `other` is the rest (the options' marks moving \
+         with price, vol and time after the trades, settlement, keeper rewards). `informed \
+         edge` is what the informed traders expected to make at the true vol, a part of \
+         `other` shown beside it.\n\n\
+         | scenario | variant | total | spread | inventory charge | fees | hedge | penalties | \
+         bad debt | other | informed edge |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for (scenario, vi, r) in rows {
         md.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} |\n",
             format!("{scenario:?}").to_lowercase(),
             variant_name(VARIANTS[*vi]),
             mean_of(r, |x| x.lp_pnl.total),
@@ -1839,6 +1858,8 @@ fn economics_markdown(
             mean_of(r, |x| x.lp_pnl.inventory_charge),
             mean_of(r, |x| x.lp_pnl.fees),
             mean_of(r, |x| x.lp_pnl.hedge),
+            mean_of(r, |x| x.lp_pnl.liquidation_penalties),
+            mean_of(r, |x| x.lp_pnl.bad_debt),
             mean_of(r, |x| x.lp_pnl.other),
             mean_of(r, |x| x.lp_pnl.informed_edge),
         ));
@@ -1892,6 +1913,24 @@ fn economics_markdown(
         "- The crash and the squeeze liquidate someone (two short sellers on thin collateral): \
          {crash_liq:.1} and {squeeze_liq:.1} liquidations a run (jumps: {jumps_liq:.1}): {}.\n",
         met(crash_liq > 0.0 && squeeze_liq > 0.0)
+    ));
+    // Bad debt the junior tranche did not absorb would show as a senior loss (the waterfall).
+    let adverse: Vec<&Report> = [Scenario::Crash, Scenario::Squeeze]
+        .iter()
+        .flat_map(|&s| rows.iter().filter(move |(sc, _, _)| *sc == s))
+        .flat_map(|(_, _, r)| r.iter())
+        .collect();
+    let worst_debt = adverse.iter().map(|r| -r.lp_pnl.bad_debt).fold(0.0, f64::max);
+    let junior_left = adverse.iter().map(|r| r.final_nav.junior).fold(f64::INFINITY, f64::min);
+    let senior_adverse =
+        adverse.iter().map(|r| r.tranche_return.senior).fold(f64::INFINITY, f64::min);
+    md.push_str(&format!(
+        "- No unpaid bad debt beyond the junior tranche in the crash and the squeeze: the most \
+         bad debt one run absorbed {worst_debt:.2}, the least junior value left at a run's end \
+         {junior_left:.0}, the worst senior return {} over those {} runs: {}.\n",
+        pct(senior_adverse),
+        adverse.len(),
+        met(junior_left > 0.0 && senior_adverse >= 0.0)
     ));
     if let Some((h, u)) = hedge {
         md.push_str(&format!(

@@ -396,16 +396,18 @@ fn simulate_matrix_writes_every_cell_and_the_command_that_made_it() {
         .filter(|l| scenarios.iter().any(|s| l.starts_with(&format!("| {s} |"))))
         .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
         .collect();
-    // Two tables: the main one (13 columns) and the LPs' profit and loss by source (9).
+    // Two tables: the main one (13 columns) and the LPs' profit and loss by source (11).
     let rows: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 15).collect();
     assert_eq!(rows.len(), 36, "6 scenarios x 6 variants");
-    let pnl: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 11).collect();
+    let pnl: Vec<&Vec<String>> = cells.iter().filter(|r| r.len() == 13).collect();
     assert_eq!(pnl.len(), 36, "a profit and loss row per cell");
     for r in &pnl {
-        // total = spread + inventory charge + fees + hedge + other (each rounded to a unit).
-        let n: Vec<f64> = r[3..9].iter().map(|c| c.parse().unwrap()).collect();
-        assert!((n[0] - n[1..].iter().sum::<f64>()).abs() <= 3.0, "{r:?}");
+        // total = spread + inventory charge + fees + hedge + penalties + bad debt + other
+        // (each rounded).
+        let n: Vec<f64> = r[3..11].iter().map(|c| c.parse().unwrap()).collect();
+        assert!((n[0] - n[1..].iter().sum::<f64>()).abs() <= 4.0, "{r:?}");
         assert!(n[1] >= 0.0 && n[3] >= 0.0, "spread and fees are paid to the vault: {r:?}");
+        assert!(n[6] <= 0.0, "bad debt is a loss: {r:?}");
     }
     for r in &rows {
         // Columns: "", scenario, variant, ..., rebalances is the 9th, vol posts the 13th.

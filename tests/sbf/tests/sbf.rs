@@ -26,6 +26,24 @@ fn px(quote: i64) -> i64 {
     quote * 100_000_000
 }
 
+/// 150 prints a minute apart, alternately at 150 and 150 x `up_permille` / 1,000, each cranked
+/// into the realised-vol estimate (two half-lives of the reference hour: it matures), then 150
+/// again with `board` refreshed.
+fn zigzag(s: &mut Sbf, board: &Pubkey, up_permille: i64) {
+    let payer = s.payer.pubkey();
+    for n in 1..=150 {
+        let now = T0 + 60 * n;
+        s.set_time(now);
+        let price = if n % 2 == 0 { px(150) } else { px(150) * up_permille / 1000 };
+        s.set_price(price, START_CONF, now);
+        s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
+    }
+    let now = s.now + 1;
+    s.set_time(now);
+    s.set_price(px(150), START_CONF, now);
+    s.refresh(board).unwrap();
+}
+
 /// A market with 700k of LP capital over one full board.
 fn funded() -> (Sbf, Pubkey, Keypair, client::Wallet) {
     let mut s = Sbf::new();
@@ -161,6 +179,7 @@ fn every_instruction_runs_on_the_sbf_build_within_its_cu_budget() {
     let eta = s.market().vol_feed_eta;
     s.set_time(eta);
     s.set_price(px(120), START_CONF, eta);
+    let payer = s.payer.pubkey();
     s.run("execute_vol_feed", &[client::execute_vol_feed(&s.keys, &payer)], &[]).unwrap();
     let vols: Vec<u64> = STRIKES.iter().map(|(_, v)| v * 10_000 + 5_000).collect();
     let i = client::post_vol_surface(&s.keys, &feed.pubkey(), &board, vols);
@@ -339,17 +358,7 @@ fn each_vol_breaker_trips_with_its_event_and_reducing_trades_go_through() {
     let (key, w) = s.trader(&board, 20_000 * USDC);
     let i = client::buy(&s.keys, &board, &w, ATM, CALL, 10 * CONTRACT, u64::MAX);
     s.run("buy", &[i], &[&key]).unwrap();
-    let payer = s.payer.pubkey();
-    for n in 1..=150 {
-        let now = T0 + 60 * n;
-        s.set_time(now);
-        s.set_price(if n % 2 == 0 { px(150) } else { px(150) * 1005 / 1000 }, START_CONF, now);
-        s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
-    }
-    let now = s.now + 1;
-    s.set_time(now);
-    s.set_price(px(150), START_CONF, now);
-    s.refresh(&board).unwrap();
+    zigzag(&mut s, &board, 1005);
     let tripped = |f: &options_amm_sbf_tests::Failure| {
         client::events::<CircuitBreakerTripped>(&f.logs)
             .into_iter()
@@ -372,6 +381,7 @@ fn each_vol_breaker_trips_with_its_event_and_reducing_trades_go_through() {
     let late = s.market().vol_feed_eta;
     s.set_time(late);
     s.set_price(px(150), START_CONF, late);
+    let payer = s.payer.pubkey();
     s.run("execute_vol_feed", &[client::execute_vol_feed(&s.keys, &payer)], &[]).unwrap();
     s.refresh(&board).unwrap();
     let i = client::buy(&s.keys, &board, &w, 3, CALL, CONTRACT, u64::MAX);
@@ -393,17 +403,7 @@ fn a_buy_with_the_realised_vol_floor_binding_is_measured() {
     use options_amm_reference::{black_scholes, Kind};
     let (mut s, board, _, _) = funded();
     let (key, w) = s.trader(&board, 50_000 * USDC);
-    let payer = s.payer.pubkey();
-    for n in 1..=150 {
-        let now = T0 + 60 * n;
-        s.set_time(now);
-        s.set_price(if n % 2 == 0 { px(150) } else { px(150) * 1002 / 1000 }, START_CONF, now);
-        s.run("update_vol", &[client::update_vol(&s.keys, &payer)], &[]).unwrap();
-    }
-    let now = s.now + 1;
-    s.set_time(now);
-    s.set_price(px(150), START_CONF, now);
-    s.refresh(&board).unwrap();
+    zigzag(&mut s, &board, 1002);
     let m = s.market();
     let rv = m.mature_realised_vol().expect("mature").to_num::<f64>();
     assert!(rv > 1.0, "the floor binds over the 80% listing: realised {rv}");
@@ -411,7 +411,7 @@ fn a_buy_with_the_realised_vol_floor_binding_is_measured() {
         f64::from(m.params.trading.call_cap_multiple_bps) / 10_000.0,
         f64::from(m.params.risk_free_rate_bps) / 10_000.0,
     );
-    let secs = (EXPIRY - now) as f64;
+    let secs = (EXPIRY - s.now) as f64;
     let value = |kind, k: f64| {
         let v = |k| black_scholes(kind, 150.0, k, rv, rate, secs).price;
         if kind == Kind::Call {

@@ -56,7 +56,44 @@ macro_rules! safe_math {
     )*};
 }
 
-safe_math!(u8, u32, u64, u128, i64, i128, options_amm_pricing::Fx);
+safe_math!(u8, u32, u64, u128, i64, i128);
+
+/// Fixed point: as the integers, with the product from `options_amm_pricing::quote::checked_mul`
+/// (bit for bit the crate's, about a third of its compute on SBF for everyday magnitudes).
+impl SafeMath for options_amm_pricing::Fx {
+    #[track_caller]
+    #[inline(always)]
+    fn safe_add(self, rhs: Self) -> Result<Self> {
+        match self.checked_add(rhs) {
+            Some(v) => Ok(v),
+            None => Err(overflow()),
+        }
+    }
+    #[track_caller]
+    #[inline(always)]
+    fn safe_sub(self, rhs: Self) -> Result<Self> {
+        match self.checked_sub(rhs) {
+            Some(v) => Ok(v),
+            None => Err(overflow()),
+        }
+    }
+    #[track_caller]
+    #[inline(always)]
+    fn safe_mul(self, rhs: Self) -> Result<Self> {
+        match options_amm_pricing::quote::checked_mul(self, rhs) {
+            Some(v) => Ok(v),
+            None => Err(overflow()),
+        }
+    }
+    #[track_caller]
+    #[inline(always)]
+    fn safe_div(self, rhs: Self) -> Result<Self> {
+        match self.checked_div(rhs) {
+            Some(v) => Ok(v),
+            None => Err(overflow()),
+        }
+    }
+}
 
 /// `v + d` for a signed change `d`, or `MathOverflow` when the result leaves u64.
 #[track_caller]

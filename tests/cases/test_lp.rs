@@ -281,55 +281,33 @@ async fn deposit_failure_wrong_mint_and_wrong_vault() {
 async fn deposit_and_withdraw_failure_foreign_tranche() {
     let (mut env, lp) = funded().await;
     let w = lp.accounts();
-    // Junior share mint for the senior tranche.
-    let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
-    a.share_mint = env.share_mints[1];
-    env.expect_refusal(
-        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
-        &[&lp.key],
-        program_error(E::ForeignTranche),
-        &w,
-    )
-    .await;
-    // Right mint, share account of the other tranche.
-    let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
-    a.owner_shares = lp.shares[1];
-    env.expect_refusal(
-        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
-        &[&lp.key],
-        program_error(E::ForeignTranche),
-        &w,
-    )
-    .await;
-    let mut a = ix::withdraw_accounts(&env, &lp, SENIOR);
-    a.share_mint = env.share_mints[1];
-    env.expect_refusal(
-        &[ix::withdraw_with(&env, a, SENIOR, USDC, 0)],
-        &[&lp.key],
-        program_error(E::ForeignTranche),
-        &w,
-    )
-    .await;
-    // The junior mint the senior target's floor is reckoned on, swapped for the senior mint
-    // (whose supply would set another floor), in both flows.
-    let mut a = ix::deposit_accounts(&env, &lp, SENIOR);
-    a.junior_share_mint = env.share_mints[0];
-    env.expect_refusal(
-        &[ix::deposit_with(&env, a, SENIOR, USDC, 0)],
-        &[&lp.key],
-        program_error(E::ForeignTranche),
-        &w,
-    )
-    .await;
-    let mut a = ix::withdraw_accounts(&env, &lp, SENIOR);
-    a.junior_share_mint = env.share_mints[0];
-    env.expect_refusal(
-        &[ix::withdraw_with(&env, a, SENIOR, USDC, 0)],
-        &[&lp.key],
-        program_error(E::ForeignTranche),
-        &w,
-    )
-    .await;
+    // Each swap refused ForeignTranche: the junior share mint for the senior tranche (deposit
+    // and withdrawal); the right mint with the other tranche's share account; and the junior
+    // mint the senior target's floor is reckoned on swapped for the senior mint (whose supply
+    // would set another floor), in both flows.
+    let (mut d1, mut d2, mut d3) = (
+        ix::deposit_accounts(&env, &lp, SENIOR),
+        ix::deposit_accounts(&env, &lp, SENIOR),
+        ix::deposit_accounts(&env, &lp, SENIOR),
+    );
+    d1.share_mint = env.share_mints[1];
+    d2.owner_shares = lp.shares[1];
+    d3.junior_share_mint = env.share_mints[0];
+    let (mut w1, mut w2) =
+        (ix::withdraw_accounts(&env, &lp, SENIOR), ix::withdraw_accounts(&env, &lp, SENIOR));
+    w1.share_mint = env.share_mints[1];
+    w2.junior_share_mint = env.share_mints[0];
+    let swapped = [
+        ix::deposit_with(&env, d1, SENIOR, USDC, 0),
+        ix::deposit_with(&env, d2, SENIOR, USDC, 0),
+        ix::deposit_with(&env, d3, SENIOR, USDC, 0),
+        ix::withdraw_with(&env, w1, SENIOR, USDC, 0),
+        ix::withdraw_with(&env, w2, SENIOR, USDC, 0),
+    ];
+    for i in swapped {
+        let code = program_error(E::ForeignTranche);
+        env.expect_refusal(&[i], &[&lp.key], code, &w).await;
+    }
     // No third tranche (the enum's byte, just after the discriminator): refused as undecodable.
     let mut ix = ix::deposit(&env, &lp, JUNIOR, USDC, 0);
     ix.data[8] = 2;

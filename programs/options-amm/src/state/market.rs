@@ -385,22 +385,19 @@ impl Market {
         self.prev_pricing.blend_into(&self.params, done.max(0), span)
     }
 
-    /// Adds `amount` (quote raw units) to the bad debt the pool has absorbed.
-    pub fn record_bad_debt(&mut self, amount: u64) -> Result<()> {
-        self.bad_debt_total = self.bad_debt_total.safe_add(amount)?;
-        Ok(())
+    /// Adds `amount` (quote raw units) to the bad debt the pool has absorbed. The two running
+    /// totals only report: they saturate rather than fail, so no liquidation or settlement can
+    /// ever be refused for them.
+    pub fn record_bad_debt(&mut self, amount: u64) {
+        self.bad_debt_total = self.bad_debt_total.saturating_add(amount);
     }
 
     /// Books a liquidation's penalty: `kept` by the pool from the account, `paid_out` to the
-    /// liquidator (quote raw units).
-    pub fn record_liquidation_penalty(&mut self, kept: u64, paid_out: u64) -> Result<()> {
-        let net = i64::try_from(kept)
-            .ok()
-            .zip(i64::try_from(paid_out).ok())
-            .and_then(|(k, p)| k.checked_sub(p))
-            .ok_or(OptionsAmmError::MathOverflow)?;
-        self.liquidation_penalties_net = self.liquidation_penalties_net.safe_add(net)?;
-        Ok(())
+    /// liquidator (quote raw units); saturating, as `record_bad_debt`.
+    pub fn record_liquidation_penalty(&mut self, kept: u64, paid_out: u64) {
+        let net = i128::from(kept) - i128::from(paid_out);
+        let total = i128::from(self.liquidation_penalties_net).saturating_add(net);
+        self.liquidation_penalties_net = total.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
     }
 
     /// Records an inventory move no trade paid for (the aggregates were `before` it): it is
@@ -477,5 +474,28 @@ fn signed_quote_raw_floor(v: Fx, decimals: u8) -> Result<i128> {
         Ok(quote_raw(v, decimals, Rounding::Down)? as i128)
     } else {
         Ok(-(quote_raw(-v, decimals, Rounding::Up)? as i128))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The running totals report and never refuse: at their ends they stay there.
+    #[test]
+    fn the_bad_debt_and_penalty_totals_add_up_and_saturate_instead_of_failing() {
+        let mut m: Market = bytemuck::Zeroable::zeroed();
+        m.record_bad_debt(7);
+        m.record_liquidation_penalty(0, 300);
+        m.record_liquidation_penalty(500, 200);
+        assert_eq!((m.bad_debt_total, m.liquidation_penalties_net), (7, 0));
+        m.record_bad_debt(u64::MAX);
+        m.record_liquidation_penalty(u64::MAX, 0);
+        m.record_liquidation_penalty(u64::MAX, 0);
+        assert_eq!((m.bad_debt_total, m.liquidation_penalties_net), (u64::MAX, i64::MAX));
+        m.record_liquidation_penalty(0, u64::MAX);
+        m.record_liquidation_penalty(0, u64::MAX);
+        m.record_liquidation_penalty(0, u64::MAX);
+        assert_eq!(m.liquidation_penalties_net, i64::MIN);
     }
 }

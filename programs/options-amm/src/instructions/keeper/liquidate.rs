@@ -198,8 +198,8 @@ pub fn liquidate_handler(
         };
         // An earlier debt left on an account whose last series this closed is written off too.
         bad_debt = bad_debt.safe_add(write_off_orphaned_debt(&mut m, &mut acc)?)?;
-        m.record_bad_debt(bad_debt)?;
-        m.record_liquidation_penalty(penalty_paid, keeper_reward)?;
+        m.record_bad_debt(bad_debt);
+        m.record_liquidation_penalty(penalty_paid, keeper_reward);
         m.lp_quote = u64::try_from(m.lp_quote as i128 + pool_in)
             .map_err(|_| OptionsAmmError::InsufficientFreeLiquidity)?;
         m.protocol_fees = m.protocol_fees.safe_add(protocol_cut)?;

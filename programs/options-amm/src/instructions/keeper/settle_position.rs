@@ -90,7 +90,7 @@ pub fn settle_position_handler(mut ctx: Context<SettlePosition>) -> Result<()> {
         m.settlement_receivable = m.settlement_receivable.safe_add(n.new_debt)?;
         acc.collateral = acc.collateral.safe_add(n.to_collateral)?;
         m.trader_collateral = m.trader_collateral.safe_add(n.to_collateral)?;
-        m.record_bad_debt(n.bad_debt)?;
+        m.record_bad_debt(n.bad_debt);
         // Once every long of the board is paid, the reserve's rounding dust returns to the pool.
         let k = b.num_strikes as usize;
         if b.strikes[..k].iter().all(|s| s.open_interest == [0, 0]) && b.payable > 0 {

@@ -88,6 +88,71 @@ impl BsParams {
     }
 }
 
+/// What every option priced at one spot shares: the spot and its logarithm. Build it once to
+/// price many strikes or expiries at the same spot ([`price_at`], [`greeks_at`], [`pair_at`]):
+/// the results are bit for bit those of [`price`], [`black_scholes`] and [`black_scholes_pair`],
+/// which build it for one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spot {
+    spot: Uf,
+    /// ln(spot), scaled 2^62.
+    ln: i128,
+}
+
+impl Spot {
+    /// Refuses a spot outside [`MIN_PRICE`, `MAX_PRICE`] (`SpotOutOfDomain`).
+    pub fn new(spot: Fx) -> Result<Spot, PricingError> {
+        if spot < MIN_PRICE || spot > MAX_PRICE {
+            return Err(PricingError::SpotOutOfDomain);
+        }
+        let spot = positive(spot);
+        Ok(Spot { spot, ln: ln_q62(spot) })
+    }
+}
+
+/// What every option with one expiry shares at one rate: the time in years, its square root,
+/// and the discount factor. Build it once to price every strike of a board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Horizon {
+    rate: Uf,
+    tau: Uf,
+    rsqrt_tau: Uf,
+    /// tau x 1/sqrt(tau), formed as the single evaluation forms it.
+    sqrt_tau: Uf,
+    /// r tau, scaled 2^62.
+    rt_q62: i128,
+    /// e^(-r tau).
+    disc: Uf,
+}
+
+impl Horizon {
+    /// Refuses a rate outside [0, `MAX_RATE`] (`RateOutOfDomain`) and seconds outside
+    /// [1, `MAX_EXPIRY_SECS`] (`ExpiryOutOfDomain`).
+    pub fn new(rate: Fx, expiry_secs: u64) -> Result<Horizon, PricingError> {
+        if rate < 0 || rate > MAX_RATE {
+            return Err(PricingError::RateOutOfDomain);
+        }
+        if expiry_secs == 0 || expiry_secs > MAX_EXPIRY_SECS {
+            return Err(PricingError::ExpiryOutOfDomain);
+        }
+        let rate = positive(rate);
+        let tau = Uf::from_u64(expiry_secs, 0).mul(INV_YEAR);
+        let rsqrt_tau = tau.rsqrt();
+        // r tau <= 10 inside the domain, so both conversions fit.
+        let rt = rate.mul(tau);
+        let rt_q62 = rt.to_fixed(62).ok_or(PricingError::Overflow)? as i128;
+        let rt_q53 = rt.to_fixed(53).ok_or(PricingError::Overflow)? as u64;
+        Ok(Horizon {
+            rate,
+            tau,
+            rsqrt_tau,
+            sqrt_tau: tau.mul(rsqrt_tau),
+            rt_q62,
+            disc: exp_neg(rt_q53),
+        })
+    }
+}
+
 /// What price and greeks have in common.
 struct Core {
     spot: Uf,
@@ -99,8 +164,8 @@ struct Core {
     d1: i64,
     sigma: Uf,
     rate: Uf,
-    tau: Uf,
     rsqrt_tau: Uf,
+    sqrt_tau: Uf,
     inv_v: Uf,
 }
 
@@ -108,42 +173,51 @@ fn positive(x: Fx) -> Uf {
     Uf::from_u128(x.to_bits() as u128, 64)
 }
 
-fn core(p: &BsParams) -> Result<Core, PricingError> {
-    p.validate()?;
-    let spot = positive(p.spot);
-    let strike = positive(p.strike);
-    let sigma = positive(p.vol);
-    let rate = positive(p.rate);
+/// The strike and vol checks of [`BsParams::validate`].
+fn validate_strike_vol(strike: Fx, vol: Fx) -> Result<(), PricingError> {
+    if strike < MIN_PRICE || strike > MAX_PRICE {
+        return Err(PricingError::StrikeOutOfDomain);
+    }
+    if vol < MIN_VOL || vol > MAX_VOL {
+        return Err(PricingError::VolOutOfDomain);
+    }
+    Ok(())
+}
 
-    let tau = Uf::from_u64(p.expiry_secs, 0).mul(INV_YEAR);
-    let rsqrt_tau = tau.rsqrt();
-    let v = sigma.mul(tau.mul(rsqrt_tau));
+/// The shared part of every evaluation, for a strike and vol already checked.
+fn core(at: &Spot, h: &Horizon, strike: Fx, vol: Fx) -> Result<Core, PricingError> {
+    let strike = positive(strike);
+    let sigma = positive(vol);
+    let v = sigma.mul(h.sqrt_tau);
     let inv_v = v.recip();
 
-    // r tau <= 10 inside the domain, so both conversions fit.
-    let rt = rate.mul(tau);
-    let rt_q62 = rt.to_fixed(62).ok_or(PricingError::Overflow)? as i128;
-    let num = ln_q62(spot) - ln_q62(strike) + rt_q62;
+    let num = at.ln - ln_q62(strike) + h.rt_q62;
     let mag = Uf::from_u128(num.unsigned_abs(), 62).mul(inv_v).to_fixed_sat(56, D_CLAMP_Q56) as i64;
     let m = if num < 0 { -mag } else { mag };
     let half_v = v.half().to_fixed(56).ok_or(PricingError::Overflow)? as i64; // v/2 <= 16
     let d1 = m + half_v;
     let d2 = m - half_v;
 
-    let rt_q53 = rt.to_fixed(53).ok_or(PricingError::Overflow)? as u64;
-    let strike_disc = strike.mul(exp_neg(rt_q53));
     Ok(Core {
-        spot,
-        strike_disc,
+        spot: at.spot,
+        strike_disc: strike.mul(h.disc),
         n1: norm_cdf_q62(d1),
         n2: norm_cdf_q62(d2),
         d1,
         sigma,
-        rate,
-        tau,
-        rsqrt_tau,
+        rate: h.rate,
+        rsqrt_tau: h.rsqrt_tau,
+        sqrt_tau: h.sqrt_tau,
         inv_v,
     })
+}
+
+/// One evaluation's contexts, each input checked once and in the order of
+/// [`BsParams::validate`] (spot, strike, vol, rate, time).
+fn contexts(p: &BsParams) -> Result<(Spot, Horizon), PricingError> {
+    let at = Spot::new(p.spot)?;
+    validate_strike_vol(p.strike, p.vol)?;
+    Ok((at, Horizon::new(p.rate, p.expiry_secs)?))
 }
 
 /// A soft-float as `Fx` bits (rounded to nearest).
@@ -179,7 +253,7 @@ impl Core {
         let phi = norm_pdf(self.d1);
         let spot_phi = self.spot.mul(phi);
         let gamma = Fx::from_bits(fx(phi.mul(self.spot.recip()).mul(self.inv_v))?);
-        let vega = Fx::from_bits(fx(spot_phi.mul(self.tau.mul(self.rsqrt_tau)))?);
+        let vega = Fx::from_bits(fx(spot_phi.mul(self.sqrt_tau))?);
         let decay = fx(spot_phi.mul(self.sigma).mul(self.rsqrt_tau.half()))?;
         let r_kd = self.rate.mul(self.strike_disc);
         let carry_call = fx(times_q62(r_kd, self.n2))?;
@@ -204,20 +278,62 @@ impl Core {
 
 /// Price of one option; cheaper than [`black_scholes`] (no density, no greeks).
 pub fn price(kind: OptionKind, p: &BsParams) -> Result<Fx, PricingError> {
-    core(p)?.price(kind)
+    let (at, h) = contexts(p)?;
+    core(&at, &h, p.strike, p.vol)?.price(kind)
 }
 
 /// Price and greeks of one option.
 pub fn black_scholes(kind: OptionKind, p: &BsParams) -> Result<Greeks, PricingError> {
-    let [call, put] = core(p)?.greeks()?;
+    let (at, h) = contexts(p)?;
+    pick(kind, core(&at, &h, p.strike, p.vol)?.greeks()?)
+}
+
+/// Price and greeks of the call and the put at the same inputs, for the cost of one.
+pub fn black_scholes_pair(p: &BsParams) -> Result<(Greeks, Greeks), PricingError> {
+    let (at, h) = contexts(p)?;
+    let [call, put] = core(&at, &h, p.strike, p.vol)?.greeks()?;
+    Ok((call, put))
+}
+
+/// [`price`] at a shared spot and horizon: refuses a strike or vol outside the domain.
+pub fn price_at(
+    kind: OptionKind,
+    at: &Spot,
+    h: &Horizon,
+    strike: Fx,
+    vol: Fx,
+) -> Result<Fx, PricingError> {
+    validate_strike_vol(strike, vol)?;
+    core(at, h, strike, vol)?.price(kind)
+}
+
+/// [`black_scholes`] at a shared spot and horizon.
+pub fn greeks_at(
+    kind: OptionKind,
+    at: &Spot,
+    h: &Horizon,
+    strike: Fx,
+    vol: Fx,
+) -> Result<Greeks, PricingError> {
+    validate_strike_vol(strike, vol)?;
+    pick(kind, core(at, h, strike, vol)?.greeks()?)
+}
+
+fn pick(kind: OptionKind, [call, put]: [Greeks; 2]) -> Result<Greeks, PricingError> {
     Ok(match kind {
         OptionKind::Call => call,
         OptionKind::Put => put,
     })
 }
 
-/// Price and greeks of the call and the put at the same inputs, for the cost of one.
-pub fn black_scholes_pair(p: &BsParams) -> Result<(Greeks, Greeks), PricingError> {
-    let [call, put] = core(p)?.greeks()?;
+/// [`black_scholes_pair`] at a shared spot and horizon.
+pub fn pair_at(
+    at: &Spot,
+    h: &Horizon,
+    strike: Fx,
+    vol: Fx,
+) -> Result<(Greeks, Greeks), PricingError> {
+    validate_strike_vol(strike, vol)?;
+    let [call, put] = core(at, h, strike, vol)?.greeks()?;
     Ok((call, put))
 }

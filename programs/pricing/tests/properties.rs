@@ -5,8 +5,9 @@
 mod common;
 use common::{f, fx, YEAR};
 use options_amm_pricing::{
-    black_scholes_pair, price, BsParams, Fx, OptionKind, MAX_EXPIRY_SECS, MAX_PRICE, MAX_RATE,
-    MAX_VOL, MIN_PRICE, MIN_VOL,
+    black_scholes, black_scholes_pair, greeks_at, pair_at, price, price_at, BsParams, Fx, Horizon,
+    OptionKind, PricingError, Spot, MAX_EXPIRY_SECS, MAX_PRICE, MAX_RATE, MAX_VOL, MIN_PRICE,
+    MIN_VOL,
 };
 use proptest::prelude::*;
 
@@ -42,14 +43,40 @@ fn put(p: &BsParams) -> f64 {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
+    /// A spot and horizon built once and shared by several strikes and vols (a board's refresh, a
+    /// call spread's two legs, a margin check's shocked spot) give, bit for bit, the results of
+    /// evaluating each alone; a strike or vol outside the domain is still refused by name.
+    #[test]
+    fn shared_spot_and_horizon_price_every_strike_as_alone(
+        a in in_domain(), moneyness in log_uniform(1e-3, 1e3), vol in log_uniform(1e-3, 9.0)) {
+        let b = BsParams { strike: fx((f(a.spot) / moneyness).clamp(1e-6, 1e9)), vol: fx(vol), ..a };
+        let (at, h) = (Spot::new(a.spot).unwrap(), Horizon::new(a.rate, a.expiry_secs).unwrap());
+        for p in [a, b] {
+            prop_assert_eq!(pair_at(&at, &h, p.strike, p.vol), black_scholes_pair(&p));
+            for kind in [OptionKind::Call, OptionKind::Put] {
+                prop_assert_eq!(price_at(kind, &at, &h, p.strike, p.vol), price(kind, &p));
+                prop_assert_eq!(greeks_at(kind, &at, &h, p.strike, p.vol), black_scholes(kind, &p));
+            }
+        }
+        let bad_strike = price_at(OptionKind::Call, &at, &h, MAX_PRICE + Fx::ONE, a.vol);
+        prop_assert_eq!(bad_strike, Err(PricingError::StrikeOutOfDomain));
+        prop_assert_eq!(price_at(OptionKind::Put, &at, &h, a.strike, Fx::ZERO), Err(PricingError::VolOutOfDomain));
+    }
+
     #[test]
     fn any_input_returns_a_value_or_a_named_error_never_a_panic(
         spot in any::<i128>(), strike in any::<i128>(), vol in any::<i128>(),
         rate in any::<i128>(), expiry_secs in any::<u64>()) {
         let p = BsParams { spot: Fx::from_bits(spot), strike: Fx::from_bits(strike),
                            vol: Fx::from_bits(vol), rate: Fx::from_bits(rate), expiry_secs };
-        let in_domain = p.validate().is_ok();
-        prop_assert_eq!(black_scholes_pair(&p).is_ok(), in_domain);
+        // Inside the domain a value; outside it, the error `validate` names first.
+        match p.validate() {
+            Ok(()) => prop_assert!(black_scholes_pair(&p).is_ok()),
+            Err(e) => {
+                prop_assert_eq!(black_scholes_pair(&p).err(), Some(e));
+                prop_assert_eq!(price(OptionKind::Put, &p).err(), Some(e));
+            }
+        }
     }
 
     #[test]
@@ -103,4 +130,16 @@ proptest! {
         prop_assert!(c.gamma >= 0 && c.vega >= 0);
         prop_assert_eq!((c.gamma, c.vega), (q.gamma, q.vega));
     }
+}
+
+#[test]
+fn a_spot_or_horizon_outside_the_domain_is_refused_by_name() {
+    assert_eq!(Spot::new(MIN_PRICE - Fx::DELTA), Err(PricingError::SpotOutOfDomain));
+    assert_eq!(Spot::new(MAX_PRICE + Fx::DELTA), Err(PricingError::SpotOutOfDomain));
+    assert_eq!(Horizon::new(-Fx::DELTA, 86_400), Err(PricingError::RateOutOfDomain));
+    assert_eq!(Horizon::new(MAX_RATE + Fx::DELTA, 86_400), Err(PricingError::RateOutOfDomain));
+    assert_eq!(Horizon::new(Fx::ZERO, 0), Err(PricingError::ExpiryOutOfDomain));
+    assert_eq!(Horizon::new(Fx::ZERO, MAX_EXPIRY_SECS + 1), Err(PricingError::ExpiryOutOfDomain));
+    assert!(Spot::new(MIN_PRICE).is_ok() && Spot::new(MAX_PRICE).is_ok());
+    assert!(Horizon::new(MAX_RATE, MAX_EXPIRY_SECS).is_ok() && Horizon::new(Fx::ZERO, 1).is_ok());
 }

@@ -4,7 +4,7 @@
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::math::fill::paid_by_trader;
-use crate::math::fill::{fill, floored, quote_params, series_greeks, series_lock, series_price};
+use crate::math::fill::{fill, floored, quote_params, series_lock, SeriesPricer};
 use crate::math::fill::{Fill, FillInputs};
 use crate::math::safe::SafeMath;
 use crate::math::safe::{add_signed, long};
@@ -276,10 +276,9 @@ fn unskewed_fill(
     let t = &params.trading;
     let secs = secs_until(b.expiry_ts, now);
     let (strike, rate, cap) = (st.strike.get(), params.risk_free_rate_bps, b.cap_multiple_bps);
-    let greeks = series_greeks(kind, px.price, strike, vol, rate, secs, cap)?;
-    let priced = floored(greeks, side, floor_vol, |v| {
-        series_price(kind, px.price, strike, v, rate, secs, cap)
-    })?;
+    let pricer = SeriesPricer::new(px.price, rate, secs, cap)?;
+    let greeks = pricer.greeks(kind, strike, vol)?;
+    let priced = floored(greeks, side, floor_vol, |v| pricer.price(kind, strike, v))?;
     let mut p = quote_params(t);
     p.skew_vega = Fx::ZERO;
     p.skew_gamma = Fx::ZERO;

@@ -11,11 +11,14 @@ use crate::state::Kind;
 use crate::state::{TradingParams, CALL};
 use anchor_lang::prelude::*;
 use options_amm_pricing::{
-    black_scholes, black_scholes_pair, price, quote, BsParams, Fx, Greeks, Inventory, OptionKind,
-    Quote, QuoteInputs, QuoteParams, Side,
+    greeks_at, pair_at, price_at, quote, Fx, Greeks, Horizon, Inventory, OptionKind, Quote,
+    QuoteInputs, QuoteParams, Side, Spot,
 };
 
-fn pricing<T>(r: core::result::Result<T, options_amm_pricing::PricingError>) -> Result<T> {
+/// An engine result with its error named in the program's terms.
+pub(crate) fn pricing<T>(
+    r: core::result::Result<T, options_amm_pricing::PricingError>,
+) -> Result<T> {
     r.map_err(|e| error!(OptionsAmmError::from(e)))
 }
 
@@ -64,19 +67,84 @@ fn spread(long: Greeks, cap: Greeks) -> Result<Greeks> {
     })
 }
 
-/// The engine's inputs for one series: rate in basis points, time in seconds.
-fn bs_params(spot: Fx, strike: Fx, vol: Fx, rate_bps: u32, secs: u64) -> BsParams {
-    BsParams { spot, strike, vol, rate: bps(rate_bps), expiry_secs: secs }
+/// One board's series at one spot: the engine's spot and horizon contexts, built once and
+/// shared by every strike and by a call's cap leg (bit for bit the single evaluations:
+/// `options_amm_pricing`'s `shared_spot_and_horizon_price_every_strike_as_alone`), and the
+/// board's cap multiple. A refresh prices every strike of a board with one.
+#[derive(Clone, Copy, Debug)]
+pub struct SeriesPricer {
+    at: Spot,
+    horizon: Horizon,
+    cap_bps: u32,
 }
 
-/// The call at the cap strike `cap_bps` x K, which every call is short of.
-fn cap_call(p: &BsParams, cap_bps: u32) -> Result<Greeks> {
-    let strike = cap_strike(p.strike, cap_bps)?;
-    pricing(black_scholes(OptionKind::Call, &BsParams { strike, ..*p }))
+impl SeriesPricer {
+    /// Refuses a spot, rate or time outside the engine's domain (`SpotOutOfDomain`,
+    /// `RateOutOfDomain`, `ExpiryOutOfDomain`).
+    pub fn new(spot: Fx, rate_bps: u32, secs: u64, cap_bps: u32) -> Result<SeriesPricer> {
+        let at = pricing(Spot::new(spot))?;
+        Ok(SeriesPricer::with(at, SeriesPricer::horizon(rate_bps, secs)?, cap_bps))
+    }
+
+    /// The horizon of one expiry at a rate in basis points.
+    pub fn horizon(rate_bps: u32, secs: u64) -> Result<Horizon> {
+        pricing(Horizon::new(bps(rate_bps), secs))
+    }
+
+    /// From contexts already built (a margin check shares one spot across boards).
+    pub fn with(at: Spot, horizon: Horizon, cap_bps: u32) -> SeriesPricer {
+        SeriesPricer { at, horizon, cap_bps }
+    }
+
+    /// The call at the cap strike `cap_bps` x K, which every call is short of.
+    fn cap_call(&self, strike: Fx, vol: Fx) -> Result<Greeks> {
+        let cap = cap_strike(strike, self.cap_bps)?;
+        pricing(greeks_at(OptionKind::Call, &self.at, &self.horizon, cap, vol))
+    }
+
+    /// Price and greeks of one whole contract. Calls are call spreads K / cap x K, so their
+    /// payoff (and the collateral locked for them) is bounded.
+    pub fn greeks(&self, kind: Kind, strike: Fx, vol: Fx) -> Result<Greeks> {
+        let (at, h) = (&self.at, &self.horizon);
+        match kind {
+            Kind::Put => pricing(greeks_at(OptionKind::Put, at, h, strike, vol)),
+            Kind::Call => spread(
+                pricing(greeks_at(OptionKind::Call, at, h, strike, vol))?,
+                self.cap_call(strike, vol)?,
+            ),
+        }
+    }
+
+    /// The price alone of [`SeriesPricer::greeks`] (no greeks: about three quarters of the
+    /// engine's cost). `cap_bps == 0` prices a plain call (no cap leg): an upper bound of the
+    /// capped call's price.
+    pub fn price(&self, kind: Kind, strike: Fx, vol: Fx) -> Result<Fx> {
+        let (at, h) = (&self.at, &self.horizon);
+        match kind {
+            Kind::Put => pricing(price_at(OptionKind::Put, at, h, strike, vol)),
+            Kind::Call => {
+                let long = pricing(price_at(OptionKind::Call, at, h, strike, vol))?;
+                if self.cap_bps == 0 {
+                    return Ok(long);
+                }
+                let cap = cap_strike(strike, self.cap_bps)?;
+                let capped = pricing(price_at(OptionKind::Call, at, h, cap, vol))?;
+                long.safe_sub(capped)
+            }
+        }
+    }
+
+    /// [`SeriesPricer::greeks`] of both kinds at one strike, indexed by `CALL` and `PUT`: two
+    /// engine evaluations (the pair and the cap call) instead of three.
+    pub fn greeks_both(&self, strike: Fx, vol: Fx) -> Result<[Greeks; 2]> {
+        let (call, put) = pricing(pair_at(&self.at, &self.horizon, strike, vol))?;
+        let mut both = [call, put];
+        both[CALL as usize] = spread(call, self.cap_call(strike, vol)?)?;
+        Ok(both)
+    }
 }
 
-/// Price and greeks of one whole contract. Calls are call spreads K / cap x K, so their payoff
-/// (and the collateral locked for them) is bounded.
+/// [`SeriesPricer::greeks`] for one series alone.
 pub fn series_greeks(
     kind: Kind,
     spot: Fx,
@@ -86,15 +154,10 @@ pub fn series_greeks(
     secs: u64,
     cap_bps: u32,
 ) -> Result<Greeks> {
-    let p = bs_params(spot, strike, vol, rate_bps, secs);
-    match kind {
-        Kind::Put => pricing(black_scholes(OptionKind::Put, &p)),
-        Kind::Call => spread(pricing(black_scholes(OptionKind::Call, &p))?, cap_call(&p, cap_bps)?),
-    }
+    SeriesPricer::new(spot, rate_bps, secs, cap_bps)?.greeks(kind, strike, vol)
 }
 
-/// The price alone of [`series_greeks`] (no greeks: about three quarters of the engine's cost).
-/// `cap_bps == 0` prices a plain call (no cap leg): an upper bound of the capped call's price.
+/// [`SeriesPricer::price`] for one series alone.
 pub fn series_price(
     kind: Kind,
     spot: Fx,
@@ -104,23 +167,10 @@ pub fn series_price(
     secs: u64,
     cap_bps: u32,
 ) -> Result<Fx> {
-    let p = bs_params(spot, strike, vol, rate_bps, secs);
-    match kind {
-        Kind::Put => pricing(price(OptionKind::Put, &p)),
-        Kind::Call => {
-            let long = pricing(price(OptionKind::Call, &p))?;
-            if cap_bps == 0 {
-                return Ok(long);
-            }
-            let cap = BsParams { strike: cap_strike(strike, cap_bps)?, ..p };
-            let capped = pricing(price(OptionKind::Call, &cap))?;
-            long.safe_sub(capped)
-        }
-    }
+    SeriesPricer::new(spot, rate_bps, secs, cap_bps)?.price(kind, strike, vol)
 }
 
-/// [`series_greeks`] of both kinds at one strike, indexed by `CALL` and `PUT`: two engine
-/// evaluations (the pair and the cap call) instead of three.
+/// [`SeriesPricer::greeks_both`] for one strike alone.
 pub fn series_greeks_both(
     spot: Fx,
     strike: Fx,
@@ -129,11 +179,7 @@ pub fn series_greeks_both(
     secs: u64,
     cap_bps: u32,
 ) -> Result<[Greeks; 2]> {
-    let p = bs_params(spot, strike, vol, rate_bps, secs);
-    let (call, put) = pricing(black_scholes_pair(&p))?;
-    let mut both = [call, put];
-    both[CALL as usize] = spread(call, cap_call(&p, cap_bps)?)?;
-    Ok(both)
+    SeriesPricer::new(spot, rate_bps, secs, cap_bps)?.greeks_both(strike, vol)
 }
 
 /// Quote raw units of collateral that cover `contracts` (underlying raw units) at `payoff` per
@@ -274,10 +320,9 @@ pub fn floored(
 
 pub fn fill(i: &FillInputs, t: &TradingParams) -> Result<Fill> {
     let secs = secs_until(i.expiry_ts, i.now);
-    let greeks = series_greeks(i.kind, i.spot, i.strike, i.base_vol, i.rate_bps, secs, i.cap_bps)?;
-    let priced = floored(greeks, i.side, i.floor_vol, |v| {
-        series_price(i.kind, i.spot, i.strike, v, i.rate_bps, secs, i.cap_bps)
-    })?;
+    let pricer = SeriesPricer::new(i.spot, i.rate_bps, secs, i.cap_bps)?;
+    let greeks = pricer.greeks(i.kind, i.strike, i.base_vol)?;
+    let priced = floored(greeks, i.side, i.floor_vol, |v| pricer.price(i.kind, i.strike, v))?;
     let inputs = QuoteInputs {
         greeks: priced,
         spot: i.spot,

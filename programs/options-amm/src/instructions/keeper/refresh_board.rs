@@ -1,7 +1,7 @@
 use crate::book::fill::signed_whole;
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
-use crate::math::fill::series_greeks_both;
+use crate::math::fill::SeriesPricer;
 use crate::math::safe::SafeMath;
 use crate::math::value::secs_until;
 use crate::oracle::{self, OracleUse};
@@ -50,9 +50,11 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     let n = b.num_strikes as usize;
     // Marks at the time-weighted vol (GWAV): a post moves them only as time passes.
     b.advance_avg_vols(now, m.params.vol.mark_window_secs)?;
+    // Every strike shares the board's spot and horizon (bit for bit the single evaluations).
+    let pricer = SeriesPricer::new(px.price, rate, secs, cap)?;
     for s in b.strikes[..n].iter_mut() {
         s.mark_vol = s.avg_vol;
-        let both = series_greeks_both(px.price, s.strike.get(), s.mark_vol.get(), rate, secs, cap)?;
+        let both = pricer.greeks_both(s.strike.get(), s.mark_vol.get())?;
         for kind in [CALL, PUT] {
             let k = kind as usize;
             let gk = both[k];

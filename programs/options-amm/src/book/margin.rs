@@ -2,11 +2,11 @@
 //! accounts in registration order, valued by `math::margin`.
 
 use crate::error::OptionsAmmError;
-use crate::math::margin::{margin, Exposure, Level, MarginTotals};
+use crate::math::margin::{Exposure, Level, MarginTotals, Scenario};
 use crate::math::safe::SafeMath;
 use crate::math::settle::payoff;
+use crate::math::value::secs_until;
 use crate::math::value::whole_units;
-use crate::math::value::{bps, secs_until};
 use crate::oracle::OraclePrice;
 use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, CALL, MAX_STRIKES, PUT};
 use anchor_lang::prelude::*;
@@ -26,18 +26,36 @@ pub fn position_margin(
     level: Level,
     skip_longs: bool,
 ) -> Result<MarginTotals> {
-    let (spot, conf) = (px.price, px.conf);
-    let (ud, cap, rate) =
-        (market.underlying_decimals, b.cap_multiple_bps, market.params.risk_free_rate_bps);
+    let mut check = scenario(market, px, level)?;
+    position_margin_in(&mut check, market, p, b, now, px, skip_longs)
+}
+
+/// The margin check of `level` for `market` at the oracle price.
+fn scenario(market: &Market, px: &OraclePrice, level: Level) -> Result<Scenario> {
+    let rate = market.params.risk_free_rate_bps;
+    Scenario::new(px.price, px.conf, rate, &market.params.margin, level)
+}
+
+/// [`position_margin`] within a check shared by every position of an account.
+fn position_margin_in(
+    check: &mut Scenario,
+    market: &Market,
+    p: &Position,
+    b: &Board,
+    now: i64,
+    px: &OraclePrice,
+    skip_longs: bool,
+) -> Result<MarginTotals> {
+    let ud = market.underlying_decimals;
+    let cap = b.cap_multiple_bps;
     let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
     let mut totals = MarginTotals::default();
-    let haircut = Fx::ONE.safe_sub(bps(market.params.margin.long_haircut_bps))?;
     let status = b.status()?;
     let expired = now >= b.expiry_ts || status != BoardStatus::Active;
     let (at, ratio) = if status == BoardStatus::Settled {
         (b.settlement_price.get(), b.payout_ratio.get())
     } else {
-        (spot, Fx::ONE)
+        (px.price, Fx::ONE)
     };
     for s in 0..b.num_strikes as usize {
         for kind in [CALL, PUT] {
@@ -52,7 +70,7 @@ pub fn position_margin(
                 if raw < 0 {
                     totals.requirement = totals.requirement.safe_add(value)?;
                 } else {
-                    let v = value.safe_mul(ratio)?.safe_mul(haircut)?;
+                    let v = value.safe_mul(ratio)?.safe_mul(check.long_share())?;
                     totals.long_value = totals.long_value.safe_add(v)?;
                 }
             } else {
@@ -67,8 +85,7 @@ pub fn position_margin(
         }
     }
     if !exposures.is_empty() {
-        let t = margin(&exposures, spot, conf, rate, cap, &market.params.margin, level)?;
-        totals.add(t)?;
+        totals.add(check.value(&exposures, cap)?)?;
     }
     Ok(totals)
 }
@@ -91,6 +108,7 @@ pub fn account_margin<'info>(
     let n = account.num_positions as usize;
     require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
     let mut totals = MarginTotals::default();
+    let mut check = scenario(market, px, level)?;
     for (i, pair) in pairs.chunks(2).enumerate() {
         require_keys_eq!(
             *pair[0].key,
@@ -103,7 +121,8 @@ pub fn account_margin<'info>(
         let board = AccountLoader::<Board>::try_from(&pair[1])?;
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
-        let t = position_margin(market, &p, &b, now, px, level, known_long_value.is_some())?;
+        let skip_longs = known_long_value.is_some();
+        let t = position_margin_in(&mut check, market, &p, &b, now, px, skip_longs)?;
         totals.add(t)?;
     }
     if let Some(v) = known_long_value {

@@ -9,13 +9,13 @@
 //! their mark (also biased against the trader) less a haircut.
 
 use crate::error::OptionsAmmError;
-use crate::math::fill::{max_payoff, series_price};
+use crate::math::fill::{max_payoff, pricing, SeriesPricer};
 use crate::math::safe::SafeMath;
 use crate::math::value::bps;
 use crate::state::Kind;
 use crate::state::CALL;
 use anchor_lang::prelude::*;
-use options_amm_pricing::{Fx, MAX_PRICE, MAX_VOL, MIN_PRICE};
+use options_amm_pricing::{Fx, Horizon, Spot, MAX_PRICE, MAX_VOL, MIN_PRICE};
 
 pub use crate::state::MarginParams;
 
@@ -90,7 +90,107 @@ pub fn shocked_vol(base_vol: Fx, vol_shock_bps: u32) -> Result<Fx> {
     Ok(base_vol.safe_mul(Fx::ONE.safe_add(bps(vol_shock_bps))?)?.min(MAX_VOL))
 }
 
-/// Requirement and long value of `positions` at the oracle `spot` +- `conf`.
+/// One margin check at one level, shared by every series and board it values: the shock,
+/// floor and haircut factors, the engine's context of each adverse spot (one logarithm per
+/// spot a check uses, not one per series) and the horizon of the board being valued. The
+/// totals are bit for bit those of pricing each series alone
+/// (`a_shared_scenario_values_every_series_as_pricing_it_alone`).
+pub struct Scenario {
+    spot: Fx,
+    conf: Fx,
+    rate_bps: u32,
+    shock: Fx,
+    /// 1 + the vol shock.
+    vol_up: Fx,
+    min_margin: Fx,
+    /// 1 - the long haircut: the share of a long's value that counts.
+    keep: Fx,
+    /// Engine spots by [short][kind], built on first use.
+    spots: [[Option<Spot>; 2]; 2],
+    /// The horizon last used and its seconds to expiry (a board's series share it).
+    horizon: Option<(u64, Horizon)>,
+}
+
+impl Scenario {
+    /// A check of `level` at the oracle `spot` +- `conf`.
+    pub fn new(spot: Fx, conf: Fx, rate_bps: u32, p: &MarginParams, level: Level) -> Result<Self> {
+        let shock = bps(match level {
+            Level::Initial => p.im_spot_shock_bps,
+            Level::Maintenance => p.mm_spot_shock_bps,
+        });
+        Ok(Scenario {
+            spot,
+            conf,
+            rate_bps,
+            shock,
+            vol_up: Fx::ONE.safe_add(bps(p.vol_shock_bps))?,
+            min_margin: bps(p.min_margin_bps),
+            keep: Fx::ONE.safe_sub(bps(p.long_haircut_bps))?,
+            spots: [[None; 2]; 2],
+            horizon: None,
+        })
+    }
+
+    /// 1 - the long haircut.
+    pub fn long_share(&self) -> Fx {
+        self.keep
+    }
+
+    /// The engine's spot for a short (shocked against it) or a long (biased only) of `kind`.
+    fn engine_spot(&mut self, kind: Kind, short: bool) -> Result<Spot> {
+        let slot = &mut self.spots[short as usize][kind as usize];
+        if let Some(at) = slot {
+            return Ok(*at);
+        }
+        let s = biased_spot(kind, short, self.spot, self.conf)?;
+        let at = pricing(Spot::new(if short { shocked(kind, s, self.shock)? } else { s }))?;
+        *slot = Some(at);
+        Ok(at)
+    }
+
+    fn horizon(&mut self, secs: u64) -> Result<Horizon> {
+        if let Some((t, h)) = self.horizon {
+            if t == secs {
+                return Ok(h);
+            }
+        }
+        let h = SeriesPricer::horizon(self.rate_bps, secs)?;
+        self.horizon = Some((secs, h));
+        Ok(h)
+    }
+
+    /// Requirement and long value of `positions` (calls capped at `cap_bps` x strike).
+    pub fn value(&mut self, positions: &[Exposure], cap_bps: u32) -> Result<MarginTotals> {
+        let mut totals = MarginTotals::default();
+        for e in positions.iter().filter(|e| e.size != 0) {
+            let short = e.size < 0;
+            let q = e.size.checked_abs().ok_or(OptionsAmmError::MathOverflow)?;
+            let at = self.engine_spot(e.kind, short)?;
+            let h = self.horizon(e.expiry_secs)?;
+            if short {
+                // The plain call bounds the call spread's value from above (by the cap call's
+                // value, small at the cap strike): one engine evaluation per short series, and
+                // the requirement errs toward more margin. It is capped at the maximum payoff.
+                let vol = e.vol.safe_mul(self.vol_up)?.min(MAX_VOL);
+                let worst = SeriesPricer::with(at, h, NO_CAP).price(e.kind, e.strike, vol)?;
+                let s = biased_spot(e.kind, short, self.spot, self.conf)?;
+                let floor = s.safe_mul(self.min_margin)?;
+                let per_contract = worst.max(floor).min(max_payoff(e.kind, e.strike, cap_bps)?);
+                totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
+            } else {
+                // A far out-of-the-money value can round a hair below zero in fixed point
+                // (proptest: the 1,828 call at spot 393.58): a long is never a liability.
+                let value = SeriesPricer::with(at, h, cap_bps).price(e.kind, e.strike, e.vol)?;
+                let value = value.max(Fx::ZERO).safe_mul(self.keep)?;
+                totals.long_value = totals.long_value.safe_add(q.safe_mul(value)?)?;
+            }
+        }
+        Ok(totals)
+    }
+}
+
+/// Requirement and long value of `positions` at the oracle `spot` +- `conf` (one board's
+/// series: a [`Scenario`] of their own).
 pub fn margin(
     positions: &[Exposure],
     spot: Fx,
@@ -100,50 +200,13 @@ pub fn margin(
     p: &MarginParams,
     level: Level,
 ) -> Result<MarginTotals> {
-    let shock = bps(match level {
-        Level::Initial => p.im_spot_shock_bps,
-        Level::Maintenance => p.mm_spot_shock_bps,
-    });
-    let mut totals = MarginTotals::default();
-    for e in positions.iter().filter(|e| e.size != 0) {
-        let short = e.size < 0;
-        let s = biased_spot(e.kind, short, spot, conf)?;
-        let price_at = |spot: Fx, vol: Fx| {
-            series_price(e.kind, spot, e.strike, vol, rate_bps, e.expiry_secs, cap_bps)
-        };
-        let q = e.size.checked_abs().ok_or(OptionsAmmError::MathOverflow)?;
-        if short {
-            // The plain call bounds the call spread's value from above (by the cap call's
-            // value, small at the cap strike): one engine evaluation per short series, and the
-            // requirement errs toward more margin. It is capped at the maximum payoff below.
-            let vol = shocked_vol(e.vol, p.vol_shock_bps)?;
-            let worst = series_price(
-                e.kind,
-                shocked(e.kind, s, shock)?,
-                e.strike,
-                vol,
-                rate_bps,
-                e.expiry_secs,
-                NO_CAP,
-            )?;
-            let floor = s.safe_mul(bps(p.min_margin_bps))?;
-            let per_contract = worst.max(floor).min(max_payoff(e.kind, e.strike, cap_bps)?);
-            totals.requirement = totals.requirement.safe_add(q.safe_mul(per_contract)?)?;
-        } else {
-            // A far out-of-the-money value can round a hair below zero in fixed point
-            // (proptest: the 1,828 call at spot 393.58): a long is never a liability.
-            let value = (price_at(s, e.vol)?.max(Fx::ZERO))
-                .safe_mul(Fx::ONE.safe_sub(bps(p.long_haircut_bps))?)?;
-            totals.long_value = totals.long_value.safe_add(q.safe_mul(value)?)?;
-        }
-    }
-    Ok(totals)
+    Scenario::new(spot, conf, rate_bps, p, level)?.value(positions, cap_bps)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::fill::series_greeks;
+    use crate::math::fill::{series_greeks, series_price};
     use crate::state::PUT;
 
     const P: MarginParams = MarginParams {
@@ -199,6 +262,61 @@ mod tests {
             }
         }
         assert_eq!(checked, 168);
+    }
+
+    /// One check over three boards (two expiries, two cap multiples, shorts and longs of both
+    /// kinds) against each series priced alone with the single-evaluation engine: the shared
+    /// spots and horizons change no bit of the totals.
+    #[test]
+    fn a_shared_scenario_values_every_series_as_pricing_it_alone() {
+        // (kind, strike, signed contracts, vol) of each series, by board.
+        type Series = (Kind, i64, i64, f64);
+        let boards: [(u64, u32, [Series; 3]); 3] = [
+            (14 * DAY, 30_000, [(CALL, 160, -3, 0.8), (PUT, 140, -2, 0.9), (CALL, 150, 4, 0.7)]),
+            (3 * DAY, 20_000, [(PUT, 150, 5, 0.6), (CALL, 200, -1, 1.1), (PUT, 100, -7, 1.4)]),
+            (14 * DAY, 30_000, [(PUT, 145, -1, 0.5), (CALL, 120, -2, 0.8), (PUT, 160, 3, 0.8)]),
+        ];
+        let (spot, conf, rate) = (fx(150), Fx::from_num(0.07), 500);
+        for level in [Level::Initial, Level::Maintenance] {
+            let mut check = Scenario::new(spot, conf, rate, &P, level).unwrap();
+            let mut shared = MarginTotals::default();
+            let mut alone = MarginTotals::default();
+            let shock = bps(match level {
+                Level::Initial => P.im_spot_shock_bps,
+                Level::Maintenance => P.mm_spot_shock_bps,
+            });
+            for (secs, cap, series) in boards {
+                let e: Vec<Exposure> = series
+                    .iter()
+                    .map(|&(kind, k, q, v)| Exposure {
+                        kind,
+                        strike: fx(k),
+                        vol: Fx::from_num(v),
+                        expiry_secs: secs,
+                        size: fx(q),
+                    })
+                    .collect();
+                shared.add(check.value(&e, cap).unwrap()).unwrap();
+                for x in &e {
+                    let q = x.size.abs();
+                    let s = biased_spot(x.kind, x.size < 0, spot, conf).unwrap();
+                    if x.size < 0 {
+                        let at = shocked(x.kind, s, shock).unwrap();
+                        let vol = shocked_vol(x.vol, P.vol_shock_bps).unwrap();
+                        let worst =
+                            series_price(x.kind, at, x.strike, vol, rate, secs, NO_CAP).unwrap();
+                        let floor = s * bps(P.min_margin_bps);
+                        let cap_at = max_payoff(x.kind, x.strike, cap).unwrap();
+                        alone.requirement += q * worst.max(floor).min(cap_at);
+                    } else {
+                        let v = series_price(x.kind, s, x.strike, x.vol, rate, secs, cap).unwrap();
+                        alone.long_value += q * (v.max(Fx::ZERO) * (Fx::ONE - bps(3_000)));
+                    }
+                }
+            }
+            assert_eq!(shared, alone, "{level:?}");
+            assert!(shared.requirement > fx(10) && shared.long_value > fx(10));
+        }
     }
 
     #[test]

@@ -21,6 +21,10 @@ const EXPIRY: i64 = T0 + 14 * DAY;
 /// evaluation, see `a_full_margin_account_stays_liquidatable_within_budget`); nothing over 200k.
 const TRADE_BUDGET: u64 = 60_000;
 const INSTRUCTION_BUDGET: u64 = 200_000;
+/// A sell into, and a liquidation of, a full margin account (8 open series), each of whose
+/// margin checks prices all 8.
+const FULL_ACCOUNT_SELL_CEILING: u64 = 104_000;
+const FULL_LIQUIDATION_CEILING: u64 = 158_000;
 
 fn px(quote: i64) -> i64 {
     quote * 100_000_000
@@ -60,7 +64,7 @@ fn check_budgets(s: &Sbf, typical_trades: bool) {
     for (name, cus) in &s.cu {
         let worst = *cus.iter().max().unwrap();
         assert!(worst <= INSTRUCTION_BUDGET, "{name}: {worst} CU > {INSTRUCTION_BUDGET}");
-        if typical_trades && (name == "buy" || name == "sell") {
+        if typical_trades && (name.starts_with("buy") || name.starts_with("sell")) {
             assert!(worst <= TRADE_BUDGET, "{name}: {worst} CU > {TRADE_BUDGET}");
         }
     }
@@ -345,6 +349,10 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
         worst("withdraw_collateral"),
         worst("liquidate")
     );
+    // Ceilings at today's figures (102,179 and 155,811 CU, docs/BENCHMARKS.md), so that no change
+    // raises them unnoticed; issue 17's targets (60,000 and 100,000) are not met.
+    assert!(worst("sell") <= FULL_ACCOUNT_SELL_CEILING, "sell {}", worst("sell"));
+    assert!(worst("liquidate") <= FULL_LIQUIDATION_CEILING, "liquidate {}", worst("liquidate"));
 }
 
 /// Each vol breaker trips with its event in the failed transaction's logs and its named error,
@@ -433,6 +441,7 @@ fn a_buy_with_the_realised_vol_floor_binding_is_measured() {
             value(f64_kind, k)
         );
     }
-    check_budgets(&s, false);
+    // Every buy within the trade budget, the floor's second evaluation included.
+    check_budgets(&s, true);
     report(&s, "CU_REPORT_FLOOR");
 }

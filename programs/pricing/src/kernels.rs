@@ -5,7 +5,7 @@
 //! `tests/functions.rs` (where f64 can resolve them) and follow from the table construction in
 //! `build.rs` (truncation terms below 2^-64) plus at most one unit of rounding per Horner step.
 
-use crate::float::{wide, wide_signed, Uf};
+use crate::float::{mul_shr62_signed, wide, Uf};
 use crate::tables::{
     EXP2_NEG, EXP_POLY, INV_LN2_Q62, INV_SQRT_2PI, LN2_Q120, LN2_Q62, LN_OF_RECIP, LN_POLY,
     LN_RECIP, Q_COEF, Q_DEG, Q_INTERVALS,
@@ -17,7 +17,7 @@ pub(crate) const ONE_Q62: u64 = 1 << 62;
 /// (a * b) / 2^62 for signed values, rounded toward -inf.
 #[inline]
 pub(crate) fn mul_s62(a: i64, b: i64) -> i64 {
-    (wide_signed(a, b) >> 62) as i64
+    mul_shr62_signed(a, b)
 }
 
 /// ln(M) for a normalised mantissa m (M = m / 2^63 in [1, 2)), scaled 2^62.

@@ -153,6 +153,13 @@ impl Horizon {
     }
 }
 
+impl Horizon {
+    /// 1 / sqrt(tau), tau in years (rounded to nearest).
+    pub fn rsqrt_years(&self) -> Result<Fx, PricingError> {
+        fx(self.rsqrt_tau).map(Fx::from_bits)
+    }
+}
+
 /// What price and greeks have in common.
 struct Core {
     spot: Uf,
@@ -184,32 +191,78 @@ fn validate_strike_vol(strike: Fx, vol: Fx) -> Result<(), PricingError> {
     Ok(())
 }
 
+/// What every evaluation of one strike at one vol and horizon shares, at any spot: the
+/// strike's logarithm and discounted value, the total vol, its reciprocal and its half. A
+/// margin cache prices one strike at several shocked spots with one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leg {
+    ln_strike: i128,
+    strike_disc: Uf,
+    sigma: Uf,
+    inv_v: Uf,
+    /// v / 2, scaled 2^56.
+    half_v: i64,
+}
+
+impl Leg {
+    /// Refuses a strike or vol outside the domain (`StrikeOutOfDomain`, `VolOutOfDomain`).
+    pub fn new(h: &Horizon, strike: Fx, vol: Fx) -> Result<Leg, PricingError> {
+        validate_strike_vol(strike, vol)?;
+        Leg::checked(h, strike, vol)
+    }
+
+    /// For a strike and vol already checked.
+    fn checked(h: &Horizon, strike: Fx, vol: Fx) -> Result<Leg, PricingError> {
+        let strike = positive(strike);
+        let sigma = positive(vol);
+        let v = sigma.mul(h.sqrt_tau);
+        let half_v = v.half().to_fixed(56).ok_or(PricingError::Overflow)? as i64; // v/2 <= 16
+        Ok(Leg {
+            ln_strike: ln_q62(strike),
+            strike_disc: strike.mul(h.disc),
+            sigma,
+            inv_v: v.recip(),
+            half_v,
+        })
+    }
+}
+
 /// The shared part of every evaluation, for a strike and vol already checked.
 fn core(at: &Spot, h: &Horizon, strike: Fx, vol: Fx) -> Result<Core, PricingError> {
-    let strike = positive(strike);
-    let sigma = positive(vol);
-    let v = sigma.mul(h.sqrt_tau);
-    let inv_v = v.recip();
+    Ok(core_of(at, h, &Leg::checked(h, strike, vol)?))
+}
 
-    let num = at.ln - ln_q62(strike) + h.rt_q62;
-    let mag = Uf::from_u128(num.unsigned_abs(), 62).mul(inv_v).to_fixed_sat(56, D_CLAMP_Q56) as i64;
+fn core_of(at: &Spot, h: &Horizon, leg: &Leg) -> Core {
+    let num = at.ln - leg.ln_strike + h.rt_q62;
+    let mag =
+        Uf::from_u128(num.unsigned_abs(), 62).mul(leg.inv_v).to_fixed_sat(56, D_CLAMP_Q56) as i64;
     let m = if num < 0 { -mag } else { mag };
-    let half_v = v.half().to_fixed(56).ok_or(PricingError::Overflow)? as i64; // v/2 <= 16
-    let d1 = m + half_v;
-    let d2 = m - half_v;
-
-    Ok(Core {
+    let d1 = m + leg.half_v;
+    let d2 = m - leg.half_v;
+    Core {
         spot: at.spot,
-        strike_disc: strike.mul(h.disc),
+        strike_disc: leg.strike_disc,
         n1: norm_cdf_q62(d1),
         n2: norm_cdf_q62(d2),
         d1,
-        sigma,
+        sigma: leg.sigma,
         rate: h.rate,
         rsqrt_tau: h.rsqrt_tau,
         sqrt_tau: h.sqrt_tau,
-        inv_v,
-    })
+        inv_v: leg.inv_v,
+    }
+}
+
+/// Price and delta of one option at a spot and a leg (no density, no other greeks): the
+/// `price` and `delta` of [`greeks_at`], bit for bit.
+pub fn price_delta_at(
+    kind: OptionKind,
+    at: &Spot,
+    h: &Horizon,
+    leg: &Leg,
+) -> Result<(Fx, Fx), PricingError> {
+    let c = core_of(at, h, leg);
+    Ok((c.price(kind)?, c.delta(kind)))
 }
 
 /// One evaluation's contexts, each input checked once and in the order of
@@ -237,6 +290,13 @@ fn sub(a: i128, b: i128) -> Result<Fx, PricingError> {
 }
 
 impl Core {
+    fn delta(&self, kind: OptionKind) -> Fx {
+        match kind {
+            OptionKind::Call => Fx::from_bits((self.n1 as i128) << 2),
+            OptionKind::Put => Fx::from_bits(-(((ONE_Q62 - self.n1) as i128) << 2)),
+        }
+    }
+
     fn price(&self, kind: OptionKind) -> Result<Fx, PricingError> {
         match kind {
             OptionKind::Call => {
@@ -260,14 +320,14 @@ impl Core {
         let carry_put = fx(times_q62(r_kd, ONE_Q62 - self.n2))?;
         let call = Greeks {
             price: self.price(OptionKind::Call)?,
-            delta: Fx::from_bits((self.n1 as i128) << 2),
+            delta: self.delta(OptionKind::Call),
             gamma,
             vega,
             theta: sub(-decay, carry_call)?,
         };
         let put = Greeks {
             price: self.price(OptionKind::Put)?,
-            delta: Fx::from_bits(-(((ONE_Q62 - self.n1) as i128) << 2)),
+            delta: self.delta(OptionKind::Put),
             gamma,
             vega,
             theta: sub(carry_put, decay)?,

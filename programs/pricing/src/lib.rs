@@ -31,9 +31,9 @@ pub mod quote;
 mod tables;
 
 pub use black_scholes::{
-    black_scholes, black_scholes_pair, greeks_at, pair_at, price, price_at, BsParams, Greeks,
-    Horizon, OptionKind, Spot, MAX_EXPIRY_SECS, MAX_PRICE, MAX_RATE, MAX_VOL, MIN_PRICE, MIN_VOL,
-    SECONDS_PER_YEAR,
+    black_scholes, black_scholes_pair, greeks_at, pair_at, price, price_at, price_delta_at,
+    BsParams, Greeks, Horizon, Leg, OptionKind, Spot, MAX_EXPIRY_SECS, MAX_PRICE, MAX_RATE,
+    MAX_VOL, MIN_PRICE, MIN_VOL, SECONDS_PER_YEAR,
 };
 pub use functions::{exp, ln, norm_cdf, norm_pdf, sqrt};
 pub use quote::{potential, quote, Inventory, Quote, QuoteInputs, QuoteParams, Side};

@@ -5,9 +5,9 @@
 mod common;
 use common::{f, fx, YEAR};
 use options_amm_pricing::{
-    black_scholes, black_scholes_pair, greeks_at, pair_at, price, price_at, BsParams, Fx, Horizon,
-    OptionKind, PricingError, Spot, MAX_EXPIRY_SECS, MAX_PRICE, MAX_RATE, MAX_VOL, MIN_PRICE,
-    MIN_VOL,
+    black_scholes, black_scholes_pair, greeks_at, pair_at, price, price_at, price_delta_at,
+    BsParams, Fx, Horizon, Leg, OptionKind, PricingError, Spot, MAX_EXPIRY_SECS, MAX_PRICE,
+    MAX_RATE, MAX_VOL, MIN_PRICE, MIN_VOL,
 };
 use proptest::prelude::*;
 
@@ -58,6 +58,16 @@ proptest! {
                 prop_assert_eq!(greeks_at(kind, &at, &h, p.strike, p.vol), black_scholes(kind, &p));
             }
         }
+        // One leg at several spots (a margin cache): the price and delta of each alone.
+        let leg = Leg::new(&h, b.strike, b.vol).unwrap();
+        for spot in [a.spot, b.spot * 2, (b.spot / 3).max(MIN_PRICE)] {
+            let at = Spot::new(spot.min(MAX_PRICE)).unwrap();
+            for kind in [OptionKind::Call, OptionKind::Put] {
+                let g = greeks_at(kind, &at, &h, b.strike, b.vol).unwrap();
+                prop_assert_eq!(price_delta_at(kind, &at, &h, &leg).unwrap(), (g.price, g.delta));
+            }
+        }
+        prop_assert_eq!(Leg::new(&h, a.strike, MAX_VOL + Fx::DELTA), Err(PricingError::VolOutOfDomain));
         let bad_strike = price_at(OptionKind::Call, &at, &h, MAX_PRICE + Fx::ONE, a.vol);
         prop_assert_eq!(bad_strike, Err(PricingError::StrikeOutOfDomain));
         prop_assert_eq!(price_at(OptionKind::Put, &at, &h, a.strike, Fx::ZERO), Err(PricingError::VolOutOfDomain));

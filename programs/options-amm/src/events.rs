@@ -273,7 +273,10 @@ pub struct Liquidated {
     pub penalty_vault: u64,
     /// Quote the account could not pay, absorbed by the pool (junior tranche first).
     pub bad_debt: u64,
-    /// `Fx` bits: maintenance excess before, initial excess after.
+    /// `Fx` bits: maintenance excess before, initial excess after, as the checks decided them:
+    /// priced, or bounded from the boards' margin caches on the side that decided (the
+    /// maintenance excess then at or above the priced one and still below zero; the initial
+    /// excess at or above the priced one and still within one contract).
     pub mm_excess_before: i128,
     pub im_excess_after: i128,
 }

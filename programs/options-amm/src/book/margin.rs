@@ -1,14 +1,20 @@
 //! Evaluating a margin account: every registered position with its board, passed as remaining
 //! accounts in registration order, valued by `math::margin`.
 
+use crate::constants::SECONDS_PER_YEAR;
 use crate::error::OptionsAmmError;
-use crate::math::margin::{Exposure, Level, MarginTotals, Scenario};
+use crate::math::margin::{
+    Age, Bound, CacheMaker, Cached, Exposure, Level, MarginTotals, Scenario,
+};
+use crate::math::safe::overflow;
 use crate::math::safe::SafeMath;
 use crate::math::settle::payoff;
-use crate::math::value::secs_until;
 use crate::math::value::whole_units;
+use crate::math::value::{bps, secs_until};
 use crate::oracle::OraclePrice;
-use crate::state::{Board, BoardStatus, MarginAccount, Market, Position, CALL, MAX_STRIKES, PUT};
+use crate::state::{
+    Board, BoardStatus, MarginAccount, MarginCache, Market, PodFx, Position, CALL, PUT,
+};
 use anchor_lang::prelude::*;
 use options_amm_pricing::Fx;
 
@@ -27,7 +33,29 @@ pub fn position_margin(
     skip_longs: bool,
 ) -> Result<MarginTotals> {
     let mut check = scenario(market, px, level)?;
-    position_margin_in(&mut check, market, p, b, now, px, skip_longs)
+    position_margin_in(&mut check, market, p, b, now, px, skip_longs, None)
+}
+
+/// How old `b`'s margin cache is, if checks may bound from it: made at a refresh not after
+/// `now`, with today's shocks and rate, on an active board before expiry. Otherwise `None`
+/// (the checks price).
+fn cache_age(market: &Market, b: &Board, now: i64) -> Result<Option<Age>> {
+    let (c, p) = (&b.margin_cache, &market.params.margin);
+    let rate = market.params.risk_free_rate_bps;
+    let usable = c.made_ts != 0
+        && c.made_ts <= now
+        && now < b.expiry_ts
+        && b.is_active()
+        && (c.im_spot_shock_bps, c.mm_spot_shock_bps, c.vol_shock_bps, c.rate_bps)
+            == (p.im_spot_shock_bps, p.mm_spot_shock_bps, p.vol_shock_bps, rate);
+    if !usable {
+        return Ok(None);
+    }
+    let years = Fx::from_num(now - c.made_ts)
+        .checked_div_int(SECONDS_PER_YEAR as i128)
+        .ok_or_else(overflow)?
+        .safe_add(Fx::DELTA)?;
+    Ok(Some(Age { years, vega_time: c.vega_time.get(), rate: bps(rate) }))
 }
 
 /// The margin check of `level` for `market` at the oracle price.
@@ -36,7 +64,10 @@ fn scenario(market: &Market, px: &OraclePrice, level: Level) -> Result<Scenario>
     Scenario::new(px.price, px.conf, rate, &market.params.margin, level)
 }
 
-/// [`position_margin`] within a check shared by every position of an account.
+/// [`position_margin`] within a check shared by every position of an account. With `bound`,
+/// shorts on a board with a usable margin cache are bounded from it (on that side of their
+/// priced requirement) instead of priced.
+#[allow(clippy::too_many_arguments)]
 fn position_margin_in(
     check: &mut Scenario,
     market: &Market,
@@ -45,10 +76,11 @@ fn position_margin_in(
     now: i64,
     px: &OraclePrice,
     skip_longs: bool,
+    bound: Option<Bound>,
 ) -> Result<MarginTotals> {
     let ud = market.underlying_decimals;
     let cap = b.cap_multiple_bps;
-    let mut exposures: Vec<Exposure> = Vec::with_capacity(2 * MAX_STRIKES);
+    let mut exposures: Vec<Exposure> = Vec::new();
     let mut totals = MarginTotals::default();
     let status = b.status()?;
     let expired = now >= b.expiry_ts || status != BoardStatus::Active;
@@ -57,15 +89,35 @@ fn position_margin_in(
     } else {
         (px.price, Fx::ONE)
     };
-    for s in 0..b.num_strikes as usize {
+    let cached = match bound {
+        Some(side) if !expired => cache_age(market, b, now)?.map(|age| (side, age)),
+        _ => None,
+    };
+    let l = check.level().index();
+    let cap_mult = bps(cap);
+    for (s, row) in p.sizes.iter().take(b.num_strikes as usize).enumerate() {
+        if *row == [0, 0] {
+            continue; // most strikes of a position are empty: one test each
+        }
         for kind in [CALL, PUT] {
-            let raw = p.sizes[s][kind as usize];
+            let raw = row[kind as usize];
             if raw == 0 || (raw > 0 && skip_longs) {
                 continue;
             }
             let size = whole_units(raw.unsigned_abs(), ud)?;
             let strike = b.strikes[s].strike.get();
-            if expired {
+            let k = kind as usize;
+            if let (Some((side, age)), true) = (&cached, raw < 0) {
+                let c = &b.margin_cache;
+                let entry = Cached {
+                    value: c.value[s][k][l].get(),
+                    delta: c.delta[s][k][l].get(),
+                    x0: c.x0[k][l].get(),
+                };
+                let vol = b.strikes[s].mark_vol.get();
+                let r = check.short_bound(kind, strike, vol, size, cap_mult, &entry, age, *side)?;
+                totals.requirement = totals.requirement.safe_add(r)?;
+            } else if expired {
                 let value = size.safe_mul(payoff(kind, strike, at, cap)?)?;
                 if raw < 0 {
                     totals.requirement = totals.requirement.safe_add(value)?;
@@ -104,6 +156,7 @@ pub fn account_margin<'info>(
     px: &OraclePrice,
     level: Level,
     known_long_value: Option<Fx>,
+    bound: Option<Bound>,
 ) -> Result<MarginTotals> {
     let n = account.num_positions as usize;
     require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
@@ -122,7 +175,7 @@ pub fn account_margin<'info>(
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
         let skip_longs = known_long_value.is_some();
-        let t = position_margin_in(&mut check, market, &p, &b, now, px, skip_longs)?;
+        let t = position_margin_in(&mut check, market, &p, &b, now, px, skip_longs, bound)?;
         totals.add(t)?;
     }
     if let Some(v) = known_long_value {
@@ -132,7 +185,9 @@ pub fn account_margin<'info>(
 }
 
 /// The account's margin excess at `level`: collateral less debt, plus haircut longs, less the
-/// requirement (whole quote units; negative = below the level).
+/// requirement (whole quote units; negative = below the level). With `bound`, shorts on boards
+/// with a usable margin cache are bounded on that side instead of priced: `Above` gives an
+/// excess at or below the priced one, `Below` one at or above it.
 #[allow(clippy::too_many_arguments)]
 pub fn account_excess<'info>(
     market_key: &Pubkey,
@@ -143,14 +198,25 @@ pub fn account_excess<'info>(
     px: &OraclePrice,
     level: Level,
     known_long_value: Option<Fx>,
+    bound: Option<Bound>,
 ) -> Result<(Fx, MarginTotals)> {
-    let totals =
-        account_margin(market_key, market, account, pairs, now, px, level, known_long_value)?;
+    let totals = account_margin(
+        market_key,
+        market,
+        account,
+        pairs,
+        now,
+        px,
+        level,
+        known_long_value,
+        bound,
+    )?;
     Ok((totals.excess(net_collateral_whole(account, market.quote_decimals)?)?, totals))
 }
 
 /// Refuses (`BelowInitialMargin`) unless the account's collateral (less its debt) plus its
-/// haircut longs cover the initial-margin requirement of all its positions.
+/// haircut longs cover the initial-margin requirement of all its positions. The same outcome
+/// as pricing every series, for the price of bounding them when the bound decides.
 pub fn require_initial_margin<'info>(
     market_key: &Pubkey,
     market: &Market,
@@ -159,9 +225,15 @@ pub fn require_initial_margin<'info>(
     now: i64,
     px: &OraclePrice,
 ) -> Result<()> {
-    let (excess, _) =
-        account_excess(market_key, market, account, pairs, now, px, Level::Initial, None)?;
-    require!(excess >= 0, OptionsAmmError::BelowInitialMargin);
+    let excess = |bound| {
+        account_excess(market_key, market, account, pairs, now, px, Level::Initial, None, bound)
+    };
+    // The refresh's cached values bound the requirement from above: enough there is enough
+    // priced. Otherwise the check prices every series.
+    if excess(Some(Bound::Above))?.0 >= 0 {
+        return Ok(());
+    }
+    require!(excess(None)?.0 >= 0, OptionsAmmError::BelowInitialMargin);
     Ok(())
 }
 
@@ -170,4 +242,31 @@ pub fn net_collateral_whole(account: &MarginAccount, quote_decimals: u8) -> Resu
     let c = whole_units(account.collateral, quote_decimals)?;
     let d = whole_units(account.debt, quote_decimals)?;
     c.safe_sub(d)
+}
+
+/// At a refresh at `spot`: every strike's short value and delta by kind and level at the spot
+/// shocked against a short and the vol shocked up (a margin check's pricing with no confidence
+/// interval), stamped with the parameters and time they were made with. Margin checks bound
+/// from it until the next refresh (`Scenario::short_bound`).
+pub fn cache_shocked_values(market: &Market, b: &mut Board, spot: Fx, now: i64) -> Result<()> {
+    let p = &market.params.margin;
+    let rate = market.params.risk_free_rate_bps;
+    let maker = CacheMaker::new(spot, rate, secs_until(b.expiry_ts, now), p)?;
+    let mut cache = MarginCache {
+        made_ts: now,
+        im_spot_shock_bps: p.im_spot_shock_bps,
+        mm_spot_shock_bps: p.mm_spot_shock_bps,
+        vol_shock_bps: p.vol_shock_bps,
+        rate_bps: rate,
+        vega_time: PodFx::of(maker.vega_time()?),
+        ..MarginCache::default()
+    };
+    cache.x0 = maker.x0().map(|by_level| by_level.map(PodFx::of));
+    for (i, st) in b.strikes[..b.num_strikes as usize].iter().enumerate() {
+        let entries = maker.strike(st.strike.get(), st.mark_vol.get())?;
+        cache.value[i] = entries.map(|by_level| by_level.map(|(v, _)| PodFx::of(v)));
+        cache.delta[i] = entries.map(|by_level| by_level.map(|(_, d)| PodFx::of(d)));
+    }
+    b.margin_cache = cache;
+    Ok(())
 }

@@ -49,9 +49,14 @@ fn cap_strike(strike: Fx, cap_bps: u32) -> Result<Fx> {
 /// Largest payoff of one whole contract, quote per underlying: K for a put, (cap - 1) K for a
 /// (capped) call.
 pub fn max_payoff(kind: Kind, strike: Fx, cap_bps: u32) -> Result<Fx> {
+    max_payoff_at(kind, strike, bps(cap_bps))
+}
+
+/// [`max_payoff`] with the cap multiple as a number (a margin check forms it once a board).
+pub fn max_payoff_at(kind: Kind, strike: Fx, cap: Fx) -> Result<Fx> {
     match kind {
         Kind::Put => Ok(strike),
-        Kind::Call => Ok(cap_strike(strike, cap_bps)? - strike),
+        Kind::Call => strike.safe_mul(cap)?.safe_sub(strike),
     }
 }
 

@@ -9,13 +9,15 @@
 //! their mark (also biased against the trader) less a haircut.
 
 use crate::error::OptionsAmmError;
-use crate::math::fill::{max_payoff, pricing, SeriesPricer};
+use crate::math::fill::{max_payoff, max_payoff_at, pricing, SeriesPricer};
 use crate::math::safe::SafeMath;
 use crate::math::value::bps;
 use crate::state::Kind;
-use crate::state::CALL;
+use crate::state::{CALL, PUT};
 use anchor_lang::prelude::*;
-use options_amm_pricing::{Fx, Horizon, Spot, MAX_PRICE, MAX_VOL, MIN_PRICE};
+use options_amm_pricing::{
+    price_delta_at, Fx, Horizon, Leg, OptionKind, Spot, MAX_PRICE, MAX_VOL, MIN_PRICE,
+};
 
 pub use crate::state::MarginParams;
 
@@ -24,6 +26,103 @@ pub use crate::state::MarginParams;
 pub enum Level {
     Initial,
     Maintenance,
+}
+
+impl Level {
+    /// Index into a board's `MarginCache`.
+    pub fn index(self) -> usize {
+        match self {
+            Level::Initial => 0,
+            Level::Maintenance => 1,
+        }
+    }
+}
+
+/// Which side of the priced requirement a bound from a board's margin cache falls on: at or
+/// above it (an initial-margin check that passes on it passes priced), or at or below it (a
+/// liquidation it allows, pricing allows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    Above,
+    Below,
+}
+
+/// How old a board's margin cache is: years since it was made, 1 / sqrt(2 pi tau) then, and
+/// the rate it was made at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Age {
+    pub years: Fx,
+    pub vega_time: Fx,
+    pub rate: Fx,
+}
+
+/// One strike's cached short value: the engine's value and delta at the shocked spot `x0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cached {
+    pub value: Fx,
+    pub delta: Fx,
+    pub x0: Fx,
+}
+
+/// Room for the engine's own error (below 2^-58 of max(spot, strike)) and the bound's
+/// truncated products: (x + K) / 2^SLACK_SHIFT, under a millionth of a cent at spot 150.
+const SLACK_SHIFT: u32 = 30;
+
+/// 1 / sqrt(2 pi), rounded up.
+const INV_SQRT_2PI_UP: Fx = Fx::from_bits(7_359_186_146_747_302_913);
+
+/// What a refresh caches for margin checks at the oracle spot (unbiased): for each strike, its
+/// value and delta by kind and level at the spot shocked against a short, at the vol shocked
+/// up, exactly as a check at that spot with no confidence interval would price it.
+pub struct CacheMaker {
+    horizon: Horizon,
+    spots: [[Spot; 2]; 2],
+    x0: [[Fx; 2]; 2],
+    vol_up: Fx,
+}
+
+impl CacheMaker {
+    pub fn new(spot: Fx, rate_bps: u32, secs: u64, p: &MarginParams) -> Result<CacheMaker> {
+        let mut x0 = [[Fx::ZERO; 2]; 2];
+        for kind in [CALL, PUT] {
+            for (l, shock) in [p.im_spot_shock_bps, p.mm_spot_shock_bps].into_iter().enumerate() {
+                x0[kind as usize][l] = shocked(kind, spot, bps(shock))?;
+            }
+        }
+        let at = |x: Fx| pricing(Spot::new(x));
+        let spots = [[at(x0[0][0])?, at(x0[0][1])?], [at(x0[1][0])?, at(x0[1][1])?]];
+        Ok(CacheMaker {
+            horizon: SeriesPricer::horizon(rate_bps, secs)?,
+            spots,
+            x0,
+            vol_up: Fx::ONE.safe_add(bps(p.vol_shock_bps))?,
+        })
+    }
+
+    /// The shocked spot by kind and level.
+    pub fn x0(&self) -> [[Fx; 2]; 2] {
+        self.x0
+    }
+
+    /// 1 / sqrt(2 pi tau) at the cache's time, rounded up.
+    pub fn vega_time(&self) -> Result<Fx> {
+        let r = pricing(self.horizon.rsqrt_years())?;
+        r.safe_add(Fx::DELTA)?.safe_mul(INV_SQRT_2PI_UP)?.safe_add(Fx::DELTA)
+    }
+
+    /// (value, delta) by kind and level of a short of `strike` marked at `vol`.
+    pub fn strike(&self, strike: Fx, vol: Fx) -> Result<[[(Fx, Fx); 2]; 2]> {
+        let vol = vol.safe_mul(self.vol_up)?.min(MAX_VOL);
+        let leg = pricing(Leg::new(&self.horizon, strike, vol))?;
+        let mut out = [[(Fx::ZERO, Fx::ZERO); 2]; 2];
+        for (kind, engine_kind) in [(CALL, OptionKind::Call), (PUT, OptionKind::Put)] {
+            let k = kind as usize;
+            for (slot, at) in out[k].iter_mut().zip(&self.spots[k]) {
+                *slot = pricing(price_delta_at(engine_kind, at, &self.horizon, &leg))?;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// One series of a trader's account: signed size in whole contracts (+ long, - short).
@@ -96,6 +195,7 @@ pub fn shocked_vol(base_vol: Fx, vol_shock_bps: u32) -> Result<Fx> {
 /// totals are bit for bit those of pricing each series alone
 /// (`a_shared_scenario_values_every_series_as_pricing_it_alone`).
 pub struct Scenario {
+    level: Level,
     spot: Fx,
     conf: Fx,
     rate_bps: u32,
@@ -109,6 +209,8 @@ pub struct Scenario {
     spots: [[Option<Spot>; 2]; 2],
     /// The horizon last used and its seconds to expiry (a board's series share it).
     horizon: Option<(u64, Horizon)>,
+    /// By kind: a short's biased spot, its shocked spot and its floor, formed on first use.
+    short_spots: [Option<(Fx, Fx, Fx)>; 2],
 }
 
 impl Scenario {
@@ -119,6 +221,7 @@ impl Scenario {
             Level::Maintenance => p.mm_spot_shock_bps,
         });
         Ok(Scenario {
+            level,
             spot,
             conf,
             rate_bps,
@@ -128,12 +231,82 @@ impl Scenario {
             keep: Fx::ONE.safe_sub(bps(p.long_haircut_bps))?,
             spots: [[None; 2]; 2],
             horizon: None,
+            short_spots: [None; 2],
         })
     }
 
     /// 1 - the long haircut.
     pub fn long_share(&self) -> Fx {
         self.keep
+    }
+
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The requirement of `q` contracts of a short series of `kind` and `strike`, marked at
+    /// `vol`, bounded from the board's cached value at the shocked spot `c.x0` `age` ago
+    /// instead of priced: on the `bound` side of what pricing it gives. With x today's shocked
+    /// spot, dx = x - x0 and dt the age in years (the plain call and the put at the shocked vol,
+    /// both convex in spot with |delta| <= 1; vega at most x / sqrt(2 pi); a call loses at most
+    /// r K dt to the rate as time passes, a put gains at most that):
+    /// - above: the value plus the adverse part of dx (a call's rise, a put's fall), a put's
+    ///   plus r K dt (a call's value only falls with time at a non-negative rate);
+    /// - below: the value plus delta dx (the tangent), less x sigma dt / sqrt(2 pi tau0) (the
+    ///   most time can take through vega, sqrt(tau0) - sqrt(tau) <= dt / sqrt(tau0)), a call's
+    ///   less r K dt;
+    ///
+    /// each widened by (x + K) / 2^`SLACK_SHIFT`, then floored and capped as priced.
+    #[allow(clippy::too_many_arguments)]
+    pub fn short_bound(
+        &mut self,
+        kind: Kind,
+        strike: Fx,
+        vol: Fx,
+        q: Fx,
+        cap: Fx,
+        c: &Cached,
+        age: &Age,
+        bound: Bound,
+    ) -> Result<Fx> {
+        let (_, x, floor) = self.short_spot(kind)?;
+        let dx = x.safe_sub(c.x0)?;
+        let slack = Fx::from_bits(x.safe_add(strike)?.to_bits() >> SLACK_SHIFT);
+        let rate_part = || strike.safe_mul(age.rate)?.safe_mul(age.years);
+        let value = match bound {
+            Bound::Above => {
+                let adverse = if kind == CALL { dx } else { -dx }.max(Fx::ZERO);
+                let v = c.value.safe_add(adverse)?.safe_add(slack)?;
+                if kind == CALL {
+                    v
+                } else {
+                    v.safe_add(rate_part()?)?
+                }
+            }
+            Bound::Below => {
+                let svol = vol.safe_mul(self.vol_up)?.min(MAX_VOL);
+                let vega = x.safe_mul(svol)?.safe_mul(age.years)?.safe_mul(age.vega_time)?;
+                let v = c.value.safe_add(c.delta.safe_mul(dx)?)?.safe_sub(vega)?.safe_sub(slack)?;
+                if kind == CALL {
+                    v.safe_sub(rate_part()?)?
+                } else {
+                    v
+                }
+            }
+        };
+        let per_contract = value.max(floor).min(max_payoff_at(kind, strike, cap)?);
+        q.safe_mul(per_contract)
+    }
+
+    /// A short's biased spot, its shocked spot and its floor (a share of the biased spot).
+    fn short_spot(&mut self, kind: Kind) -> Result<(Fx, Fx, Fx)> {
+        if let Some(v) = self.short_spots[kind as usize] {
+            return Ok(v);
+        }
+        let s = biased_spot(kind, true, self.spot, self.conf)?;
+        let v = (s, shocked(kind, s, self.shock)?, s.safe_mul(self.min_margin)?);
+        self.short_spots[kind as usize] = Some(v);
+        Ok(v)
     }
 
     /// The engine's spot for a short (shocked against it) or a long (biased only) of `kind`.
@@ -413,6 +586,49 @@ mod tests {
                 };
                 let level = if initial { Level::Initial } else { Level::Maintenance };
                 let _ = margin(&[e], Fx::from_bits(spot), Fx::from_bits(conf), rate, cap, &P, level);
+            }
+
+            /// A refresh's cached value bounds what a check prices later, on both sides: spot
+            /// anywhere within 15% of the refresh (and a confidence interval), up to 20 days
+            /// later, any strike, vol, rate, expiry, kind and level. Tight when nothing moved.
+            #[test]
+            fn the_cached_bounds_hold_the_priced_requirement_between_them(
+                s0 in 20u32..2_000, mv in -1_500i32..1_500, conf_bp in 0u32..100,
+                dt in 0u64..1_728_000, moneyness in 50u32..200, vol in 5u32..300,
+                days0 in 2u64..400, rate in 0u32..2_000, call in any::<bool>(),
+                initial in any::<bool>(), q in 1u32..50) {
+                let kind = if call { CALL } else { PUT };
+                let level = if initial { Level::Initial } else { Level::Maintenance };
+                let s0 = Fx::from_num(s0);
+                let strike = s0 * Fx::from_num(moneyness) / 100;
+                let vol = Fx::from_num(vol) / 100;
+                let secs0 = days0 * 86_400;
+                prop_assume!(dt < secs0);
+                let maker = CacheMaker::new(s0, rate, secs0, &P).unwrap();
+                let (value, delta) = maker.strike(strike, vol).unwrap()[kind as usize][level.index()];
+                let c = Cached { value, delta, x0: maker.x0()[kind as usize][level.index()] };
+                let age = Age {
+                    years: Fx::from_num(dt) / 31_536_000 + Fx::DELTA,
+                    vega_time: maker.vega_time().unwrap(),
+                    rate: bps(rate),
+                };
+                let spot = s0 * (Fx::ONE + Fx::from_num(mv) / 10_000);
+                let conf = spot * Fx::from_num(conf_bp) / 10_000;
+                let mut check = Scenario::new(spot, conf, rate, &P, level).unwrap();
+                let e = Exposure { kind, strike, vol, expiry_secs: secs0 - dt, size: -Fx::from_num(q) };
+                let priced = check.value(&[e], 30_000).unwrap().requirement;
+                let q = Fx::from_num(q);
+                let cap = bps(30_000);
+                let above = check.short_bound(kind, strike, vol, q, cap, &c, &age, Bound::Above).unwrap();
+                let below = check.short_bound(kind, strike, vol, q, cap, &c, &age, Bound::Below).unwrap();
+                prop_assert!(below <= priced && priced <= above, "{below} {priced} {above}");
+                // Nothing moved: both bounds within their slack, (x + K) / 2^30 each side.
+                let mut still = Scenario::new(s0, Fx::ZERO, rate, &P, level).unwrap();
+                let at = Age { years: Fx::ZERO, ..age };
+                let hi = still.short_bound(kind, strike, vol, q, cap, &c, &at, Bound::Above).unwrap();
+                let lo = still.short_bound(kind, strike, vol, q, cap, &c, &at, Bound::Below).unwrap();
+                let room = q * (c.x0 + strike) * 2 / (1i128 << 30) + Fx::from_bits(1 << 20);
+                prop_assert!(lo <= hi && hi - lo <= room, "{lo} {hi} {room}");
             }
 
             /// Any exposure set inside the engine's domain: no panic; initial >= maintenance;

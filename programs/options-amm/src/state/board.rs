@@ -133,10 +133,37 @@ pub struct Board {
     pub vol_posted_ts: i64,
     pub avg_vol_ts: i64,
     pub reserved: [u64; 7],
+    /// What the last refresh cached for margin checks (`MarginCache`).
+    pub margin_cache: MarginCache,
+}
+
+/// A short series' margin value at each strike, kind and level, cached at a refresh: the
+/// engine's value (a plain call for calls) and delta at the shocked spot `x0` and the shocked
+/// vol. A margin check bounds today's value from it (`math::margin::Scenario::short_bound`)
+/// and prices the series only when the bound cannot decide.
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct MarginCache {
+    /// When it was made (0 = never: every check prices).
+    pub made_ts: i64,
+    /// The parameters it was made with: im and mm spot shocks, vol shock, rate (basis points).
+    /// Any change and the checks price again.
+    pub im_spot_shock_bps: u32,
+    pub mm_spot_shock_bps: u32,
+    pub vol_shock_bps: u32,
+    pub rate_bps: u32,
+    /// 1 / sqrt(2 pi tau) at `made_ts`, tau in years: bounds how much value time takes away.
+    pub vega_time: PodFx,
+    /// The shocked spot, by kind and level (`Level as usize`).
+    pub x0: [[PodFx; 2]; 2],
+    /// By strike, kind and level.
+    pub value: [[[PodFx; 2]; 2]; MAX_STRIKES],
+    pub delta: [[[PodFx; 2]; 2]; MAX_STRIKES],
 }
 
 const _: () = assert!(core::mem::size_of::<StrikeState>() == 256);
-const _: () = assert!(core::mem::size_of::<Board>() == 2_312);
+const _: () = assert!(core::mem::size_of::<MarginCache>() == 1_128);
+const _: () = assert!(core::mem::size_of::<Board>() == 3_440);
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();

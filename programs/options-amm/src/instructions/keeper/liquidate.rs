@@ -4,7 +4,7 @@ use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
 use crate::events::{BadDebt, Liquidated};
-use crate::math::margin::{margin, Exposure, Level};
+use crate::math::margin::{margin, Bound, Exposure, Level};
 use crate::math::safe::SafeMath;
 use crate::math::value::{bps, secs_until};
 use crate::math::value::{quote_raw, whole_units, Rounding};
@@ -80,16 +80,16 @@ pub fn liquidate_handler(
         let m = a.market.load()?;
         let acc = a.margin.load()?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
-        let (e, totals) = account_excess(
-            &market_key,
-            &m,
-            &acc,
-            ctx.remaining_accounts,
-            now,
-            &px,
-            Level::Maintenance,
-            None,
-        )?;
+        let excess = |bound| {
+            let pairs = ctx.remaining_accounts;
+            account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Maintenance, None, bound)
+        };
+        // Bounded from the refresh's cached values from below, an excess under zero is under
+        // zero priced; otherwise every series is priced.
+        let (e, totals) = match excess(Some(Bound::Below))? {
+            (e, totals) if e < 0 => (e, totals),
+            _ => excess(None)?,
+        };
         require!(e < 0, OptionsAmmError::AccountHealthy);
         (px, e, totals.long_value)
     };
@@ -260,16 +260,15 @@ pub fn liquidate_handler(
     // changed the longs' value, so they are priced again.
     let acc = a.margin.load()?;
     let known = if side == Side::Buy { Some(long_value) } else { None };
-    let (im_after, _) = account_excess(
-        &market_key,
-        &m,
-        &acc,
-        ctx.remaining_accounts,
-        now,
-        &px,
-        Level::Initial,
-        known,
-    )?;
+    let excess = |bound| {
+        let pairs = ctx.remaining_accounts;
+        account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Initial, known, bound)
+    };
+    // The same: an excess bounded from above within one contract is within it priced.
+    let im_after = match excess(Some(Bound::Below))?.0 {
+        e if e <= one_contract_im => e,
+        _ => excess(None)?.0,
+    };
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);
     emit!(Liquidated { im_excess_after: im_after.to_bits(), ..event });
     if bad_debt > 0 {

@@ -1,4 +1,5 @@
 use crate::book::fill::signed_whole;
+use crate::book::margin::cache_shocked_values;
 use crate::error::OptionsAmmError;
 use crate::events::BoardRefreshed;
 use crate::math::fill::SeriesPricer;
@@ -84,6 +85,7 @@ pub fn refresh_board_handler(ctx: Context<RefreshBoard>) -> Result<()> {
     b.refreshed_ts = now;
     b.refreshed_spot = PodFx::of(px.price);
     b.refreshed_rate_bps = rate;
+    cache_shocked_values(&m, &mut b, px.price, now)?;
     b.invariant()?;
     m.invariant()?;
     emit!(BoardRefreshed {

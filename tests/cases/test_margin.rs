@@ -137,6 +137,37 @@ async fn a_price_drop_makes_the_short_liquidatable_partially_then_fully() {
     assert_eq!(t.env.balance(&t.env.quote_vault.clone()).await, m.quote_books().unwrap());
 }
 
+/// The margin cache only saves pricing: with the board's cache cleared after the refresh (every
+/// check prices), the same refusal of too large a liquidation, and the same partial one to the
+/// unit: the keeper's reward, the account's collateral and its position.
+#[tokio::test]
+async fn a_liquidation_decides_the_same_with_the_margin_cache_cleared() {
+    let mut outcomes = vec![];
+    for cleared in [false, true] {
+        let (mut t, keeper) = short_puts().await;
+        let (board, owner) = (t.board, t.trader.pubkey());
+        let margin = ix::margin_pda(&t.env.market, &owner);
+        move_spot(&mut t, 120, 10).await;
+        assert_ne!(t.env.board_state(&board).await.margin_cache.made_ts, 0, "the refresh cached");
+        if cleared {
+            t.env.edit_board(&board, |b| b.margin_cache.made_ts = 0).await;
+        }
+        let all = ix::liquidate(&t.env, &board, &owner, &keeper, 2, PUT, 500 * CONTRACT);
+        let refusal = program_error(E::LiquidationTooLarge);
+        t.env.expect_refusal(&[all], &[&keeper.key], refusal, &[keeper.quote, margin]).await;
+        let i = ix::liquidate(&t.env, &board, &owner, &keeper, 2, PUT, 200 * CONTRACT);
+        t.env.send(&[i], &[&keeper.key]).await.unwrap();
+        let p = t.env.position_state(&ix::position_pda(&board, &owner)).await;
+        outcomes.push((
+            t.env.balance(&keeper.quote).await,
+            margin_collateral(&mut t.env, &t.trader).await,
+            p.sizes[2][PUT as usize],
+        ));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[0].0, 240 * USDC, "half of 2% of 200 x 120");
+}
+
 #[tokio::test]
 async fn a_crash_leaves_bad_debt_that_the_junior_tranche_absorbs_first() {
     let (mut t, keeper) = short_puts().await;

@@ -380,6 +380,20 @@ impl Env {
         self.ctx.set_account(&key, &AccountSharedData::from(acc));
     }
 
+    /// Rewrites a board account directly (for example to clear its margin cache).
+    pub async fn edit_board(
+        &mut self,
+        board: &Pubkey,
+        f: impl FnOnce(&mut options_amm::state::Board),
+    ) {
+        let mut acc = self.account(board).await.expect("board exists");
+        let mut b = self.board_state(board).await;
+        f(&mut b);
+        let n = std::mem::size_of::<options_amm::state::Board>();
+        acc.data[8..8 + n].copy_from_slice(bytemuck::bytes_of(&b));
+        self.ctx.set_account(board, &AccountSharedData::from(acc));
+    }
+
     pub async fn board_state(&mut self, board: &Pubkey) -> options_amm::state::Board {
         let acc = self.account(board).await.expect("board exists");
         bytemuck::pod_read_unaligned(

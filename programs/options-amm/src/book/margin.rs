@@ -229,8 +229,8 @@ pub fn require_initial_margin<'info>(
         account_excess(market_key, market, account, pairs, now, px, Level::Initial, None, bound)
     };
     // The refresh's cached values bound the requirement from above: enough there is enough
-    // priced. Otherwise the check prices every series.
-    if excess(Some(Bound::Above))?.0 >= 0 {
+    // priced. Otherwise (or if the bound cannot be formed) the check prices every series.
+    if matches!(excess(Some(Bound::Above)), Ok((e, _)) if e >= 0) {
         return Ok(());
     }
     require!(excess(None)?.0 >= 0, OptionsAmmError::BelowInitialMargin);

@@ -85,9 +85,9 @@ pub fn liquidate_handler(
             account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Maintenance, None, bound)
         };
         // Bounded from the refresh's cached values from below, an excess under zero is under
-        // zero priced; otherwise every series is priced.
-        let (e, totals) = match excess(Some(Bound::Below))? {
-            (e, totals) if e < 0 => (e, totals),
+        // zero priced; otherwise (or if the bound cannot be formed) every series is priced.
+        let (e, totals) = match excess(Some(Bound::Below)) {
+            Ok((e, totals)) if e < 0 => (e, totals),
             _ => excess(None)?,
         };
         require!(e < 0, OptionsAmmError::AccountHealthy);
@@ -265,8 +265,8 @@ pub fn liquidate_handler(
         account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Initial, known, bound)
     };
     // The same: an excess bounded from above within one contract is within it priced.
-    let im_after = match excess(Some(Bound::Below))?.0 {
-        e if e <= one_contract_im => e,
+    let im_after = match excess(Some(Bound::Below)) {
+        Ok((e, _)) if e <= one_contract_im => e,
         _ => excess(None)?.0,
     };
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);

@@ -234,6 +234,14 @@ impl Sbf {
         *bytemuck::from_bytes(&a.data[8..8 + std::mem::size_of::<options_amm::state::Board>()])
     }
 
+    /// Rewrites a board account directly (for example to make its margin cache undecisive).
+    pub fn edit_board(&mut self, board: &Pubkey, f: impl FnOnce(&mut options_amm::state::Board)) {
+        let mut a = self.svm.get_account(board).unwrap();
+        let n = std::mem::size_of::<options_amm::state::Board>();
+        f(bytemuck::from_bytes_mut(&mut a.data[8..8 + n]));
+        self.svm.set_account(*board, a).unwrap();
+    }
+
     /// Lists a board at `expiry_ts` with `strikes` (whole quote units, vol %) and refreshes it.
     pub fn board(&mut self, expiry_ts: i64, strikes: &[(u64, u64)]) -> Pubkey {
         let strikes = strikes

@@ -300,6 +300,20 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     assert!(refused.err.contains(&format!("Custom({code})")), "{refused:?}");
     let i = client::withdraw_collateral(&s.keys, &w, USDC, &s.margin_of(&w.owner));
     s.run("withdraw_collateral", &[i], &[&key]).unwrap();
+    // The worst a check costs: the caches' upper bounds cannot decide (their values inflated
+    // here; in use, an account within the bounds' gap of its initial margin), so the check forms
+    // every bound and then prices every series. Still inside the instruction budget.
+    let inflated = options_amm::state::PodFx::of(options_amm_pricing::Fx::from_num(1_000));
+    for b in &boards {
+        s.edit_board(b, |board| {
+            assert!(board.margin_cache.made_ts > 0, "the refresh cached");
+            board.margin_cache.value = [[[inflated; 2]; 2]; options_amm::state::MAX_STRIKES];
+        });
+    }
+    let i = client::withdraw_collateral(&s.keys, &w, USDC, &s.margin_of(&w.owner));
+    s.run("withdraw_collateral (cache undecisive)", &[i], &[&key]).unwrap();
+    let i = client::sell(&s.keys, &board, &w, ATM + 1, CALL, CONTRACT, 0, &s.margin_of(&w.owner));
+    s.run("sell (cache undecisive)", &[i], &[&key]).unwrap();
 
     // Spot rallies: the account falls below maintenance and a keeper takes one contract.
     s.set_time(T0 + 60);
@@ -339,6 +353,26 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     assert_eq!((e.penalty_vault, e.penalty_keeper, e.bad_debt), (2_300_000, 2_300_000, 0));
     assert_eq!(m.liquidation_penalties_net - before.liquidation_penalties_net, 2_300_000);
     assert_eq!(m.bad_debt_total, before.bad_debt_total);
+    // The worst a liquidation costs: caches whose lower bounds cannot decide (zeroed here), so
+    // both of its checks form every bound and then price every series.
+    let zero = options_amm::state::PodFx::of(options_amm_pricing::Fx::ZERO);
+    for b in &boards {
+        s.edit_board(b, |board| {
+            board.margin_cache.value = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
+            board.margin_cache.delta = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
+        });
+    }
+    let i = client::liquidate(
+        &s.keys,
+        &board,
+        &w.owner,
+        &liq,
+        ATM + 1,
+        CALL,
+        CONTRACT,
+        &s.margin_of(&w.owner),
+    );
+    s.run("liquidate (cache undecisive)", &[i], &[&liq_key]).unwrap();
     check_budgets(&s, false);
     report(&s, "CU_REPORT_WORST");
     let worst = |name: &str| *s.cu[name].iter().max().unwrap();

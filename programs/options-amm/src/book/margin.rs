@@ -33,7 +33,7 @@ pub fn position_margin(
     skip_longs: bool,
 ) -> Result<MarginTotals> {
     let mut check = scenario(market, px, level)?;
-    position_margin_in(&mut check, market, p, b, now, px, skip_longs, None)
+    priced(position_margin_in(&mut check, market, p, b, now, px, skip_longs, None)?)
 }
 
 /// How old `b`'s margin cache is, if checks may bound from it: made at a refresh not after
@@ -66,7 +66,9 @@ fn scenario(market: &Market, px: &OraclePrice, level: Level) -> Result<Scenario>
 
 /// [`position_margin`] within a check shared by every position of an account. With `bound`,
 /// shorts on a board with a usable margin cache are bounded from it (on that side of their
-/// priced requirement) instead of priced.
+/// priced requirement) instead of priced, and a position with shorts on a board without one
+/// gives `None`: the bound cannot be formed without pricing, which the caller then does once
+/// for the whole account rather than twice for this board.
 #[allow(clippy::too_many_arguments)]
 fn position_margin_in(
     check: &mut Scenario,
@@ -77,7 +79,7 @@ fn position_margin_in(
     px: &OraclePrice,
     skip_longs: bool,
     bound: Option<Bound>,
-) -> Result<MarginTotals> {
+) -> Result<Option<MarginTotals>> {
     let ud = market.underlying_decimals;
     let cap = b.cap_multiple_bps;
     let mut exposures: Vec<Exposure> = Vec::new();
@@ -90,7 +92,11 @@ fn position_margin_in(
         (px.price, Fx::ONE)
     };
     let cached = match bound {
-        Some(side) if !expired => cache_age(market, b, now)?.map(|age| (side, age)),
+        Some(side) if !expired => match cache_age(market, b, now)? {
+            Some(age) => Some((side, age)),
+            None if p.sizes.iter().flatten().any(|&q| q < 0) => return Ok(None),
+            None => None,
+        },
         _ => None,
     };
     let l = check.level().index();
@@ -139,13 +145,13 @@ fn position_margin_in(
     if !exposures.is_empty() {
         totals.add(check.value(&exposures, cap)?)?;
     }
-    Ok(totals)
+    Ok(Some(totals))
 }
 
 /// [`position_margin`] summed over every position of `account`. `pairs` holds, for each
 /// registered position in order, the position account then its board. A long value does not
 /// depend on the level: `known_long_value` (from an earlier pass over unchanged longs) skips
-/// pricing the longs again.
+/// pricing the longs again. With `bound`, `None` when a board with shorts has no usable cache.
 #[allow(clippy::too_many_arguments)]
 pub fn account_margin<'info>(
     market_key: &Pubkey,
@@ -157,7 +163,7 @@ pub fn account_margin<'info>(
     level: Level,
     known_long_value: Option<Fx>,
     bound: Option<Bound>,
-) -> Result<MarginTotals> {
+) -> Result<Option<MarginTotals>> {
     let n = account.num_positions as usize;
     require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
     let mut totals = MarginTotals::default();
@@ -175,13 +181,15 @@ pub fn account_margin<'info>(
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
         let skip_longs = known_long_value.is_some();
-        let t = position_margin_in(&mut check, market, &p, &b, now, px, skip_longs, bound)?;
-        totals.add(t)?;
+        match position_margin_in(&mut check, market, &p, &b, now, px, skip_longs, bound)? {
+            Some(t) => totals.add(t)?,
+            None => return Ok(None),
+        }
     }
     if let Some(v) = known_long_value {
         totals.long_value = v;
     }
-    Ok(totals)
+    Ok(Some(totals))
 }
 
 /// The account's margin excess at `level`: collateral less debt, plus haircut longs, less the
@@ -199,8 +207,8 @@ pub fn account_excess<'info>(
     level: Level,
     known_long_value: Option<Fx>,
     bound: Option<Bound>,
-) -> Result<(Fx, MarginTotals)> {
-    let totals = account_margin(
+) -> Result<Option<(Fx, MarginTotals)>> {
+    let Some(totals) = account_margin(
         market_key,
         market,
         account,
@@ -210,8 +218,16 @@ pub fn account_excess<'info>(
         level,
         known_long_value,
         bound,
-    )?;
-    Ok((totals.excess(net_collateral_whole(account, market.quote_decimals)?)?, totals))
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((totals.excess(net_collateral_whole(account, market.quote_decimals)?)?, totals)))
+}
+
+/// A priced margin (no bound asked): always formed.
+pub fn priced<T>(margin: Option<T>) -> Result<T> {
+    margin.ok_or_else(|| error!(OptionsAmmError::MathOverflow))
 }
 
 /// Refuses (`BelowInitialMargin`) unless the account's collateral (less its debt) plus its
@@ -230,10 +246,10 @@ pub fn require_initial_margin<'info>(
     };
     // The refresh's cached values bound the requirement from above: enough there is enough
     // priced. Otherwise (or if the bound cannot be formed) the check prices every series.
-    if matches!(excess(Some(Bound::Above)), Ok((e, _)) if e >= 0) {
+    if matches!(excess(Some(Bound::Above)), Ok(Some((e, _))) if e >= 0) {
         return Ok(());
     }
-    require!(excess(None)?.0 >= 0, OptionsAmmError::BelowInitialMargin);
+    require!(priced(excess(None)?)?.0 >= 0, OptionsAmmError::BelowInitialMargin);
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 use crate::book::fill::{apply_fill, liquidation_fill};
-use crate::book::margin::account_excess;
+use crate::book::margin::{account_excess, priced};
 use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
@@ -76,7 +76,7 @@ pub fn liquidate_handler(
     // stale print replaced within a transaction, and applied to liquidation it would let an
     // account's owner block its own liquidation slot after slot (by using the current print
     // first, then posting a newer one). A liquidation's price cannot be moved by trades anyway.
-    let (px, mm_before, long_value) = {
+    let (px, mm_before, long_value, cache_decided) = {
         let m = a.market.load()?;
         let acc = a.margin.load()?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
@@ -86,12 +86,15 @@ pub fn liquidate_handler(
         };
         // Bounded from the refresh's cached values from below, an excess under zero is under
         // zero priced; otherwise (or if the bound cannot be formed) every series is priced.
-        let (e, totals) = match excess(Some(Bound::Below)) {
-            Ok((e, totals)) if e < 0 => (e, totals),
-            _ => excess(None)?,
+        let (e, totals, cache_decided) = match excess(Some(Bound::Below)) {
+            Ok(Some((e, totals))) if e < 0 => (e, totals, true),
+            _ => {
+                let (e, totals) = priced(excess(None)?)?;
+                (e, totals, false)
+            }
         };
         require!(e < 0, OptionsAmmError::AccountHealthy);
-        (px, e, totals.long_value)
+        (px, e, totals.long_value, cache_decided)
     };
 
     let (keeper_reward, event, bad_debt, one_contract_im, side) = {
@@ -264,10 +267,13 @@ pub fn liquidate_handler(
         let pairs = ctx.remaining_accounts;
         account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Initial, known, bound)
     };
-    // The same: an excess bounded from above within one contract is within it priced.
-    let im_after = match excess(Some(Bound::Below)) {
-        Ok((e, _)) if e <= one_contract_im => e,
-        _ => excess(None)?.0,
+    // The same: an excess bounded from above within one contract is within it priced. Where
+    // the caches could not decide before, they are not tried again (a liquidation that bounds
+    // and prices twice would cost about twice as much).
+    let bounded = if cache_decided { excess(Some(Bound::Below)).ok().flatten() } else { None };
+    let im_after = match bounded {
+        Some((e, _)) if e <= one_contract_im => e,
+        _ => priced(excess(None)?)?.0,
     };
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);
     emit!(Liquidated { im_excess_after: im_after.to_bits(), ..event });

@@ -322,16 +322,20 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
         s.refresh(b).unwrap();
     }
     let (liq_key, liq) = s.wallet(0);
-    let i = client::liquidate(
-        &s.keys,
-        &board,
-        &w.owner,
-        &liq,
-        ATM + 1,
-        CALL,
-        CONTRACT,
-        &s.margin_of(&w.owner),
-    );
+    // One contract of the ATM + 1 call, the account's registered positions passed.
+    let one_contract = |s: &Sbf| {
+        client::liquidate(
+            &s.keys,
+            &board,
+            &w.owner,
+            &liq,
+            ATM + 1,
+            CALL,
+            CONTRACT,
+            &s.margin_of(&w.owner),
+        )
+    };
+    let i = one_contract(&s);
     // A legacy transaction carries it: 1 signature and the message within the 1,232-byte packet.
     let tx = solana_transaction::Transaction::new_signed_with_payer(
         std::slice::from_ref(&i),
@@ -362,16 +366,7 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
             board.margin_cache.delta = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
         });
     }
-    let i = client::liquidate(
-        &s.keys,
-        &board,
-        &w.owner,
-        &liq,
-        ATM + 1,
-        CALL,
-        CONTRACT,
-        &s.margin_of(&w.owner),
-    );
+    let i = one_contract(&s);
     s.run("liquidate (cache undecisive)", &[i], &[&liq_key]).unwrap();
     check_budgets(&s, false);
     report(&s, "CU_REPORT_WORST");

@@ -275,17 +275,10 @@ fn a_trade_costs_the_same_with_one_board_or_twelve() {
 /// boards) and of open series, all short call spreads (two engine evaluations each).
 #[test]
 fn a_full_margin_account_stays_liquidatable_within_budget() {
-    use options_amm::state::{MAX_OPEN_SERIES, MAX_POSITIONS};
+    use options_amm::state::MAX_OPEN_SERIES;
     let (mut s, board, _, _) = funded();
     let (key, w) = s.trader(&board, 5_000 * USDC);
-    let mut boards = vec![board];
-    for d in 1..MAX_POSITIONS as i64 {
-        let b = s.board(EXPIRY + d * DAY, &STRIKES);
-        let i = client::open_position(&s.keys, &b, &w.owner);
-        s.run("open_position", &[i], &[&key]).unwrap();
-        s.margin.get_mut(&w.owner).unwrap().push((client::pda::position(&b, &w.owner), b));
-        boards.push(b);
-    }
+    let boards = all_positions(&mut s, board, &key, &w);
     assert_eq!(boards.len(), MAX_OPEN_SERIES as usize);
     for b in &boards {
         let i =
@@ -359,13 +352,7 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     assert_eq!(m.bad_debt_total, before.bad_debt_total);
     // The worst a liquidation costs: caches whose lower bounds cannot decide (zeroed here), so
     // both of its checks form every bound and then price every series.
-    let zero = options_amm::state::PodFx::of(options_amm_pricing::Fx::ZERO);
-    for b in &boards {
-        s.edit_board(b, |board| {
-            board.margin_cache.value = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
-            board.margin_cache.delta = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
-        });
-    }
+    undecisive_below(&mut s, &boards);
     let i = one_contract(&s);
     s.run("liquidate (cache undecisive)", &[i], &[&liq_key]).unwrap();
     check_budgets(&s, false);
@@ -381,6 +368,67 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     // its liquidation (two checks of 8 series and the liquidated series' own requirement).
     assert!(worst("sell") <= TRADE_BUDGET, "sell {}", worst("sell"));
     assert!(worst("liquidate") <= FULL_LIQUIDATION_BUDGET, "liquidate {}", worst("liquidate"));
+}
+
+/// Opens the trader's positions on the maximum of boards: `board` and 7 more, a day apart.
+fn all_positions(s: &mut Sbf, board: Pubkey, key: &Keypair, w: &client::Wallet) -> Vec<Pubkey> {
+    let mut boards = vec![board];
+    for d in 1..options_amm::state::MAX_POSITIONS as i64 {
+        let b = s.board(EXPIRY + d * DAY, &STRIKES);
+        let i = client::open_position(&s.keys, &b, &w.owner);
+        s.run("open_position", &[i], &[key]).unwrap();
+        s.margin.get_mut(&w.owner).unwrap().push((client::pda::position(&b, &w.owner), b));
+        boards.push(b);
+    }
+    boards
+}
+
+/// Sets every margin cache of `boards` to zero: no lower bound can decide a liquidation.
+fn undecisive_below(s: &mut Sbf, boards: &[Pubkey]) {
+    let zero = options_amm::state::PodFx::of(options_amm_pricing::Fx::ZERO);
+    for b in boards {
+        s.edit_board(b, |board| {
+            assert!(board.margin_cache.made_ts > 0, "the refresh cached");
+            board.margin_cache.value = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
+            board.margin_cache.delta = [[[zero; 2]; 2]; options_amm::state::MAX_STRIKES];
+        });
+    }
+}
+
+/// The costliest liquidation a trader can arrange: seven long call spreads (two engine
+/// evaluations each to value) beside one short put, the caches unable to decide, and the
+/// keeper selling one of the longs (so the longs are valued again after). Within the
+/// instruction budget, and the sold long is gone.
+#[test]
+fn a_full_account_of_longs_stays_liquidatable_with_undecisive_caches() {
+    let (mut s, board, _, _) = funded();
+    let (key, w) = s.trader(&board, 3_000 * USDC);
+    let boards = all_positions(&mut s, board, &key, &w);
+    for b in &boards[1..] {
+        let i = client::buy(&s.keys, b, &w, ATM, CALL, 5 * CONTRACT, u64::MAX);
+        s.run("buy", &[i], &[&key]).unwrap();
+    }
+    let i = client::sell(&s.keys, &board, &w, ATM, PUT, 80 * CONTRACT, 0, &s.margin_of(&w.owner));
+    s.run("sell", &[i], &[&key]).unwrap();
+    // Spot 150 -> 120: the short put is deep in the money, the long calls far out of it.
+    s.set_time(T0 + 60);
+    s.set_price(px(120), START_CONF, T0 + 60);
+    for b in &boards {
+        s.refresh(b).unwrap();
+    }
+    undecisive_below(&mut s, &boards);
+    let (liq_key, liq) = s.wallet(0);
+    let margin = s.margin_of(&w.owner);
+    let i = client::liquidate(&s.keys, &boards[1], &w.owner, &liq, ATM, CALL, CONTRACT, &margin);
+    s.run("liquidate (longs, cache undecisive)", &[i], &[&liq_key]).unwrap();
+    let p = client::pda::position(&boards[1], &w.owner);
+    let a = s.svm.get_account(&p).unwrap();
+    let n = std::mem::size_of::<options_amm::state::Position>();
+    let pos: &options_amm::state::Position = bytemuck::from_bytes(&a.data[8..8 + n]);
+    assert_eq!(pos.sizes[ATM as usize][CALL as usize], 4 * CONTRACT as i64, "one long sold");
+    check_budgets(&s, false);
+    let worst = *s.cu["liquidate (longs, cache undecisive)"].iter().max().unwrap();
+    println!("full account of longs: liquidate {worst} CU with undecisive caches");
 }
 
 /// Each vol breaker trips with its event in the failed transaction's logs and its named error,

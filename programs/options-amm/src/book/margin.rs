@@ -6,7 +6,6 @@ use crate::error::OptionsAmmError;
 use crate::math::margin::{
     Age, Bound, CacheMaker, Cached, Exposure, Level, MarginTotals, Scenario,
 };
-use crate::math::safe::overflow;
 use crate::math::safe::SafeMath;
 use crate::math::settle::payoff;
 use crate::math::value::whole_units;
@@ -33,16 +32,22 @@ pub fn position_margin(
     skip_longs: bool,
 ) -> Result<MarginTotals> {
     let mut check = scenario(market, px, level)?;
-    priced(position_margin_in(&mut check, market, p, b, now, px, skip_longs, None)?)
+    Ok(position_margin_in(&mut check, market, p, b, now, px, skip_longs, None)?.0)
 }
 
+/// ceil(2^64 / 31,536,000): one year's reciprocal in `Fx` bits, rounded up.
+const INV_YEAR_BITS_UP: i128 =
+    ((1i128 << 64) + SECONDS_PER_YEAR as i128 - 1) / SECONDS_PER_YEAR as i128;
+
 /// How old `b`'s margin cache is, if checks may bound from it: made at a refresh not after
-/// `now`, with today's shocks and rate, on an active board before expiry. Otherwise `None`
+/// `now`, for these margin rules, with today's shocks and rate, on an active board before
+/// expiry. Otherwise `None`
 /// (the checks price).
 fn cache_age(market: &Market, b: &Board, now: i64) -> Result<Option<Age>> {
     let (c, p) = (&b.margin_cache, &market.params.margin);
     let rate = market.params.risk_free_rate_bps;
     let usable = c.made_ts != 0
+        && c.version == MarginCache::VERSION
         && c.made_ts <= now
         && now < b.expiry_ts
         && b.is_active()
@@ -51,10 +56,10 @@ fn cache_age(market: &Market, b: &Board, now: i64) -> Result<Option<Age>> {
     if !usable {
         return Ok(None);
     }
-    let years = Fx::from_num(now - c.made_ts)
-        .checked_div_int(SECONDS_PER_YEAR as i128)
-        .ok_or_else(overflow)?
-        .safe_add(Fx::DELTA)?;
+    // dt / year, rounded up (the bounds take the larger age), by one product: 2^64 / year
+    // rounded up is 584,942,417,356 (`the_age_in_years_is_rounded_up`).
+    let dt = (now - c.made_ts) as u64; // made_ts <= now: not negative
+    let years = Fx::from_bits((u128::from(dt) * INV_YEAR_BITS_UP as u128) as i128); // < 2^103
     Ok(Some(Age { years, vega_time: c.vega_time.get(), rate: bps(rate) }))
 }
 
@@ -66,9 +71,7 @@ fn scenario(market: &Market, px: &OraclePrice, level: Level) -> Result<Scenario>
 
 /// [`position_margin`] within a check shared by every position of an account. With `bound`,
 /// shorts on a board with a usable margin cache are bounded from it (on that side of their
-/// priced requirement) instead of priced, and a position with shorts on a board without one
-/// gives `None`: the bound cannot be formed without pricing, which the caller then does once
-/// for the whole account rather than twice for this board.
+/// priced requirement) instead of priced; the flag says whether any was.
 #[allow(clippy::too_many_arguments)]
 fn position_margin_in(
     check: &mut Scenario,
@@ -79,7 +82,7 @@ fn position_margin_in(
     px: &OraclePrice,
     skip_longs: bool,
     bound: Option<Bound>,
-) -> Result<Option<MarginTotals>> {
+) -> Result<(MarginTotals, bool)> {
     let ud = market.underlying_decimals;
     let cap = b.cap_multiple_bps;
     let mut exposures: Vec<Exposure> = Vec::new();
@@ -92,13 +95,10 @@ fn position_margin_in(
         (px.price, Fx::ONE)
     };
     let cached = match bound {
-        Some(side) if !expired => match cache_age(market, b, now)? {
-            Some(age) => Some((side, age)),
-            None if p.sizes.iter().flatten().any(|&q| q < 0) => return Ok(None),
-            None => None,
-        },
+        Some(side) if !expired => cache_age(market, b, now)?.map(|age| (side, age)),
         _ => None,
     };
+    let mut bounded = false;
     let l = check.level().index();
     let cap_mult = bps(cap);
     for (s, row) in p.sizes.iter().take(b.num_strikes as usize).enumerate() {
@@ -123,6 +123,7 @@ fn position_margin_in(
                 let vol = b.strikes[s].mark_vol.get();
                 let r = check.short_bound(kind, strike, vol, size, cap_mult, &entry, age, *side)?;
                 totals.requirement = totals.requirement.safe_add(r)?;
+                bounded = true;
             } else if expired {
                 let value = size.safe_mul(payoff(kind, strike, at, cap)?)?;
                 if raw < 0 {
@@ -145,13 +146,14 @@ fn position_margin_in(
     if !exposures.is_empty() {
         totals.add(check.value(&exposures, cap)?)?;
     }
-    Ok(Some(totals))
+    Ok((totals, bounded))
 }
 
 /// [`position_margin`] summed over every position of `account`. `pairs` holds, for each
 /// registered position in order, the position account then its board. A long value does not
 /// depend on the level: `known_long_value` (from an earlier pass over unchanged longs) skips
-/// pricing the longs again. With `bound`, `None` when a board with shorts has no usable cache.
+/// pricing the longs again. With `bound`, the flag says whether any short was bounded rather
+/// than priced (if none was, the totals are the priced ones).
 #[allow(clippy::too_many_arguments)]
 pub fn account_margin<'info>(
     market_key: &Pubkey,
@@ -163,11 +165,12 @@ pub fn account_margin<'info>(
     level: Level,
     known_long_value: Option<Fx>,
     bound: Option<Bound>,
-) -> Result<Option<MarginTotals>> {
+) -> Result<(MarginTotals, bool)> {
     let n = account.num_positions as usize;
     require!(pairs.len() == 2 * n, OptionsAmmError::MarginAccountsMissing);
     let mut totals = MarginTotals::default();
     let mut check = scenario(market, px, level)?;
+    let mut bounded = false;
     for (i, pair) in pairs.chunks(2).enumerate() {
         require_keys_eq!(
             *pair[0].key,
@@ -181,21 +184,30 @@ pub fn account_margin<'info>(
         let b = board.load()?;
         require_keys_eq!(b.market, *market_key, OptionsAmmError::WrongMarket);
         let skip_longs = known_long_value.is_some();
-        match position_margin_in(&mut check, market, &p, &b, now, px, skip_longs, bound)? {
-            Some(t) => totals.add(t)?,
-            None => return Ok(None),
-        }
+        let (t, b_any) =
+            position_margin_in(&mut check, market, &p, &b, now, px, skip_longs, bound)?;
+        totals.add(t)?;
+        bounded |= b_any;
     }
     if let Some(v) = known_long_value {
         totals.long_value = v;
     }
-    Ok(Some(totals))
+    Ok((totals, bounded))
 }
 
-/// The account's margin excess at `level`: collateral less debt, plus haircut longs, less the
-/// requirement (whole quote units; negative = below the level). With `bound`, shorts on boards
-/// with a usable margin cache are bounded on that side instead of priced: `Above` gives an
-/// excess at or below the priced one, `Below` one at or above it.
+/// An account's margin at one level: its excess (collateral less debt, plus haircut longs,
+/// less the requirement, whole quote units; negative = below the level), the totals, and
+/// whether any short was bounded from a margin cache rather than priced.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked {
+    pub excess: Fx,
+    pub totals: MarginTotals,
+    pub bounded: bool,
+}
+
+/// The account's margin at `level`. With `bound`, shorts on boards with a usable margin cache
+/// are bounded on that side instead of priced: `Above` gives an excess at or below the priced
+/// one, `Below` one at or above it. Longs are always priced (or `known_long_value`).
 #[allow(clippy::too_many_arguments)]
 pub fn account_excess<'info>(
     market_key: &Pubkey,
@@ -207,8 +219,8 @@ pub fn account_excess<'info>(
     level: Level,
     known_long_value: Option<Fx>,
     bound: Option<Bound>,
-) -> Result<Option<(Fx, MarginTotals)>> {
-    let Some(totals) = account_margin(
+) -> Result<Checked> {
+    let (totals, bounded) = account_margin(
         market_key,
         market,
         account,
@@ -218,16 +230,9 @@ pub fn account_excess<'info>(
         level,
         known_long_value,
         bound,
-    )?
-    else {
-        return Ok(None);
-    };
-    Ok(Some((totals.excess(net_collateral_whole(account, market.quote_decimals)?)?, totals)))
-}
-
-/// A priced margin (no bound asked): always formed.
-pub fn priced<T>(margin: Option<T>) -> Result<T> {
-    margin.ok_or_else(|| error!(OptionsAmmError::MathOverflow))
+    )?;
+    let excess = totals.excess(net_collateral_whole(account, market.quote_decimals)?)?;
+    Ok(Checked { excess, totals, bounded })
 }
 
 /// Refuses (`BelowInitialMargin`) unless the account's collateral (less its debt) plus its
@@ -241,15 +246,18 @@ pub fn require_initial_margin<'info>(
     now: i64,
     px: &OraclePrice,
 ) -> Result<()> {
-    let excess = |bound| {
-        account_excess(market_key, market, account, pairs, now, px, Level::Initial, None, bound)
+    let check = |known, bound| {
+        account_excess(market_key, market, account, pairs, now, px, Level::Initial, known, bound)
     };
     // The refresh's cached values bound the requirement from above: enough there is enough
-    // priced. Otherwise (or if the bound cannot be formed) the check prices every series.
-    if matches!(excess(Some(Bound::Above)), Ok(Some((e, _))) if e >= 0) {
-        return Ok(());
-    }
-    require!(priced(excess(None)?)?.0 >= 0, OptionsAmmError::BelowInitialMargin);
+    // priced. Otherwise the check prices the shorts, reusing the longs the bound pass valued
+    // (or prices everything if the bound could not be formed).
+    let excess = match check(None, Some(Bound::Above)) {
+        Ok(c) if c.excess >= 0 || !c.bounded => c.excess,
+        Ok(c) => check(Some(c.totals.long_value), None)?.excess,
+        Err(_) => check(None, None)?.excess,
+    };
+    require!(excess >= 0, OptionsAmmError::BelowInitialMargin);
     Ok(())
 }
 
@@ -270,6 +278,7 @@ pub fn cache_shocked_values(market: &Market, b: &mut Board, spot: Fx, now: i64) 
     let maker = CacheMaker::new(spot, rate, secs_until(b.expiry_ts, now), p)?;
     let mut cache = MarginCache {
         made_ts: now,
+        version: MarginCache::VERSION,
         im_spot_shock_bps: p.im_spot_shock_bps,
         mm_spot_shock_bps: p.mm_spot_shock_bps,
         vol_shock_bps: p.vol_shock_bps,
@@ -285,4 +294,21 @@ pub fn cache_shocked_values(market: &Market, b: &mut Board, spot: Fx, now: i64) 
     }
     b.margin_cache = cache;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The age's product against an exact division: never below it, at most one unit of the
+    /// last place per second above it.
+    #[test]
+    fn the_age_in_years_is_rounded_up() {
+        assert_eq!(INV_YEAR_BITS_UP, 584_942_417_356);
+        for dt in [0i128, 1, 59, 3_600, 86_400, 31_536_000, 315_360_000] {
+            let exact = (dt << 64) / SECONDS_PER_YEAR as i128;
+            let ours = dt * INV_YEAR_BITS_UP;
+            assert!(ours >= exact && ours - exact <= dt, "{dt}: {ours} vs {exact}");
+        }
+    }
 }

@@ -65,7 +65,7 @@ pub struct Cached {
 }
 
 /// Room for the engine's own error (below 2^-58 of max(spot, strike)) and the bound's
-/// truncated products: (x + K) / 2^SLACK_SHIFT, under a millionth of a cent at spot 150.
+/// truncated products: (max(x, x0) + K) / 2^SLACK_SHIFT, under a millionth of a cent at spot 150.
 const SLACK_SHIFT: u32 = 30;
 
 /// 1 / sqrt(2 pi), rounded up.
@@ -256,7 +256,8 @@ impl Scenario {
     ///   most time can take through vega, sqrt(tau0) - sqrt(tau) <= dt / sqrt(tau0)), a call's
     ///   less r K dt;
     ///
-    /// each widened by (x + K) / 2^`SLACK_SHIFT`, then floored and capped as priced.
+    /// each widened by (max(x, x0) + K) / 2^`SLACK_SHIFT` (the engine's errors at either spot),
+    /// then floored and capped as priced.
     #[allow(clippy::too_many_arguments)]
     pub fn short_bound(
         &mut self,
@@ -271,7 +272,7 @@ impl Scenario {
     ) -> Result<Fx> {
         let (_, x, floor) = self.short_spot(kind)?;
         let dx = x.safe_sub(c.x0)?;
-        let slack = Fx::from_bits(x.safe_add(strike)?.to_bits() >> SLACK_SHIFT);
+        let slack = Fx::from_bits(x.max(c.x0).safe_add(strike)?.to_bits() >> SLACK_SHIFT);
         let rate_part = || strike.safe_mul(age.rate)?.safe_mul(age.years);
         let value = match bound {
             Bound::Above => {
@@ -304,7 +305,12 @@ impl Scenario {
             return Ok(v);
         }
         let s = biased_spot(kind, true, self.spot, self.conf)?;
-        let v = (s, shocked(kind, s, self.shock)?, s.safe_mul(self.min_margin)?);
+        let x = shocked(kind, s, self.shock)?;
+        // Where pricing would refuse the spot, so does the bound (the same outcome).
+        if x < MIN_PRICE || x > MAX_PRICE {
+            return pricing(Err(options_amm_pricing::PricingError::SpotOutOfDomain));
+        }
+        let v = (s, x, s.safe_mul(self.min_margin)?);
         self.short_spots[kind as usize] = Some(v);
         Ok(v)
     }
@@ -490,6 +496,25 @@ mod tests {
             assert_eq!(shared, alone, "{level:?}");
             assert!(shared.requirement > fx(10) && shared.long_value > fx(10));
         }
+    }
+
+    /// Where pricing refuses the shocked spot (a short call's below the engine's smallest
+    /// price), the cached bound refuses it too, by the same name: no check passes on the cache
+    /// that pricing would refuse.
+    #[test]
+    fn a_bound_refuses_a_spot_that_pricing_refuses() {
+        let spot = MIN_PRICE / 2; // an oracle may print it; shocked up 12%, still below the domain
+        let mut check = Scenario::new(spot, Fx::ZERO, 500, &P, Level::Maintenance).unwrap();
+        let e = short(CALL, 1, 1);
+        let priced = check.value(&[Exposure { strike: MIN_PRICE, ..e }], 30_000).unwrap_err();
+        let c = Cached { value: Fx::ZERO, delta: Fx::ZERO, x0: fx(1) };
+        let age = Age { years: Fx::ZERO, vega_time: Fx::ONE, rate: Fx::ZERO };
+        let bounded =
+            check.short_bound(CALL, MIN_PRICE, e.vol, Fx::ONE, bps(30_000), &c, &age, Bound::Above);
+        let named =
+            error!(OptionsAmmError::from(options_amm_pricing::PricingError::SpotOutOfDomain));
+        assert_eq!(priced, named);
+        assert_eq!(bounded.unwrap_err(), named);
     }
 
     #[test]

@@ -146,6 +146,10 @@ pub struct Board {
 pub struct MarginCache {
     /// When it was made (0 = never: every check prices).
     pub made_ts: i64,
+    /// The rules it was made for (`MarginCache::VERSION`): a program whose margin rules differ
+    /// ignores caches made for others until the next refresh.
+    pub version: u32,
+    pub padding: [u8; 4],
     /// The parameters it was made with: im and mm spot shocks, vol shock, rate (basis points).
     /// Any change and the checks price again.
     pub im_spot_shock_bps: u32,
@@ -162,8 +166,14 @@ pub struct MarginCache {
 }
 
 const _: () = assert!(core::mem::size_of::<StrikeState>() == 256);
-const _: () = assert!(core::mem::size_of::<MarginCache>() == 1_128);
-const _: () = assert!(core::mem::size_of::<Board>() == 3_440);
+const _: () = assert!(core::mem::size_of::<MarginCache>() == 1_136);
+const _: () = assert!(core::mem::size_of::<Board>() == 3_448);
+
+impl MarginCache {
+    /// The margin rules' version: raise it with any change to what a cached entry means (the
+    /// shocks' definition, the plain call for short calls, the shocked vol).
+    pub const VERSION: u32 = 1;
+}
 
 impl Board {
     pub const SPACE: usize = 8 + core::mem::size_of::<Board>();

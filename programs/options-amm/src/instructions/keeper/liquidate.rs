@@ -1,5 +1,5 @@
 use crate::book::fill::{apply_fill, liquidation_fill};
-use crate::book::margin::{account_excess, priced};
+use crate::book::margin::account_excess;
 use crate::book::settle::write_off_orphaned_debt;
 use crate::constants::BPS;
 use crate::error::OptionsAmmError;
@@ -80,17 +80,22 @@ pub fn liquidate_handler(
         let m = a.market.load()?;
         let acc = a.margin.load()?;
         let px = oracle::read(&m, &a.oracle, now, OracleUse::Margin)?;
-        let excess = |bound| {
+        let check = |known, bound| {
             let pairs = ctx.remaining_accounts;
-            account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Maintenance, None, bound)
+            account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Maintenance, known, bound)
         };
         // Bounded from the refresh's cached values from below, an excess under zero is under
-        // zero priced; otherwise (or if the bound cannot be formed) every series is priced.
-        let (e, totals, cache_decided) = match excess(Some(Bound::Below)) {
-            Ok(Some((e, totals))) if e < 0 => (e, totals, true),
-            _ => {
-                let (e, totals) = priced(excess(None)?)?;
-                (e, totals, false)
+        // zero priced. Otherwise the shorts are priced, the longs the bound pass valued reused
+        // (or everything priced if the bound could not be formed).
+        let (e, totals, cache_decided) = match check(None, Some(Bound::Below)) {
+            Ok(c) if c.excess < 0 || !c.bounded => (c.excess, c.totals, c.bounded),
+            Ok(c) => {
+                let p = check(Some(c.totals.long_value), None)?;
+                (p.excess, p.totals, false)
+            }
+            Err(_) => {
+                let p = check(None, None)?;
+                (p.excess, p.totals, false)
             }
         };
         require!(e < 0, OptionsAmmError::AccountHealthy);
@@ -263,17 +268,18 @@ pub fn liquidate_handler(
     // changed the longs' value, so they are priced again.
     let acc = a.margin.load()?;
     let known = if side == Side::Buy { Some(long_value) } else { None };
-    let excess = |bound| {
+    let check = |known, bound| {
         let pairs = ctx.remaining_accounts;
         account_excess(&market_key, &m, &acc, pairs, now, &px, Level::Initial, known, bound)
     };
     // The same: an excess bounded from above within one contract is within it priced. Where
     // the caches could not decide before, they are not tried again (a liquidation that bounds
     // and prices twice would cost about twice as much).
-    let bounded = if cache_decided { excess(Some(Bound::Below)).ok().flatten() } else { None };
-    let im_after = match bounded {
-        Some((e, _)) if e <= one_contract_im => e,
-        _ => priced(excess(None)?)?.0,
+    let first = if cache_decided { check(known, Some(Bound::Below)).ok() } else { None };
+    let im_after = match first {
+        Some(c) if c.excess <= one_contract_im || !c.bounded => c.excess,
+        Some(c) => check(Some(c.totals.long_value), None)?.excess,
+        None => check(known, None)?.excess,
     };
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);
     emit!(Liquidated { im_excess_after: im_after.to_bits(), ..event });

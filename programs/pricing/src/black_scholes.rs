@@ -160,6 +160,16 @@ impl Horizon {
     }
 }
 
+/// The greeks both kinds share.
+struct Common {
+    gamma: Fx,
+    vega: Fx,
+    /// S phi(d1) sigma / (2 sqrt(tau)), `Fx` bits.
+    decay: i128,
+    /// r K e^(-r tau).
+    r_kd: Uf,
+}
+
 /// What price and greeks have in common.
 struct Core {
     spot: Uf,
@@ -309,30 +319,36 @@ impl Core {
         }
     }
 
-    fn greeks(&self) -> Result<[Greeks; 2], PricingError> {
+    /// What the greeks of both kinds share: gamma, vega, the decay term and r K e^(-r tau).
+    fn common(&self) -> Result<Common, PricingError> {
         let phi = norm_pdf(self.d1);
         let spot_phi = self.spot.mul(phi);
-        let gamma = Fx::from_bits(fx(phi.mul(self.spot.recip()).mul(self.inv_v))?);
-        let vega = Fx::from_bits(fx(spot_phi.mul(self.sqrt_tau))?);
-        let decay = fx(spot_phi.mul(self.sigma).mul(self.rsqrt_tau.half()))?;
-        let r_kd = self.rate.mul(self.strike_disc);
-        let carry_call = fx(times_q62(r_kd, self.n2))?;
-        let carry_put = fx(times_q62(r_kd, ONE_Q62 - self.n2))?;
-        let call = Greeks {
-            price: self.price(OptionKind::Call)?,
-            delta: self.delta(OptionKind::Call),
-            gamma,
-            vega,
-            theta: sub(-decay, carry_call)?,
+        Ok(Common {
+            gamma: Fx::from_bits(fx(phi.mul(self.spot.recip()).mul(self.inv_v))?),
+            vega: Fx::from_bits(fx(spot_phi.mul(self.sqrt_tau))?),
+            decay: fx(spot_phi.mul(self.sigma).mul(self.rsqrt_tau.half()))?,
+            r_kd: self.rate.mul(self.strike_disc),
+        })
+    }
+
+    /// Price and greeks of one kind (the other's price and carry are not formed).
+    fn greeks_of(&self, kind: OptionKind, c: &Common) -> Result<Greeks, PricingError> {
+        let theta = match kind {
+            OptionKind::Call => sub(-c.decay, fx(times_q62(c.r_kd, self.n2))?)?,
+            OptionKind::Put => sub(fx(times_q62(c.r_kd, ONE_Q62 - self.n2))?, c.decay)?,
         };
-        let put = Greeks {
-            price: self.price(OptionKind::Put)?,
-            delta: self.delta(OptionKind::Put),
-            gamma,
-            vega,
-            theta: sub(carry_put, decay)?,
-        };
-        Ok([call, put])
+        Ok(Greeks {
+            price: self.price(kind)?,
+            delta: self.delta(kind),
+            gamma: c.gamma,
+            vega: c.vega,
+            theta,
+        })
+    }
+
+    fn greeks(&self) -> Result<[Greeks; 2], PricingError> {
+        let c = self.common()?;
+        Ok([self.greeks_of(OptionKind::Call, &c)?, self.greeks_of(OptionKind::Put, &c)?])
     }
 }
 
@@ -345,7 +361,8 @@ pub fn price(kind: OptionKind, p: &BsParams) -> Result<Fx, PricingError> {
 /// Price and greeks of one option.
 pub fn black_scholes(kind: OptionKind, p: &BsParams) -> Result<Greeks, PricingError> {
     let (at, h) = contexts(p)?;
-    pick(kind, core(&at, &h, p.strike, p.vol)?.greeks()?)
+    let c = core(&at, &h, p.strike, p.vol)?;
+    c.greeks_of(kind, &c.common()?)
 }
 
 /// Price and greeks of the call and the put at the same inputs, for the cost of one.
@@ -376,14 +393,8 @@ pub fn greeks_at(
     vol: Fx,
 ) -> Result<Greeks, PricingError> {
     validate_strike_vol(strike, vol)?;
-    pick(kind, core(at, h, strike, vol)?.greeks()?)
-}
-
-fn pick(kind: OptionKind, [call, put]: [Greeks; 2]) -> Result<Greeks, PricingError> {
-    Ok(match kind {
-        OptionKind::Call => call,
-        OptionKind::Put => put,
-    })
+    let c = core(at, h, strike, vol)?;
+    c.greeks_of(kind, &c.common()?)
 }
 
 /// [`black_scholes_pair`] at a shared spot and horizon.

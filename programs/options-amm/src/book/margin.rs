@@ -41,8 +41,7 @@ const INV_YEAR_BITS_UP: i128 =
 
 /// How old `b`'s margin cache is, if checks may bound from it: made at a refresh not after
 /// `now`, for these margin rules, with today's shocks and rate, on an active board before
-/// expiry. Otherwise `None`
-/// (the checks price).
+/// expiry. Otherwise `None` (the checks price that board).
 fn cache_age(market: &Market, b: &Board, now: i64) -> Result<Option<Age>> {
     let (c, p) = (&b.margin_cache, &market.params.margin);
     let rate = market.params.risk_free_rate_bps;

@@ -22,7 +22,8 @@ body = (
     + (tmp / "ix.md").read_text()
     + "\nWorst case (`a_full_margin_account_stays_liquidatable_within_budget`): a margin account "
     "with its maximum of 8 positions on 8 boards and 8 open series, all short call spreads; every margin "
-    "check prices each of them:\n\n"
+    "check bounds each of them from its board's margin cache, and the rows marked `cache undecisive` "
+    "(caches made unable to decide) bound and then price them all:\n\n"
     + (tmp / "worst.md").read_text()
     + "\nCost in the number of boards (`a_trade_costs_the_same_with_one_board_or_twelve`): a trade "
     "reads one board; LP flows and hedges read every active board (NAV), at most 12:\n\n"

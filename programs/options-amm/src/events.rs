@@ -279,6 +279,10 @@ pub struct Liquidated {
     /// excess at or above the priced one and still within one contract).
     pub mm_excess_before: i128,
     pub im_excess_after: i128,
+    /// Whether each of the two excesses above is a bound from the margin caches (true) or
+    /// priced (false).
+    pub mm_excess_bounded: bool,
+    pub im_excess_bounded: bool,
 }
 
 #[event]

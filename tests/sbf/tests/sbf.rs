@@ -348,6 +348,7 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     };
     let m = s.market();
     assert_eq!((e.penalty_vault, e.penalty_keeper, e.bad_debt), (2_300_000, 2_300_000, 0));
+    assert!(e.mm_excess_bounded && e.mm_excess_before < 0, "the caches decided");
     assert_eq!(m.liquidation_penalties_net - before.liquidation_penalties_net, 2_300_000);
     assert_eq!(m.bad_debt_total, before.bad_debt_total);
     // The worst a liquidation costs: caches whose lower bounds cannot decide (zeroed here), so
@@ -355,6 +356,10 @@ fn a_full_margin_account_stays_liquidatable_within_budget() {
     undecisive_below(&mut s, &boards);
     let i = one_contract(&s);
     s.run("liquidate (cache undecisive)", &[i], &[&liq_key]).unwrap();
+    let [e] = &client::events::<options_amm::events::Liquidated>(&s.logs)[..] else {
+        panic!("one Liquidated event: {:?}", s.logs)
+    };
+    assert!(!e.mm_excess_bounded && !e.im_excess_bounded, "both priced");
     check_budgets(&s, false);
     report(&s, "CU_REPORT_WORST");
     let worst = |name: &str| *s.cu[name].iter().max().unwrap();

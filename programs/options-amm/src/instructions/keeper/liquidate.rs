@@ -248,6 +248,8 @@ pub fn liquidate_handler(
             bad_debt,
             mm_excess_before: mm_before.to_bits(),
             im_excess_after: 0,
+            mm_excess_bounded: cache_decided,
+            im_excess_bounded: false,
         };
         (keeper_reward, event, bad_debt, one_contract_im, side)
     };
@@ -276,13 +278,17 @@ pub fn liquidate_handler(
     // the caches could not decide before, they are not tried again (a liquidation that bounds
     // and prices twice would cost about twice as much).
     let first = if cache_decided { check(known, Some(Bound::Below)).ok() } else { None };
-    let im_after = match first {
-        Some(c) if c.excess <= one_contract_im || !c.bounded => c.excess,
-        Some(c) => check(Some(c.totals.long_value), None)?.excess,
-        None => check(known, None)?.excess,
+    let (im_after, im_bounded) = match first {
+        Some(c) if c.excess <= one_contract_im || !c.bounded => (c.excess, c.bounded),
+        Some(c) => (check(Some(c.totals.long_value), None)?.excess, false),
+        None => (check(known, None)?.excess, false),
     };
     require!(im_after <= one_contract_im, OptionsAmmError::LiquidationTooLarge);
-    emit!(Liquidated { im_excess_after: im_after.to_bits(), ..event });
+    emit!(Liquidated {
+        im_excess_after: im_after.to_bits(),
+        im_excess_bounded: im_bounded,
+        ..event
+    });
     if bad_debt > 0 {
         emit!(BadDebt { market: market_key, owner: acc.owner, amount: bad_debt });
     }

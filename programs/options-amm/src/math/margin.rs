@@ -276,7 +276,9 @@ impl Scenario {
         let rate_part = || strike.safe_mul(age.rate)?.safe_mul(age.years);
         let value = match bound {
             Bound::Above => {
-                let adverse = if kind == CALL { dx } else { -dx }.max(Fx::ZERO);
+                // The move against the short: up for a call, down for a put; none otherwise.
+                let against = if kind == CALL { dx } else { -dx };
+                let adverse = against.max(Fx::ZERO);
                 let v = c.value.safe_add(adverse)?.safe_add(slack)?;
                 if kind == CALL {
                     v
